@@ -1,0 +1,154 @@
+/**
+ * The one modem interface: SIMCom SIM7080G/SIM7000G (drivers/modem/sim7080) and Quectel BG95/BG77
+ * (drivers/modem/bg95) both implement it, and the SOS runner, the radio scheduler and the host simulator use only
+ * this. Nothing here throws at runtime: every operation resolves to a `ModemResult` (CONVENTIONS.md 6, 8).
+ *
+ * Lifecycle: powerOn() -> configure() -> attach() -> open()/send()/receive()/close() and gnssOn()/gnssRead()/
+ * gnssOff() (GNSS and LTE share one radio on both families: the driver stops GNSS before data and the caller
+ * schedules windows) -> powerDown(). An unexpected boot marker mid-session emits `{ type: "reset" }`, the state
+ * drops to "booted", every socket is gone; the owner re-runs configure() and attach() to recover.
+ */
+import type { Fix, ServingCell } from "drivers/gnss/fix";
+import type { Clock } from "hal/clock";
+import type { DigitalClass, DigitalOutput, Serial, SerialClass, SerialOptions } from "drivers/io";
+
+export type ModemFamily = "sim7080" | "sim7000" | "bg95";
+
+export type ModemState =
+	| "off"          // rails off or modem powered down
+	| "booting"      // PWRKEY pulsed, waiting for AT and the boot markers
+	| "booted"       // answering AT, not configured (also after an unexpected reset)
+	| "ready"        // echo off, numeric errors, full functionality
+	| "attaching"    // registering and activating the PDP context
+	| "attached"     // registered with an active PDP context: sockets may open
+	| "poweringDown"
+	| "failed";      // stopped answering and a hard power cycle did not help; powerOn() may be retried
+
+/** Why an operation failed. `step` names the AT command or phase, for the log (never contains secrets). */
+export type ModemError =
+	| { readonly kind: "timeout"; readonly step: string }                      // no final result in time
+	| { readonly kind: "error"; readonly step: string; readonly code?: number } // ERROR / +CME ERROR / +CMS ERROR
+	| { readonly kind: "state"; readonly step: string; readonly state: ModemState } // called in the wrong state
+	| { readonly kind: "denied" }                                               // +CEREG stat 3: registration denied
+	| { readonly kind: "noService" }                                            // not registered before the timeout
+	| { readonly kind: "socket"; readonly step: string; readonly code: number } // +CAOPEN/+QSSLOPEN result != 0
+	| { readonly kind: "closed"; readonly socket: number }                      // the peer or network closed it
+	| { readonly kind: "noFix" }                                                // GNSS on but no position yet
+	| { readonly kind: "parse"; readonly step: string; readonly reason: string } // reply not understood
+	| { readonly kind: "reset" }                                                // the modem rebooted during the call
+	| { readonly kind: "closedDriver" };                                        // close() was called
+
+export type ModemResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ModemError };
+
+/** 3GPP TS 27.007 10.1.22 +CEREG <stat>, reduced to what callers act on. */
+export type Registration = {
+	readonly roaming: boolean;
+	readonly tac?: number;
+	readonly cellId?: number;
+	/** +CEREG <AcT>: 7 E-UTRAN (LTE-M), 9 E-UTRAN NB-S1. */
+	readonly act?: number;
+};
+
+/** Network time (NITZ via the modem): UTC and the local offset the network announced. */
+export type NetworkTime = {
+	/** Milliseconds since the Unix epoch, UTC. */
+	readonly utc: number;
+	/** Local offset from UTC in minutes (quarter hours on the air), informational only. */
+	readonly offsetMinutes: number;
+};
+
+export type TlsOpenOptions = {
+	readonly host: string;
+	readonly port: number;
+	/** Name of a CA file previously stored with uploadCa(); the TLS session trusts only it. */
+	readonly ca: string;
+	/** Server name for SNI; defaults to `host`. */
+	readonly sni?: string;
+	readonly timeoutMs?: number;
+};
+
+export type ModemEvent =
+	| { readonly type: "state"; readonly from: ModemState; readonly to: ModemState }
+	| { readonly type: "reset" }                                              // unexpected boot marker mid-session
+	| { readonly type: "data"; readonly socket: number }                      // bytes waiting: call receive()
+	| { readonly type: "socketClosed"; readonly socket: number }              // peer/network closed the socket
+	| { readonly type: "registration"; readonly stat: number }                // +CEREG URC <stat>
+	| { readonly type: "pdp"; readonly active: boolean }                      // PDP context (de)activated by the network
+	| { readonly type: "time"; readonly time: NetworkTime };                  // *PSUTTZ / +CTZV / +QLTS seen
+
+export interface Modem {
+	readonly family: ModemFamily;
+	readonly state: ModemState;
+
+	/** Rails on (if a PMU board supplies them), PWRKEY pulse, wait for AT and the boot markers. -> "booted". */
+	powerOn(): Promise<ModemResult<void>>;
+	/** Echo off, numeric +CME errors, full functionality, network-time URCs on. -> "ready". */
+	configure(): Promise<ModemResult<void>>;
+	/** APN, registration (+CEREG, with a timeout), PDP activation. -> "attached". */
+	attach(options: { readonly apn: string; readonly timeoutMs?: number }): Promise<ModemResult<Registration>>;
+	/** The network's time (AT+CCLK? / AT+QLTS=2); fails if the network never sent it. */
+	networkTime(): Promise<ModemResult<NetworkTime>>;
+	/** Identity of the serving cell for a coarse location (AT+CPSI? / AT+QENG="servingcell"). */
+	servingCell(): Promise<ModemResult<ServingCell>>;
+
+	/** Stores a PEM CA certificate in the modem under `name` (file system upload and, where needed, conversion). */
+	uploadCa(name: string, pem: Uint8Array): Promise<ModemResult<void>>;
+	/** Opens a TLS socket with the CA pinned and SNI set. Resolves to the socket id. */
+	open(options: TlsOpenOptions): Promise<ModemResult<number>>;
+	/** Sends all of `data` (after the `>` prompt). Resolves to the number of bytes accepted. */
+	send(socket: number, data: Uint8Array): Promise<ModemResult<number>>;
+	/** Reads up to `max` waiting bytes; an empty array means nothing is waiting. */
+	receive(socket: number, max: number): Promise<ModemResult<Uint8Array>>;
+	close(socket: number): Promise<ModemResult<void>>;
+
+	/** Powers the GNSS engine (closes nothing, but LTE data stalls while it runs on these modems). */
+	gnssOn(): Promise<ModemResult<void>>;
+	/** One position; `{ kind: "noFix" }` until the receiver has one. */
+	gnssRead(): Promise<ModemResult<Fix>>;
+	gnssOff(): Promise<ModemResult<void>>;
+
+	/** Clean power-down; if the modem does not answer, a hard cycle via PWRKEY; then rails off. -> "off". */
+	powerDown(): Promise<ModemResult<"clean" | "hard">>;
+
+	/** Listener for events (also settable through options.onEvent). */
+	onEvent: ((event: ModemEvent) => void) | undefined;
+
+	/** Releases the serial port, pins and timers. Pending operations resolve with `closedDriver`. */
+	close(): void;
+}
+
+/** Power rails for the modem on a PMU board (drivers/pmu/axp2101 `rails`); absent on GPIO-only boards. */
+export interface ModemRails {
+	on(): ModemResult<void> | void;
+	off(): ModemResult<void> | void;
+}
+
+/** Serial port as the ECMA-419 IO class pattern (CONVENTIONS.md 2): the driver constructs it with its onReadable. */
+export type SerialSpec = { readonly io: SerialClass } & Omit<SerialOptions, "onReadable" | "onWritable" | "format">;
+/** PWRKEY output: an instance already opened as output, or the Digital class and its pin. */
+export type PwrKeySpec = DigitalOutput | { readonly io: DigitalClass; readonly pin: number | string };
+
+/** Options both drivers take; family-specific ones extend it. */
+export interface ModemOptions {
+	readonly serial: SerialSpec;
+	readonly pwrKey: PwrKeySpec;
+	/** Level that presses PWRKEY at the module (LilyGO boards drive it through a transistor: 1). Default 1. */
+	readonly pwrKeyActive?: 0 | 1;
+	readonly rails?: ModemRails;
+	readonly clock: Clock;
+	readonly onEvent?: (event: ModemEvent) => void;
+	/** Transcript sink for debugging (no payload bytes are logged, only lengths). */
+	readonly log?: (line: string) => void;
+	/** Milliseconds of silence after a final result code before the next command (u-blox asks 20 ms). */
+	readonly guardMs?: number;
+}
+
+export type { Serial };
+
+export function ok<T>(value: T): ModemResult<T> {
+	return { ok: true, value };
+}
+
+export function fail<T = never>(error: ModemError): ModemResult<T> {
+	return { ok: false, error };
+}
