@@ -1,6 +1,7 @@
 /**
  * The microcontroller's own power states. Radio rails belong to the modem drivers (PMU or GPIO); this is about
- * the ESP32: why it woke, the button level at boot, and deep sleep with the button as the wake source.
+ * the ESP32: why it woke, what the button did while the chip was booting, and deep sleep with the button as the
+ * wake source.
  */
 export type WakeCause =
 	| "button"      // ext0/ext1 wake from the button's RTC GPIO: the press that woke us is press number one
@@ -9,13 +10,24 @@ export type WakeCause =
 	| "reset"       // software or watchdog reset, brownout: an event in progress must resume
 	| "other";
 
+/** A button level change, in the Clock's timebase (ms since boot; may be negative: before the clock started). */
+export interface ButtonEdge {
+	readonly time: number;
+	readonly pressed: boolean;
+}
+
 export interface Power {
 	/** Why this boot happened. */
 	readonly wakeCause: WakeCause;
-	/** Button level sampled as early as possible at boot (1 = pressed, after the board's polarity is applied). */
+	/** Button level sampled as early as possible at boot, after the board's polarity is applied. */
 	readonly buttonPressedAtBoot: boolean;
-	/** Milliseconds between the wake edge and the moment `buttonPressedAtBoot` was sampled, if the platform knows. */
-	readonly bootLatencyMs: number;
+	/**
+	 * Button edges between the wake and the moment the button driver attached, oldest first, as far as the
+	 * platform captured them (a native GPIO interrupt installed at start-up on the device). For a button wake the
+	 * first edge is the press that woke the chip. Empty when the platform captured nothing: the driver then
+	 * assumes the wake press from `wakeCause` and `buttonPressedAtBoot`.
+	 */
+	bootButtonEdges(): ButtonEdge[];
 	/**
 	 * Enters deep sleep with the button as the only wake source. On the device this never returns; simulated
 	 * platforms record the request and return, and the caller stops doing work.

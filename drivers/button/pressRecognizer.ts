@@ -1,0 +1,221 @@
+/**
+ * Triple-press recognition as a pure state machine fed by timestamps: no timers, no IO. The driver
+ * (drivers/button/triplePress) feeds raw edges and calls `advance` at `nextDeadline()`; tests feed recorded
+ * edge sequences. The same corpus therefore runs in Node, in XS and on the device.
+ *
+ * Rules, in the order they apply:
+ * 1. Debounce: a raw level counts only after it has been stable for `debounceMs`. Mechanical tact switches
+ *    bounce for up to ~20 ms (e.g. ALPS SKQG series datasheet, "bounce: 5 ms max"; generic tact switches up to
+ *    20 ms), so 30 ms of stability never lets bounce count as a press.
+ * 2. A press shorter than `minPressMs` is chatter (a key in a pocket brushing the button); it spoils the sequence.
+ * 3. A press held longer than `maxPressMs` is a hold, not a press; it spoils the sequence.
+ * 4. The gap between a release and the next press is at most `maxGapMs`.
+ * 5. The first press down to the third release takes at most `maxSequenceMs`.
+ * 6. Exactly three: after the third release the button must stay quiet for `quietMs`; a fourth press spoils the
+ *    sequence (a pocket produces runs of presses, a person in distress produces a deliberate three).
+ * After a spoiled sequence nothing counts until the button has been released and quiet for `quietMs`.
+ */
+export interface PressTiming {
+	debounceMs: number;
+	minPressMs: number;
+	maxPressMs: number;
+	maxGapMs: number;
+	maxSequenceMs: number;
+	quietMs: number;
+}
+
+export const defaultPressTiming: Readonly<PressTiming> = Object.freeze({
+	debounceMs: 30,
+	minPressMs: 40,
+	maxPressMs: 1200,
+	maxGapMs: 1000,
+	maxSequenceMs: 4000,
+	quietMs: 800,
+});
+
+export type RejectReason =
+	| "too-short"    // a press under minPressMs: chatter
+	| "long-press"   // a press held past maxPressMs
+	| "incomplete"   // fewer than three presses, then silence (a false start)
+	| "too-slow"     // three presses, but not within maxSequenceMs
+	| "too-many";    // a fourth press inside the quiet window
+
+export type PressOutput =
+	/** A press (debounced, valid length) completed; `count` is its position in the sequence. */
+	| { readonly type: "press"; readonly time: number; readonly count: number }
+	/** Three deliberate presses: start the emergency event. */
+	| { readonly type: "triple"; readonly time: number }
+	/** The sequence was spoiled; `presses` valid presses had been seen. */
+	| { readonly type: "rejected"; readonly time: number; readonly reason: RejectReason; readonly presses: number };
+
+type Phase = "idle" | "pressed" | "released" | "lockout";
+
+export function checkPressTiming(timing: PressTiming): PressTiming {
+	for (const [name, value] of Object.entries(timing))
+		if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value))
+			throw new RangeError(`invalid ${name}`);
+	if (timing.minPressMs >= timing.maxPressMs) throw new RangeError("minPressMs must be below maxPressMs");
+	if (timing.debounceMs <= 0) throw new RangeError("invalid debounceMs");
+	if (timing.maxSequenceMs < timing.minPressMs * 3) throw new RangeError("maxSequenceMs too short for three presses");
+	return timing;
+}
+
+export default class PressRecognizer {
+	readonly timing: Readonly<PressTiming>;
+	// Debounce state
+	#rawPressed = false;
+	#rawSince = -Infinity;
+	#stablePressed = false;
+	// Sequence state
+	#phase: Phase = "idle";
+	#count = 0;
+	#firstDownAt = 0;
+	#pressDownAt = 0;
+	#releasedAt = 0;
+	#trustedPress = false;
+
+	constructor(timing: Partial<PressTiming> = {}) {
+		this.timing = Object.freeze(checkPressTiming({ ...defaultPressTiming, ...timing }));
+	}
+
+	/** True while nothing is in progress: the device may go back to sleep. */
+	get idle(): boolean {
+		return this.#phase === "idle" && !this.#rawPressed && this.#rawSince + this.timing.debounceMs <= this.#lastTime;
+	}
+
+	#lastTime = -Infinity;
+
+	/**
+	 * The press that woke the chip from deep sleep. Its start is known only roughly (the wake edge, before the
+	 * firmware ran), so its length is not held against it: it counts as press one if it is released within
+	 * `maxPressMs`. `releasedAt` is given when the button was already up by the time the driver attached.
+	 */
+	seedWakePress(downAt: number, releasedAt?: number): PressOutput[] {
+		this.#rawPressed = this.#stablePressed = true;
+		this.#rawSince = downAt - this.timing.debounceMs;
+		this.#lastTime = downAt;
+		this.#phase = "pressed";
+		this.#count = 0;
+		this.#firstDownAt = this.#pressDownAt = downAt;
+		this.#trustedPress = true;
+		if (releasedAt === undefined) return [];
+		this.#rawPressed = this.#stablePressed = false;
+		this.#rawSince = this.#lastTime = releasedAt;
+		this.#trustedPress = false;
+		this.#phase = "released";
+		this.#releasedAt = releasedAt;
+		this.#count = 1;
+		return [{ type: "press", time: releasedAt, count: 1 }];
+	}
+
+	/** A raw edge (or a readable callback) at `time` with the level read then. */
+	input(time: number, pressed: boolean): PressOutput[] {
+		const out = this.advance(time);
+		// Any activity restarts the stability window, even a glitch that came back to the same level.
+		this.#rawPressed = pressed;
+		this.#rawSince = time;
+		return out;
+	}
+
+	/** Earliest time at which `advance` has something to do, or undefined when nothing is pending. */
+	nextDeadline(): number | undefined {
+		let deadline: number | undefined;
+		const consider = (t: number) => {
+			if (deadline === undefined || t < deadline) deadline = t;
+		};
+		if (this.#rawPressed !== this.#stablePressed) consider(this.#rawSince + this.timing.debounceMs);
+		const t = this.timing;
+		switch (this.#phase) {
+			case "pressed":
+				consider(this.#pressDownAt + t.maxPressMs);
+				break;
+			case "released":
+				consider(this.#releasedAt + (this.#count >= 3 ? t.quietMs : t.maxGapMs));
+				break;
+			case "lockout":
+				if (!this.#stablePressed) consider(Math.max(this.#releasedAt, this.#rawSince) + t.quietMs);
+				break;
+		}
+		return deadline;
+	}
+
+	/** Processes everything due at or before `time`. */
+	advance(time: number): PressOutput[] {
+		const out: PressOutput[] = [];
+		for (;;) {
+			const deadline = this.nextDeadline();
+			if (deadline === undefined || deadline > time) break;
+			if (this.#rawPressed !== this.#stablePressed && this.#rawSince + this.timing.debounceMs === deadline) {
+				// Stamp the debounced change at the last raw edge: that is when the contact settled.
+				out.push(...this.#stable(this.#rawPressed, this.#rawSince));
+				continue;
+			}
+			out.push(...this.#expire(deadline));
+		}
+		if (time > this.#lastTime) this.#lastTime = time;
+		return out;
+	}
+
+	#stable(pressed: boolean, at: number): PressOutput[] {
+		this.#stablePressed = pressed;
+		const t = this.timing;
+		switch (this.#phase) {
+			case "idle":
+				if (!pressed) return [];
+				this.#phase = "pressed";
+				this.#count = 0;
+				this.#firstDownAt = this.#pressDownAt = at;
+				this.#trustedPress = false;
+				return [];
+			case "pressed": {
+				if (pressed) return [];
+				const length = at - this.#pressDownAt;
+				if (length < t.minPressMs && !this.#trustedPress) return this.#reject(at, "too-short");
+				this.#trustedPress = false;
+				this.#count++;
+				if (this.#count === 3 && at - this.#firstDownAt > t.maxSequenceMs) return this.#reject(at, "too-slow");
+				this.#phase = "released";
+				this.#releasedAt = at;
+				return [{ type: "press", time: at, count: this.#count }];
+			}
+			case "released":
+				if (!pressed) return [];
+				if (this.#count >= 3) return this.#reject(at, "too-many");
+				this.#phase = "pressed";
+				this.#pressDownAt = at;
+				return [];
+			case "lockout":
+				if (!pressed) this.#releasedAt = at;
+				return [];
+		}
+	}
+
+	#expire(at: number): PressOutput[] {
+		switch (this.#phase) {
+			case "pressed":
+				return this.#reject(at, "long-press");
+			case "released":
+				if (this.#count >= 3) {
+					this.#phase = "idle";
+					this.#count = 0;
+					return [{ type: "triple", time: at }];
+				}
+				return this.#reject(at, this.#count > 0 && at - this.#firstDownAt > this.timing.maxSequenceMs ? "too-slow" : "incomplete");
+			case "lockout":
+				this.#phase = "idle";
+				this.#count = 0;
+				return [];
+			default:
+				return [];
+		}
+	}
+
+	#reject(at: number, reason: RejectReason): PressOutput[] {
+		const presses = this.#count;
+		this.#phase = "lockout";
+		this.#count = 0;
+		this.#trustedPress = false;
+		this.#releasedAt = at;
+		return [{ type: "rejected", time: at, reason, presses }];
+	}
+}

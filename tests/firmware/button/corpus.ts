@@ -1,0 +1,56 @@
+/**
+ * Timed button edge sequences with the outcome a person would expect. Times in ms; a press is [down, up].
+ * `bounce` adds contact bounce of the given length to every edge (a burst of alternating edges every 2 ms,
+ * like a tact switch's first ~20 ms), so the same press sequence is tested clean and bouncy.
+ */
+export interface CorpusCase {
+	name: string;
+	presses: Array<[number, number]>;
+	bounceMs?: number;
+	/** Extra raw edges (pocket chatter): [time, pressed]. */
+	raw?: Array<[number, boolean]>;
+	expect: "triple" | "none";
+	/** For "none": the rejection reason expected first, if any. */
+	reason?: "too-short" | "long-press" | "incomplete" | "too-slow" | "too-many";
+}
+
+export const corpus: CorpusCase[] = [
+	{ name: "clean triple, brisk (120 ms presses, 150 ms gaps)", presses: [[0, 120], [270, 390], [540, 660]], expect: "triple" },
+	{ name: "clean triple, fast (60 ms presses, 80 ms gaps)", presses: [[0, 60], [140, 200], [280, 340]], expect: "triple" },
+	{ name: "clean triple, slow but deliberate (400 ms presses, 600 ms gaps)", presses: [[0, 400], [1000, 1400], [2000, 2400]], expect: "triple" },
+	{ name: "bouncy triple (20 ms bounce on every edge)", presses: [[0, 150], [350, 500], [700, 850]], bounceMs: 20, expect: "triple" },
+	{ name: "bouncy fast triple (18 ms bounce)", presses: [[0, 90], [200, 290], [400, 490]], bounceMs: 18, expect: "triple" },
+	{ name: "single press with heavy bounce is one press, not three", presses: [[0, 200]], bounceMs: 20, expect: "none", reason: "incomplete" },
+	{ name: "two presses: a false start", presses: [[0, 120], [300, 420]], expect: "none", reason: "incomplete" },
+	{ name: "two bouncy presses never become three", presses: [[0, 120], [300, 420]], bounceMs: 20, expect: "none", reason: "incomplete" },
+	{ name: "four presses: rejected", presses: [[0, 100], [250, 350], [500, 600], [750, 850]], expect: "none", reason: "too-many" },
+	{ name: "six presses are not two triples", presses: [[0, 100], [250, 350], [500, 600], [750, 850], [1000, 1100], [1250, 1350]], expect: "none", reason: "too-many" },
+	{ name: "long hold then two presses", presses: [[0, 2000], [2200, 2300], [2500, 2600]], expect: "none", reason: "long-press" },
+	{ name: "third press held too long", presses: [[0, 100], [250, 350], [500, 2500]], expect: "none", reason: "long-press" },
+	{ name: "gap beyond the window", presses: [[0, 100], [250, 350], [1500, 1600]], expect: "none", reason: "incomplete" },
+	{ name: "three presses within gaps but beyond the total window", presses: [[0, 1000], [1900, 2900], [3800, 4200]], expect: "none", reason: "too-slow" },
+	{ name: "pocket chatter: short random contacts", presses: [], raw: [[0, true], [12, false], [70, true], [85, false], [160, true], [171, false], [240, true], [260, false], [330, true], [338, false]], expect: "none" },
+	{ name: "a 35 ms brush between deliberate presses spoils the sequence", presses: [[0, 120], [300, 420]], raw: [[520, true], [555, false]], expect: "none", reason: "too-short" },
+	{ name: "triple after a rejected sequence and a quiet pause", presses: [[0, 100], [250, 350], [2500, 2620], [2800, 2920], [3100, 3220]], expect: "triple" },
+];
+
+/** Expands a case into raw edges, sorted by time. */
+export function edgesOf(c: CorpusCase): Array<[number, boolean]> {
+	const edges: Array<[number, boolean]> = [];
+	for (const [down, up] of c.presses) {
+		for (const [at, pressed] of [[down, true], [up, false]] as const) {
+			if (c.bounceMs) {
+				// Bounce: the contact flips back and forth every 2 ms, ending on the new level.
+				let level = pressed;
+				for (let t = at; t < at + c.bounceMs; t += 2) {
+					edges.push([t, level]);
+					level = !level;
+				}
+				edges.push([at + c.bounceMs, pressed]);
+			}
+			else edges.push([at, pressed]);
+		}
+	}
+	for (const e of c.raw ?? []) edges.push(e);
+	return edges.sort((a, b) => a[0] - b[0]);
+}

@@ -1,0 +1,99 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import PressRecognizer, { type PressOutput } from "drivers/button/pressRecognizer";
+import { corpus, edgesOf } from "./corpus";
+
+const Recognizer = suite("PressRecognizer: corpus");
+
+function run(edges: Array<[number, boolean]>, recognizer = new PressRecognizer()): PressOutput[] {
+	const out: PressOutput[] = [];
+	for (const [time, pressed] of edges) out.push(...recognizer.input(time, pressed));
+	out.push(...recognizer.advance((edges.at(-1)?.[0] ?? 0) + 10_000));
+	return out;
+}
+
+for (const c of corpus) {
+	Recognizer(c.name, () => {
+		const out = run(edgesOf(c));
+		const triples = out.filter((o) => o.type === "triple");
+		if (c.expect === "triple") assert.is(triples.length, 1, JSON.stringify(out));
+		else {
+			assert.is(triples.length, 0, JSON.stringify(out));
+			const rejected = out.find((o) => o.type === "rejected");
+			if (c.reason) assert.is(rejected?.type === "rejected" ? rejected.reason : undefined, c.reason, JSON.stringify(out));
+		}
+	});
+}
+
+Recognizer("bounce never counts as extra presses: press count equals real presses", () => {
+	const out = run(edgesOf({ name: "", presses: [[0, 150], [350, 500]], bounceMs: 20, expect: "none" }));
+	assert.equal(out.filter((o) => o.type === "press").map((o) => (o as { count: number }).count), [1, 2]);
+});
+
+Recognizer("triple is declared only after the quiet window following the third release", () => {
+	const r = new PressRecognizer({ quietMs: 800 });
+	const out = run([[0, true], [100, false], [250, true], [350, false], [500, true], [600, false]], r);
+	const triple = out.find((o) => o.type === "triple");
+	assert.is(triple?.time, 600 + 800);
+});
+
+Recognizer("timing is configurable: a stricter gap rejects what the default accepts", () => {
+	const edges: Array<[number, boolean]> = [[0, true], [100, false], [700, true], [800, false], [1400, true], [1500, false]];
+	assert.ok(run(edges).some((o) => o.type === "triple"));
+	assert.not.ok(run(edges, new PressRecognizer({ maxGapMs: 500 })).some((o) => o.type === "triple"));
+});
+
+Recognizer("invalid timing is refused with a RangeError", () => {
+	assert.throws(() => new PressRecognizer({ minPressMs: 2000, maxPressMs: 1000 }), RangeError);
+	assert.throws(() => new PressRecognizer({ debounceMs: -1 }), RangeError);
+	assert.throws(() => new PressRecognizer({ maxGapMs: Number.NaN }), RangeError);
+});
+
+Recognizer("nextDeadline is undefined when idle and set while a sequence runs", () => {
+	const r = new PressRecognizer();
+	assert.is(r.nextDeadline(), undefined);
+	r.input(0, true);
+	assert.is(r.nextDeadline(), 30);
+});
+
+Recognizer.run();
+
+const Wake = suite("PressRecognizer: the press that woke the chip");
+
+Wake("wake press still held at boot counts as press one", () => {
+	const r = new PressRecognizer();
+	r.seedWakePress(0);
+	// boot took the first 300 ms of the wake press; then two more presses
+	const out = run([[80, false], [250, true], [350, false], [500, true], [600, false]], r);
+	assert.is(out.filter((o) => o.type === "triple").length, 1, JSON.stringify(out));
+});
+
+Wake("wake press already released at boot counts as press one", () => {
+	const r = new PressRecognizer();
+	const seeded = r.seedWakePress(0, 0);
+	assert.equal(seeded, [{ type: "press", time: 0, count: 1 }]);
+	const out = run([[200, true], [300, false], [450, true], [560, false]], r);
+	assert.is(out.filter((o) => o.type === "triple").length, 1, JSON.stringify(out));
+});
+
+Wake("without seeding, the same two presses after boot are only a false start (the naive design)", () => {
+	const out = run([[200, true], [300, false], [450, true], [560, false]]);
+	assert.is(out.filter((o) => o.type === "triple").length, 0);
+});
+
+Wake("a wake press that turns into a long hold is not a press", () => {
+	const r = new PressRecognizer();
+	r.seedWakePress(-200);
+	const out = run([[1500, false], [1700, true], [1800, false], [1950, true], [2050, false]], r);
+	assert.is(out.filter((o) => o.type === "triple").length, 0);
+	assert.ok(out.some((o) => o.type === "rejected" && o.reason === "long-press"));
+});
+
+Wake("wake then four presses in total is still rejected", () => {
+	const r = new PressRecognizer();
+	r.seedWakePress(0, 0);
+	const out = run([[200, true], [300, false], [450, true], [560, false], [700, true], [800, false]], r);
+	assert.is(out.filter((o) => o.type === "triple").length, 0);
+});
+
+Wake.run();
