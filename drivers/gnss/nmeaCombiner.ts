@@ -1,0 +1,124 @@
+/**
+ * Merges the GGA, RMC and GSA sentences of one epoch into one `Fix`.
+ *
+ * GGA gives position, altitude, satellites used and HDOP but no date; RMC gives the date, speed and course;
+ * GSA gives 2D/3D and the DOPs but has no time field at all. An epoch is identified by the UTC time of GGA/RMC.
+ * Receivers order an epoch's sentences differently (u-blox: RMC, VTG, GGA, GSA, GSV, GLL; others put GSA
+ * first), so a GSA is attached to the epoch it follows, or, when it arrives after that epoch has already been
+ * emitted, held for the next one. Multi-constellation receivers send one GSA per system (GPGSA + BDGSA, or
+ * several GNGSA): they are merged.
+ *
+ * A fix is emitted as soon as GGA + RMC (+ GSA unless `waitForGsa` is false) of the same time are in; an epoch
+ * that never gets its GSA is emitted when the next epoch starts, or on `flush()`.
+ */
+import type { Fix } from "drivers/gnss/fix";
+import {
+	type FixResult, KNOT_M_PER_S, UERE_M, UNKNOWN_HDOP, malformed, noFix,
+} from "drivers/gnss/common";
+import type { GgaSentence, GsaSentence, NmeaSentence, RmcSentence } from "drivers/gnss/nmea";
+
+export interface NmeaCombinerOptions {
+	/** Wait for a GSA before emitting (default true). False for receivers configured without GSA. */
+	readonly waitForGsa?: boolean;
+}
+
+function mergeGsa(a: GsaSentence | undefined, b: GsaSentence): GsaSentence {
+	if (!a) return b;
+	return {
+		...a,
+		fixType: (Math.max(a.fixType, b.fixType) as 1 | 2 | 3),
+		satellites: a.satellites.concat(b.satellites),
+		pdop: a.pdop ?? b.pdop,
+		hdop: a.hdop ?? b.hdop,
+		vdop: a.vdop ?? b.vdop,
+	};
+}
+
+/** Builds the result of one complete epoch. Exported for tests and for callers with their own grouping. */
+export function combineEpoch(gga: GgaSentence, rmc: RmcSentence, gsa: GsaSentence | undefined): FixResult {
+	if (gga.quality === 0 || !rmc.valid || gsa?.fixType === 1) return noFix("no-fix");
+	if (gga.lat === undefined || gga.lon === undefined) return malformed("latitude", "fix without position");
+	if (gga.timeOfDay === undefined) return malformed("time", "fix without time");
+	if (rmc.date === undefined) return malformed("date", "fix without date");
+	const hdop = gga.hdop ?? gsa?.hdop;
+	let quality: Fix["quality"];
+	if (gsa) quality = gsa.fixType === 3 ? "3d" : "2d";
+	else quality = gga.altitude === undefined ? "2d" : "3d";
+	const fix: Fix = {
+		time: rmc.date + gga.timeOfDay,
+		lat: gga.lat,
+		lon: gga.lon,
+		accuracy: (hdop ?? UNKNOWN_HDOP) * UERE_M,
+		satellites: gga.satellites,
+		quality,
+		source: "gnss",
+		...(gga.altitude !== undefined ? { altitude: gga.altitude } : {}),
+		...(rmc.speedKnots !== undefined ? { speed: rmc.speedKnots * KNOT_M_PER_S } : {}),
+		...(rmc.course !== undefined ? { course: rmc.course } : {}),
+	};
+	return { ok: true, fix };
+}
+
+export default class NmeaCombiner {
+	#waitForGsa: boolean;
+	#epoch: number | undefined = -1; // no epoch yet (-1 never equals a time of day, nor `undefined`)
+	#gga: GgaSentence | undefined;
+	#rmc: RmcSentence | undefined;
+	#gsa: GsaSentence | undefined;
+	#held: GsaSentence | undefined;
+	#emitted = false;
+
+	constructor(options: NmeaCombinerOptions = {}) {
+		this.#waitForGsa = options.waitForGsa ?? true;
+	}
+
+	/**
+	 * Feeds one parsed sentence. Returns the epoch's result when this sentence completes one (or starts the next
+	 * one while the previous is still pending), else undefined.
+	 */
+	push(sentence: NmeaSentence): FixResult | undefined {
+		if (sentence.type === "GSA") {
+			if (this.#emitted) this.#held = mergeGsa(this.#held, sentence);
+			else this.#gsa = mergeGsa(this.#gsa, sentence);
+			return this.#tryEmit();
+		}
+		let out: FixResult | undefined;
+		// A new time, or a second GGA/RMC with the same (possibly absent) time, starts the next epoch.
+		const seen = sentence.type === "GGA" ? this.#gga : this.#rmc;
+		if (sentence.timeOfDay !== this.#epoch || seen !== undefined) out = this.#startEpoch(sentence.timeOfDay);
+		if (sentence.type === "GGA") this.#gga = sentence;
+		else this.#rmc = sentence;
+		return out ?? this.#tryEmit();
+	}
+
+	/** Emits a pending epoch that lacks only its GSA (e.g. at the end of a GNSS window). */
+	flush(): FixResult | undefined {
+		if (this.#emitted || !this.#gga || !this.#rmc) return undefined;
+		this.#emitted = true;
+		return combineEpoch(this.#gga, this.#rmc, this.#gsa);
+	}
+
+	reset(): void {
+		this.#epoch = -1;
+		this.#gga = this.#rmc = this.#gsa = this.#held = undefined;
+		this.#emitted = false;
+	}
+
+	#startEpoch(timeOfDay: number | undefined): FixResult | undefined {
+		const previous = this.flush();
+		// A GSA seen before any timed sentence belongs to the epoch about to start.
+		const carry = this.#gga || this.#rmc ? this.#held : this.#gsa ?? this.#held;
+		this.#epoch = timeOfDay;
+		this.#gga = this.#rmc = this.#held = undefined;
+		this.#gsa = carry;
+		this.#emitted = false;
+		return previous;
+	}
+
+	#tryEmit(): FixResult | undefined {
+		if (this.#emitted || !this.#gga || !this.#rmc) return undefined;
+		if (this.#waitForGsa && !this.#gsa) return undefined;
+		this.#emitted = true;
+		return combineEpoch(this.#gga, this.#rmc, this.#gsa);
+	}
+}
