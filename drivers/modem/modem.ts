@@ -3,7 +3,7 @@
  * (drivers/modem/bg95) both implement it, and the SOS runner, the radio scheduler and the host simulator use only
  * this. Nothing here throws at runtime: every operation resolves to a `ModemResult` (CONVENTIONS.md 6, 8).
  *
- * Lifecycle: powerOn() -> configure() -> attach() -> open()/send()/receive()/close() and gnssOn()/gnssRead()/
+ * Lifecycle: powerOn() -> configure() -> attach() -> open()/send()/receive()/closeSocket() and gnssOn()/gnssRead()/
  * gnssOff() (GNSS and LTE share one radio on both families: the driver stops GNSS before data and the caller
  * schedules windows) -> powerDown(). An unexpected boot marker mid-session emits `{ type: "reset" }`, the state
  * drops to "booted", every socket is gone; the owner re-runs configure() and attach() to recover.
@@ -99,7 +99,7 @@ export interface Modem {
 	send(socket: number, data: Uint8Array): Promise<ModemResult<number>>;
 	/** Reads up to `max` waiting bytes; an empty array means nothing is waiting. */
 	receive(socket: number, max: number): Promise<ModemResult<Uint8Array>>;
-	close(socket: number): Promise<ModemResult<void>>;
+	closeSocket(socket: number): Promise<ModemResult<void>>;
 
 	/** Powers the GNSS engine (closes nothing, but LTE data stalls while it runs on these modems). */
 	gnssOn(): Promise<ModemResult<void>>;

@@ -1,0 +1,423 @@
+/**
+ * AT command engine (CONVENTIONS.md 7): an incremental parser over an ECMA-419 Serial with one command in flight,
+ * a queue behind it, a timeout per command, URCs dispatched first and at all times, prompts for raw payloads,
+ * counted binary replies, and a guard gap after each final result code. Never blocks; time only via the Clock.
+ *
+ * Final result codes follow ITU-T V.250 5.7.1 / 3GPP TS 27.007 9.2: OK, ERROR, +CME ERROR: <n>, +CMS ERROR: <n>,
+ * NO CARRIER, BUSY, NO ANSWER, NO DIALTONE. Command-specific finals (SEND OK, a result line after OK) are
+ * declared per command.
+ */
+import type { Clock, TimerHandle } from "hal/clock";
+import type { IOBuffer, Serial, SerialClass, SerialOptions } from "drivers/io";
+
+export type AtStatus = "ok" | "error" | "timeout" | "aborted";
+
+export interface AtResult {
+	readonly status: AtStatus;
+	/** +CME ERROR / +CMS ERROR numeric code (AT+CMEE=1). */
+	readonly code?: number;
+	/** Every line of the reply in order (echo and URCs excluded), final result code included. */
+	readonly lines: string[];
+	/** Bytes of a counted binary reply (see `counted`), concatenated. */
+	readonly data?: Uint8Array;
+}
+
+/** Verdict of a custom final matcher: finish with this status, or keep collecting. */
+export type FinalVerdict = "ok" | "error" | undefined;
+
+export interface AtCommandOptions {
+	/** Milliseconds from the write to the final result; default the engine's `timeoutMs`. */
+	readonly timeoutMs?: number;
+	/** Checked for every reply line before the standard final codes (e.g. "SEND OK" / "SEND FAIL"). */
+	readonly final?: (line: string) => FinalVerdict;
+	/**
+	 * After a standard OK, keep waiting until this matcher decides (e.g. `+QSSLOPEN: <id>,<err>` after OK,
+	 * BG95&BG77 SSL Application Note, AT+QSSLOPEN). Lines meanwhile are kept in the reply.
+	 */
+	readonly after?: (line: string) => FinalVerdict;
+	/** Raw bytes written when the prompt appears (default prompt `>`, with or without a trailing space). */
+	readonly payload?: IOBuffer;
+	/** A whole line acting as the prompt instead of `>`: "DOWNLOAD" (SIM7080 AT+CFSWFILE), "CONNECT" (AT+QFUPL). */
+	readonly prompt?: string;
+	/**
+	 * Counted binary reply. `inline`: `<prefix><len>,<bytes>` on the same line (SIM7080 `+CARECV: <len>,<data>`);
+	 * otherwise `<prefix><len>[,...]` CR LF then the bytes (BG95 `+QSSLRECV: <len>` CR LF <data>).
+	 */
+	readonly counted?: { readonly prefix: string; readonly inline: boolean };
+}
+
+export type UrcMatch = string | ((line: string) => boolean);
+/** Return `false` to decline a line (it then goes to the command in flight); anything else consumes it. */
+export type UrcHandler = (line: string) => boolean | void;
+
+export interface AtEngineOptions {
+	/** A Serial class plus its options (the engine constructs it with its own onReadable), or a Serial instance
+	 * whose owner calls `feed()` with the bytes it reads. */
+	readonly serial: ({ readonly io: SerialClass } & Omit<SerialOptions, "onReadable" | "format">) | Serial;
+	readonly clock: Clock;
+	/** Gap after each final result code before the next command is written; default 20 ms (u-blox SARA-R4/N4
+	 * AT Commands Manual 1.2.1 asks for 20 ms, and the SIMCom/Quectel modules accept it). */
+	readonly guardMs?: number;
+	/** Default command timeout, ms; default 5000. */
+	readonly timeoutMs?: number;
+	/** Lines no URC handler and no command claimed. */
+	readonly onUnsolicited?: (line: string) => void;
+	/** Transcript: "> AT..." for writes, "< ..." for lines; payloads appear as their length only. */
+	readonly log?: (line: string) => void;
+}
+
+interface Pending {
+	readonly text: string;
+	readonly options: AtCommandOptions;
+	readonly resolve: (result: AtResult) => void;
+	readonly lines: string[];
+	data: Uint8Array[];
+	phase: "queued" | "sent" | "prompt" | "after";
+	timer: TimerHandle | undefined;
+}
+
+interface Urc {
+	readonly match: UrcMatch;
+	readonly handler: UrcHandler;
+}
+
+const CR = 13;
+const LF = 10;
+const GT = 62;
+const SPACE = 32;
+
+const FINAL_ERRORS: readonly string[] = Object.freeze(["ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"]);
+
+export default class AtEngine {
+	#serial: Serial | undefined;
+	#clock: Clock;
+	#guardMs: number;
+	#timeoutMs: number;
+	#onUnsolicited: ((line: string) => void) | undefined;
+	#log: ((line: string) => void) | undefined;
+
+	#queue: Pending[] = [];
+	#current: Pending | undefined;
+	#urcs: Urc[] = [];
+	#guardUntil = 0;
+	#guardTimer: TimerHandle | undefined;
+	#closed = false;
+
+	// line assembly
+	#line = "";
+	#raw: { remaining: number; chunks: Uint8Array[]; target: Pending | undefined; lead: boolean } | undefined;
+	#dropSpace = false;
+	#dropLf = false;
+
+	constructor(options: AtEngineOptions) {
+		if (!options || !options.serial) throw new TypeError("serial required");
+		if (!options.clock) throw new TypeError("clock required");
+		const guard = options.guardMs ?? 20;
+		if (!(guard >= 0)) throw new RangeError("invalid guardMs");
+		const timeout = options.timeoutMs ?? 5000;
+		if (!(timeout > 0)) throw new RangeError("invalid timeoutMs");
+		this.#clock = options.clock;
+		this.#guardMs = guard;
+		this.#timeoutMs = timeout;
+		this.#onUnsolicited = options.onUnsolicited;
+		this.#log = options.log;
+		const spec = options.serial as { io?: SerialClass };
+		if (typeof spec.io === "function") {
+			const engine = this;
+			const { io, ...rest } = options.serial as { io: SerialClass } & SerialOptions;
+			this.#serial = new io({
+				...rest,
+				format: "buffer",
+				onReadable(this: Serial, count: number) {
+					const buffer = this.read(count);
+					if (buffer) engine.feed(new Uint8Array(buffer));
+				},
+			});
+		} else {
+			this.#serial = options.serial as Serial;
+		}
+	}
+
+	/** Number of commands waiting behind the one in flight. */
+	get queued(): number {
+		return this.#queue.length;
+	}
+
+	get busy(): boolean {
+		return this.#current !== undefined;
+	}
+
+	/**
+	 * Queues `text` (without CR; "AT" included) and resolves with its result. Never rejects.
+	 */
+	command(text: string, options: AtCommandOptions = {}): Promise<AtResult> {
+		return new Promise<AtResult>((resolve) => {
+			if (this.#closed) {
+				resolve({ status: "aborted", lines: [] });
+				return;
+			}
+			this.#queue.push({ text, options, resolve, lines: [], data: [], phase: "queued", timer: undefined });
+			this.#pump();
+		});
+	}
+
+	/** Registers a URC handler; matched by prefix (string) or predicate. Returns the function that removes it. */
+	on(match: UrcMatch, handler: UrcHandler): () => void {
+		const urc: Urc = { match, handler };
+		this.#urcs.push(urc);
+		return () => {
+			const index = this.#urcs.indexOf(urc);
+			if (index >= 0) this.#urcs.splice(index, 1);
+		};
+	}
+
+	/**
+	 * Resolves with the first line matching `match` (dispatched like a URC, so it is consumed), or undefined after
+	 * `timeoutMs`. For results that arrive after OK as URCs: `+APP PDP: 0,ACTIVE`, `SMS Ready`, `RDY`.
+	 */
+	waitFor(match: UrcMatch, timeoutMs: number): Promise<string | undefined> {
+		return new Promise((resolve) => {
+			let timer: TimerHandle | undefined;
+			const remove = this.on(match, (line) => {
+				remove();
+				this.#clock.clear(timer);
+				resolve(line);
+			});
+			timer = this.#clock.set(() => {
+				remove();
+				resolve(undefined);
+			}, timeoutMs);
+		});
+	}
+
+	/** Feeds received bytes, any chunking. */
+	feed(bytes: Uint8Array): void {
+		for (let i = 0; i < bytes.length; i++) {
+			if (this.#closed) return;
+			const raw = this.#raw;
+			if (raw) {
+				const b = bytes[i];
+				if (raw.lead && this.#dropLf) {
+					raw.lead = false;
+					this.#dropLf = false;
+					if (b === LF) continue;
+				}
+				raw.lead = false;
+				const take = Math.min(raw.remaining, bytes.length - i);
+				raw.chunks.push(bytes.slice(i, i + take));
+				raw.remaining -= take;
+				i += take - 1;
+				if (raw.remaining === 0) this.#endRaw();
+				continue;
+			}
+			const b = bytes[i];
+			if (this.#dropSpace) {
+				this.#dropSpace = false;
+				if (b === SPACE) continue;
+			}
+			if (b === CR || b === LF) {
+				const wasCr = b === CR;
+				const line = this.#line.trim();
+				this.#line = "";
+				if (line.length) this.#onLine(line, wasCr);
+				continue;
+			}
+			this.#line += String.fromCharCode(b);
+			const current = this.#current;
+			if (current) {
+				if (current.phase === "prompt" && b === GT && this.#line === ">" && current.options.prompt === undefined) {
+					this.#line = "";
+					this.#dropSpace = true;
+					this.#onPrompt(current);
+					continue;
+				}
+				const counted = current.options.counted;
+				if (counted?.inline && b === 44 /* , */ && this.#line.startsWith(counted.prefix)) {
+					const length = parseLength(this.#line.slice(counted.prefix.length, -1));
+					if (length !== undefined) {
+						const header = this.#line;
+						this.#line = "";
+						current.lines.push(header);
+						this.#log?.("< " + header + "<" + length + " bytes>");
+						this.#beginRaw(length, current);
+					}
+				}
+			}
+		}
+	}
+
+	/** Fails the command in flight and everything queued with "aborted" (e.g. the modem reset). */
+	abort(): void {
+		const all = this.#current ? [this.#current, ...this.#queue] : [...this.#queue];
+		this.#current = undefined;
+		this.#queue = [];
+		this.#raw = undefined;
+		this.#line = "";
+		for (const p of all) {
+			this.#clock.clear(p.timer);
+			p.resolve({ status: "aborted", lines: p.lines });
+		}
+	}
+
+	close(): void {
+		if (this.#closed) return;
+		this.abort();
+		this.#closed = true;
+		this.#clock.clear(this.#guardTimer);
+		this.#guardTimer = undefined;
+		this.#urcs = [];
+		this.#serial?.close();
+		this.#serial = undefined;
+	}
+
+	/** Raw write outside any command (e.g. a PWRKEY-free autobaud "AT" burst); avoid while a command waits. */
+	write(bytes: IOBuffer): void {
+		this.#serial?.write(bytes);
+	}
+
+	#pump(): void {
+		if (this.#current || this.#closed || !this.#queue.length) return;
+		const wait = this.#guardUntil - this.#clock.now();
+		if (wait > 0) {
+			if (!this.#guardTimer)
+				this.#guardTimer = this.#clock.set(() => {
+					this.#guardTimer = undefined;
+					this.#pump();
+				}, wait);
+			return;
+		}
+		const next = this.#queue.shift() as Pending;
+		this.#current = next;
+		next.phase = next.options.payload !== undefined ? "prompt" : "sent";
+		next.timer = this.#clock.set(() => this.#finish(next, "timeout"), next.options.timeoutMs ?? this.#timeoutMs);
+		this.#log?.("> " + next.text);
+		this.#serial?.write(ascii(next.text + "\r"));
+	}
+
+	#onLine(line: string, endedByCr: boolean): void {
+		this.#log?.("< " + line);
+		for (const urc of this.#urcs.slice()) {
+			const hit = typeof urc.match === "string" ? line.startsWith(urc.match) : urc.match(line);
+			if (hit && urc.handler(line) !== false) return;
+		}
+		const current = this.#current;
+		if (!current) {
+			this.#onUnsolicited?.(line);
+			return;
+		}
+		// Echo (before ATE0, V.250 6.2.4): the command text comes back; it is not part of the reply.
+		if (line === current.text && current.lines.length === 0) return;
+		const options = current.options;
+		if (current.phase === "prompt" && options.prompt !== undefined && line === options.prompt) {
+			current.lines.push(line);
+			this.#onPrompt(current);
+			return;
+		}
+		if (options.counted && !options.counted.inline && line.startsWith(options.counted.prefix)) {
+			current.lines.push(line);
+			const length = parseLength(line.slice(options.counted.prefix.length));
+			if (length !== undefined && length > 0) {
+				this.#dropLf = endedByCr;
+				this.#beginRaw(length, current);
+			}
+			return;
+		}
+		if (options.counted?.inline && line.startsWith(options.counted.prefix)) {
+			// `+CARECV: 0` with no comma: nothing to read.
+			current.lines.push(line);
+			return;
+		}
+		current.lines.push(line);
+		if (current.phase === "after") {
+			const verdict = options.after?.(line);
+			if (verdict) this.#finish(current, verdict);
+			else if (isErrorFinal(line)) this.#finish(current, "error", errorCode(line));
+			return;
+		}
+		const custom = options.final?.(line);
+		if (custom) {
+			this.#finish(current, custom, custom === "error" ? errorCode(line) : undefined);
+			return;
+		}
+		if (line === "OK") {
+			if (options.after) current.phase = "after";
+			else this.#finish(current, "ok");
+			return;
+		}
+		if (isErrorFinal(line)) this.#finish(current, "error", errorCode(line));
+	}
+
+	#onPrompt(current: Pending): void {
+		current.phase = "sent";
+		const payload = current.options.payload as IOBuffer;
+		this.#log?.("> <" + payload.byteLength + " bytes>");
+		this.#serial?.write(payload);
+	}
+
+	#beginRaw(length: number, target: Pending): void {
+		if (length <= 0) return;
+		this.#raw = { remaining: length, chunks: [], target, lead: true };
+	}
+
+	#endRaw(): void {
+		const raw = this.#raw;
+		this.#raw = undefined;
+		if (!raw || !raw.target) return;
+		if (raw.target === this.#current) raw.target.data.push(...raw.chunks);
+	}
+
+	#finish(pending: Pending, status: AtStatus, code?: number): void {
+		if (this.#current !== pending) return;
+		this.#clock.clear(pending.timer);
+		pending.timer = undefined;
+		this.#current = undefined;
+		if (this.#raw?.target === pending) this.#raw = undefined;
+		this.#guardUntil = this.#clock.now() + this.#guardMs;
+		const result: { status: AtStatus; lines: string[]; code?: number; data?: Uint8Array } = {
+			status,
+			lines: pending.lines,
+		};
+		if (code !== undefined) result.code = code;
+		if (pending.data.length) result.data = concat(pending.data);
+		if (status === "timeout") this.#log?.("! timeout " + pending.text);
+		pending.resolve(result);
+		this.#pump();
+	}
+}
+
+function isErrorFinal(line: string): boolean {
+	return FINAL_ERRORS.indexOf(line) >= 0 || line.startsWith("+CME ERROR:") || line.startsWith("+CMS ERROR:");
+}
+
+/** 3GPP TS 27.007 9.2: `+CME ERROR: <err>` (numeric with AT+CMEE=1); 27.005 3.2.5 `+CMS ERROR: <err>`. */
+function errorCode(line: string): number | undefined {
+	if (!line.startsWith("+CME ERROR:") && !line.startsWith("+CMS ERROR:")) return undefined;
+	const text = line.slice(11).trim();
+	return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/** Leading decimal of `text` (up to the first comma), or undefined. */
+function parseLength(text: string): number | undefined {
+	const head = text.split(",")[0].trim();
+	if (!/^\d{1,7}$/.test(head)) return undefined;
+	return Number(head);
+}
+
+/** Bytes of an ASCII/Latin-1 string (AT command lines are 7-bit, V.250 5.1). */
+export function ascii(text: string): Uint8Array {
+	const out = new Uint8Array(text.length);
+	for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+	return out;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+	let total = 0;
+	for (const c of chunks) total += c.length;
+	const out = new Uint8Array(total);
+	let at = 0;
+	for (const c of chunks) {
+		out.set(c, at);
+		at += c.length;
+	}
+	return out;
+}
