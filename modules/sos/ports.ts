@@ -1,0 +1,35 @@
+import type { Fix } from "drivers/gnss/fix";
+import type { CloseReason } from "modules/sos/messages";
+
+/**
+ * What the SOS runner needs from the rest of the firmware, as interfaces: modules/ never reaches a driver
+ * directly (the layout's import rule). main.ts adapts the modem, GNSS and protocol layers to these; tests and the
+ * simulator pass scripted implementations. Every method resolves with a result, never rejects.
+ */
+export type StepResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export interface RadioPort {
+	/** Power the modem, register on the network, bring up data and the platform connection. */
+	wake(): Promise<StepResult>;
+	/** Close connections and power the radios down (rails off on PMU boards). */
+	powerDown(): Promise<void>;
+}
+
+export type FixResult = { readonly ok: true; readonly fix: Fix } | { readonly ok: false; readonly reason: string };
+
+export interface GnssPort {
+	/** One GNSS window: resolves with a fix or, when the window times out, `ok: false`. */
+	acquire(): Promise<FixResult>;
+}
+
+/** An authenticated platform answer, or why there was none. */
+export type PlatformReply =
+	| { readonly ok: true; readonly state: "open" | "closed" | "revoked"; readonly intervalMs?: number }
+	| { readonly ok: false; readonly reason: string; readonly retryable: boolean };
+
+export interface PlatformPort {
+	openEvent(eventId: string, resumed: boolean): Promise<PlatformReply>;
+	/** A fix, or a serving-cell report when `fix` is undefined. Undelivered points are kept and sent later. */
+	sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply>;
+	closeEvent(eventId: string, reason: CloseReason): Promise<PlatformReply>;
+}

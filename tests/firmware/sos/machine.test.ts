@@ -1,0 +1,129 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { initialState, transition } from "modules/sos/machine";
+import type { SosEffect, SosState } from "modules/sos/messages";
+
+const Machine = suite("SOS transition(): pure state machine");
+const id = "0123456789abcdef0123456789abcdef";
+const types = (effects: SosEffect[]) => effects.map((e) => e.type);
+
+function activated(): SosState {
+	return transition(initialState, { type: "triplePress", now: 1000, eventId: id }).state;
+}
+function streaming(): SosState {
+	let s = activated();
+	s = transition(s, { type: "modemReady", now: 9000 }).state;
+	return transition(s, { type: "alertAcknowledged", now: 10_000, intervalMs: 30_000 }).state;
+}
+
+Machine("triple press from dormant starts an event: feedback, journal, duration timer, radios", () => {
+	const r = transition(initialState, { type: "triplePress", now: 5, eventId: id });
+	assert.is(r.state.name, "active.activating");
+	assert.is(r.state.context.eventId, id);
+	assert.equal(types(r.effects), ["indicate", "journal.save", "timer.start", "radio.wake"]);
+});
+
+Machine("modem ready sends the alert; acknowledgement starts streaming with a GNSS window", () => {
+	let r = transition(activated(), { type: "modemReady", now: 9000 });
+	assert.is(r.state.name, "active.alerting");
+	assert.ok(r.effects.some((e) => e.type === "platform.openEvent" && e.eventId === id && !e.resumed));
+	r = transition(r.state, { type: "alertAcknowledged", now: 10_000, intervalMs: 30_000 });
+	assert.is(r.state.name, "active.streaming");
+	assert.is(r.state.context.intervalMs, 30_000);
+	assert.ok(r.state.context.alertDelivered);
+	assert.ok(types(r.effects).includes("gnss.acquire"));
+});
+
+Machine("modem failure backs off and retries, doubling up to the ceiling", () => {
+	let s = activated();
+	const delays: number[] = [];
+	for (let i = 0; i < 8; i++) {
+		const r = transition(s, { type: "modemFailed", now: 0, reason: "no network" });
+		const start = r.effects.find((e) => e.type === "timer.start");
+		delays.push(start && start.type === "timer.start" ? start.ms : -1);
+		s = transition(r.state, { type: "timer", now: 0, timer: "retry" }).state;
+	}
+	assert.equal(delays, [5000, 10_000, 20_000, 40_000, 80_000, 120_000, 120_000, 120_000]);
+	assert.is(s.name, "active.activating");
+});
+
+Machine("fix timeout yields a cell report; delivered location schedules the next report", () => {
+	let r = transition(streaming(), { type: "fixTimedOut", now: 0 });
+	assert.equal(r.effects, [{ type: "platform.sendLocation", eventId: id }]);
+	r = transition(r.state, { type: "locationDelivered", now: 0, intervalMs: 120_000 });
+	assert.is(r.state.context.pointsDelivered, 1);
+	assert.ok(r.effects.some((e) => e.type === "timer.start" && e.timer === "report" && e.ms === 120_000));
+});
+
+Machine("platform intervals are clamped to the configured range", () => {
+	const r = transition(streaming(), { type: "locationDelivered", now: 0, intervalMs: 1 });
+	assert.is(r.state.context.intervalMs, 10_000);
+});
+
+Machine("platform close powers down without telling the platform again, then sleeps", () => {
+	let r = transition(streaming(), { type: "platformClosed", now: 0 });
+	assert.is(r.state.name, "active.closing");
+	assert.not.ok(types(r.effects).includes("platform.closeEvent"));
+	assert.ok(types(r.effects).includes("radio.powerDown"));
+	r = transition(r.state, { type: "radiosOff", now: 0 });
+	assert.is(r.state.name, "dormant");
+	assert.equal(types(r.effects), ["timer.cancel", "journal.clear", "indicate", "sleep"]);
+});
+
+Machine("device close and maximum duration tell the platform first", () => {
+	const byDevice = transition(streaming(), { type: "deviceClose", now: 0 });
+	assert.ok(byDevice.effects.some((e) => e.type === "platform.closeEvent" && e.reason === "device"));
+	const byTimer = transition(streaming(), { type: "timer", now: 0, timer: "maxDuration" });
+	assert.ok(byTimer.effects.some((e) => e.type === "platform.closeEvent" && e.reason === "max-duration"));
+});
+
+Machine("revocation is terminal: a later triple press only refuses", () => {
+	let r = transition(streaming(), { type: "revoked", now: 0 });
+	assert.is(r.state.name, "revoked");
+	assert.ok(types(r.effects).includes("markRevoked"));
+	r = transition(r.state, { type: "triplePress", now: 0, eventId: id });
+	assert.is(r.state.name, "revoked");
+	assert.not.ok(types(r.effects).includes("radio.wake"));
+	const boot = transition(initialState, { type: "boot", now: 0, revoked: true });
+	assert.is(boot.state.name, "revoked");
+});
+
+Machine("boot with a journal resumes the same event with the remaining duration", () => {
+	const r = transition(initialState, {
+		type: "boot", now: 0, revoked: false,
+		journal: { eventId: id, phase: "streaming", alertDelivered: true, elapsedMs: 3600_000, pointsDelivered: 12 },
+	});
+	assert.is(r.state.name, "active.activating");
+	assert.ok(r.state.context.resumed);
+	assert.is(r.state.context.pointsDelivered, 12);
+	assert.ok(r.effects.some((e) => e.type === "timer.start" && e.timer === "maxDuration" && e.ms === 3600_000));
+	const ready = transition(r.state, { type: "modemReady", now: 1 });
+	assert.ok(ready.effects.some((e) => e.type === "platform.openEvent" && e.resumed));
+});
+
+Machine("boot with an interrupted device close finishes the close after the radios are up", () => {
+	const r = transition(initialState, {
+		type: "boot", now: 0, revoked: false,
+		journal: { eventId: id, phase: "closing", alertDelivered: true, elapsedMs: 10_000, pointsDelivered: 2, closeReason: "device" },
+	});
+	const ready = transition(r.state, { type: "modemReady", now: 1 });
+	assert.is(ready.state.name, "active.closing");
+	assert.ok(ready.effects.some((e) => e.type === "platform.closeEvent" && e.reason === "device"));
+});
+
+Machine("late results of abandoned work are ignored, not acted on", () => {
+	const r = transition(initialState, { type: "fixObtained", now: 0, fix: { time: 0, lat: 0, lon: 0, accuracy: 1, satellites: 4, quality: "3d", source: "gnss" } });
+	assert.not.ok(r.handled);
+	assert.equal(r.effects, []);
+	assert.is(r.state, initialState);
+});
+
+Machine("a non-retryable refusal closes the event without a platform call", () => {
+	let s = transition(activated(), { type: "modemReady", now: 0 }).state;
+	const r = transition(s, { type: "alertRejected", now: 0, reason: "unknown device", retryable: false });
+	assert.is(r.state.name, "active.closing");
+	assert.not.ok(types(r.effects).includes("platform.closeEvent"));
+	s = r.state;
+});
+
+Machine.run();
