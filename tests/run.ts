@@ -1,0 +1,67 @@
+/**
+ * `npm test`: the type checks, the uvu suites in Node (firmware and tools), and the firmware suites inside real
+ * XS. Each step's output streams through; the totals close with one line `N passed, N failed` that CI reads.
+ * Usage: node --import tsx tests/run.ts [--only typecheck,unit,xs]
+ */
+import { spawn } from "node:child_process";
+
+interface Step {
+	name: string;
+	command: string;
+	args: string[];
+	/** Extracts [passed, failed] from the step's output. */
+	count: (output: string) => [number, number];
+}
+
+const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+
+const uvuCount = (output: string): [number, number] => {
+	const text = stripAnsi(output);
+	const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
+	const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
+	return [passed, total - passed];
+};
+
+const steps: Step[] = [
+	{ name: "typecheck", command: "npx", args: ["tsc", "-p", "tsconfig.json"], count: (o) => [o.trim() ? 0 : 1, o.trim() ? 1 : 0] },
+	{ name: "typecheck-tools", command: "npx", args: ["tsc", "-p", "tsconfig.tools.json"], count: (o) => [o.trim() ? 0 : 1, o.trim() ? 1 : 0] },
+	{ name: "unit-firmware", command: process.execPath, args: ["--import", "tsx", "node_modules/uvu/bin.js", "tests/firmware", "\\.test\\.ts$"], count: uvuCount },
+	{ name: "unit-tools", command: process.execPath, args: ["--import", "tsx", "node_modules/uvu/bin.js", "tests/tools", "\\.test\\.ts$"], count: uvuCount },
+	{ name: "xs", command: process.execPath, args: ["--import", "tsx", "tests/xs/run.ts"], count: (o) => {
+		const m = /^(\d+) passed, (\d+) failed$/m.exec(stripAnsi(o));
+		return m ? [Number(m[1]), Number(m[2])] : [0, 1];
+	} },
+];
+
+function run(step: Step): Promise<{ code: number; output: string }> {
+	return new Promise((resolve) => {
+		const child = spawn(step.command, step.args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+		let output = "";
+		const tee = (chunk: Buffer, sink: NodeJS.WriteStream) => {
+			output += chunk.toString();
+			sink.write(chunk);
+		};
+		child.stdout.on("data", (c: Buffer) => tee(c, process.stdout));
+		child.stderr.on("data", (c: Buffer) => tee(c, process.stderr));
+		child.on("close", (code) => resolve({ code: code ?? 1, output }));
+	});
+}
+
+const onlyIndex = process.argv.indexOf("--only");
+const only = onlyIndex > 0 ? new Set(process.argv[onlyIndex + 1]?.split(",")) : undefined;
+let passed = 0;
+let failed = 0;
+const summary: string[] = [];
+for (const step of steps) {
+	if (only && ![...only].some((name) => step.name.startsWith(name))) continue;
+	console.log(`\n=== ${step.name} ===`);
+	const { code, output } = await run(step);
+	let [p, f] = step.count(output);
+	if (code !== 0 && f === 0) f = 1; // a crashed step counts as a failure even if it printed no counts
+	passed += p;
+	failed += f;
+	summary.push(`${step.name}: ${p} passed, ${f} failed${code !== 0 ? ` (exit ${code})` : ""}`);
+}
+console.log("\n" + summary.join("\n"));
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 ? 1 : 0;
