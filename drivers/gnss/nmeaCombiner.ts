@@ -2,11 +2,12 @@
  * Merges the GGA, RMC and GSA sentences of one epoch into one `Fix`.
  *
  * GGA gives position, altitude, satellites used and HDOP but no date; RMC gives the date, speed and course;
- * GSA gives 2D/3D and the DOPs but has no time field at all. An epoch is identified by the UTC time of GGA/RMC.
- * Receivers order an epoch's sentences differently (u-blox: RMC, VTG, GGA, GSA, GSV, GLL; others put GSA
- * first), so a GSA is attached to the epoch it follows, or, when it arrives after that epoch has already been
- * emitted, held for the next one. Multi-constellation receivers send one GSA per system (GPGSA + BDGSA, or
- * several GNGSA): they are merged.
+ * GSA gives 2D/3D and the DOPs but has no time field at all. An epoch is identified by the UTC time of GGA/RMC,
+ * and a GSA belongs to the epoch whose GGA or RMC came before it. That matches the output order of the receivers
+ * we know: u-blox (RMC, VTG, GGA, GSA, GSV, GLL), Quectel and SIMCom (RMC, VTG, GGA, GSA...), MediaTek (GGA, GSA,
+ * GSV, RMC, VTG). A GSA seen before any timed sentence (start-up) is kept for the first epoch. Multi-constellation
+ * receivers send one GSA per system (GPGSA + BDGSA, or several GNGSA): they are merged; one arriving after its
+ * epoch was emitted carries only the other systems' satellites and is dropped (the DOPs are the same).
  *
  * A fix is emitted as soon as GGA + RMC (+ GSA unless `waitForGsa` is false) of the same time are in; an epoch
  * that never gets its GSA is emitted when the next epoch starts, or on `flush()`.
@@ -65,7 +66,6 @@ export default class NmeaCombiner {
 	#gga: GgaSentence | undefined;
 	#rmc: RmcSentence | undefined;
 	#gsa: GsaSentence | undefined;
-	#held: GsaSentence | undefined;
 	#emitted = false;
 
 	constructor(options: NmeaCombinerOptions = {}) {
@@ -78,8 +78,7 @@ export default class NmeaCombiner {
 	 */
 	push(sentence: NmeaSentence): FixResult | undefined {
 		if (sentence.type === "GSA") {
-			if (this.#emitted) this.#held = mergeGsa(this.#held, sentence);
-			else this.#gsa = mergeGsa(this.#gsa, sentence);
+			if (!this.#emitted) this.#gsa = mergeGsa(this.#gsa, sentence);
 			return this.#tryEmit();
 		}
 		let out: FixResult | undefined;
@@ -100,16 +99,16 @@ export default class NmeaCombiner {
 
 	reset(): void {
 		this.#epoch = -1;
-		this.#gga = this.#rmc = this.#gsa = this.#held = undefined;
+		this.#gga = this.#rmc = this.#gsa = undefined;
 		this.#emitted = false;
 	}
 
 	#startEpoch(timeOfDay: number | undefined): FixResult | undefined {
 		const previous = this.flush();
-		// A GSA seen before any timed sentence belongs to the epoch about to start.
-		const carry = this.#gga || this.#rmc ? this.#held : this.#gsa ?? this.#held;
+		// A GSA seen before any timed sentence (start-up) belongs to the epoch about to start.
+		const carry = this.#gga || this.#rmc ? undefined : this.#gsa;
 		this.#epoch = timeOfDay;
-		this.#gga = this.#rmc = this.#held = undefined;
+		this.#gga = this.#rmc = undefined;
 		this.#gsa = carry;
 		this.#emitted = false;
 		return previous;
