@@ -1,0 +1,24 @@
+/**
+ * Moddable globals that xsnap lacks, injected into XS-lane bundles (esbuild `inject`: only code that references
+ * them gets them). `trace` writes without a newline, like Moddable's; complete lines go to xsnap's `print`.
+ */
+let pending = "";
+
+function out(line: string): void {
+	const host = globalThis as { print?: (text: string) => void; console?: { log(text: string): void } };
+	if (host.print) host.print(line);
+	else host.console?.log(line);
+}
+
+export function trace(...values: unknown[]): void {
+	pending += values.map((v) => String(v)).join("");
+	const lines = pending.split("\n");
+	pending = lines.pop()!;
+	for (const line of lines) out(line);
+}
+
+/** Prints a trailing partial line, if any. */
+export function flushTrace(): void {
+	if (pending) out(pending);
+	pending = "";
+}
