@@ -139,3 +139,20 @@ export function hexInt(text: string): number | undefined {
 	const t = text.startsWith("0x") || text.startsWith("0X") ? text.slice(2) : text;
 	return /^[0-9A-Fa-f]{1,8}$/.test(t) ? parseInt(t, 16) : undefined;
 }
+
+/**
+ * SIMCom network time URC after AT+CLTS=1: `*PSUTTZ: <year>,<month>,<day>,<hour>,<min>,<sec>,"<±tz>",<dst>`,
+ * UTC fields and the local offset in quarter hours (SIM7000/SIM7080 Series AT Command Manual, AT+CLTS).
+ */
+export function parsePsuttz(line: string): NetworkTime | undefined {
+	if (!line.startsWith("*PSUTTZ:")) return undefined;
+	const f = splitFields(line.slice(8));
+	if (f.length < 7) return undefined;
+	const n = f.slice(0, 6).map((x) => decimalInt(x));
+	if (n.some((x) => x === undefined)) return undefined;
+	const [year, month, day, hour, minute, second] = n as number[];
+	const quarters = Number(f[6]);
+	if (year < 2020 || year > 2079 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+	if (!Number.isInteger(quarters) || quarters < -48 || quarters > 56) return undefined;
+	return { utc: Date.UTC(year, month - 1, day, hour, minute, second), offsetMinutes: quarters * 15 };
+}

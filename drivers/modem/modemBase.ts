@@ -1,0 +1,367 @@
+/**
+ * What both modem families share: the AT engine, PWRKEY and rails, power-on with boot markers, the state and its
+ * events, reset detection, +CEREG registration, and clean/hard power-down. The family classes
+ * (drivers/modem/sim7080, drivers/modem/bg95) supply their commands through the abstract methods.
+ */
+import AtEngine, { type AtCommandOptions, type AtResult } from "drivers/modem/at";
+import type { DigitalOutput } from "drivers/io";
+import type { Clock } from "hal/clock";
+import type { Fix, ServingCell } from "drivers/gnss/fix";
+import type {
+	Modem, ModemError, ModemEvent, ModemFamily, ModemOptions, ModemRails, ModemResult, ModemState, NetworkTime,
+	Registration, TlsOpenOptions,
+} from "drivers/modem/modem";
+import { fail, ok } from "drivers/modem/modem";
+import { isCeregUrc, parseCereg } from "drivers/modem/parse";
+
+export interface FamilyProfile {
+	readonly family: ModemFamily;
+	/** PWRKEY active time to power on / off, ms (hardware design guides). */
+	readonly pwrKeyOnMs: number;
+	readonly pwrKeyOffMs: number;
+	/** From the PWRKEY release until AT must answer. */
+	readonly bootTimeoutMs: number;
+	/** After AT answers, how long to wait for the last boot marker if it has not been seen yet. */
+	readonly markerTimeoutMs: number;
+	/** The last boot marker ("SMS Ready", "APP RDY"). */
+	readonly readyMarker: string;
+	/** Every boot marker; one mid-session means the modem reset. */
+	readonly bootMarkers: readonly string[];
+	readonly powerDownCommand: string;
+	readonly powerDownMarker: string;
+	readonly powerDownTimeoutMs: number;
+	/** After a PWRKEY power-off pulse, how long until the module is off (then rails may drop). */
+	readonly offSettleMs: number;
+}
+
+export interface TimingOptions {
+	/** Poll period for AT+CEREG? while registering. Default 2000. */
+	readonly registrationPollMs?: number;
+	/** Registration timeout when attach() gives none. Default 180 s (LTE-M in poor coverage takes minutes). */
+	readonly registrationTimeoutMs?: number;
+}
+
+const ACTIVE: readonly ModemState[] = Object.freeze(["ready", "attaching", "attached"] as ModemState[]);
+
+export default abstract class ModemBase implements Modem {
+	protected readonly at: AtEngine;
+	protected readonly clock: Clock;
+	protected readonly profile: FamilyProfile;
+	onEvent: ((event: ModemEvent) => void) | undefined;
+
+	#state: ModemState = "off";
+	#pwrKey: DigitalOutput | undefined;
+	#ownsPwrKey = false;
+	#active: 0 | 1;
+	#rails: ModemRails | undefined;
+	#log: ((line: string) => void) | undefined;
+	#markersSeen: string[] = [];
+	#pollMs: number;
+	#registrationTimeoutMs: number;
+	#wake: (() => void) | undefined;
+	#closed = false;
+
+	protected constructor(options: ModemOptions & TimingOptions, profile: FamilyProfile) {
+		if (!options) throw new TypeError("options required");
+		if (!options.clock) throw new TypeError("clock required");
+		if (!options.pwrKey) throw new TypeError("pwrKey required");
+		if (options.pwrKeyActive !== undefined && options.pwrKeyActive !== 0 && options.pwrKeyActive !== 1)
+			throw new RangeError("invalid pwrKeyActive");
+		this.clock = options.clock;
+		this.profile = profile;
+		this.onEvent = options.onEvent;
+		this.#log = options.log;
+		this.#rails = options.rails;
+		this.#active = options.pwrKeyActive ?? 1;
+		this.#pollMs = options.registrationPollMs ?? 2000;
+		this.#registrationTimeoutMs = options.registrationTimeoutMs ?? 180_000;
+		const key = options.pwrKey as { io?: unknown; pin?: number | string };
+		if (typeof key.io === "function") {
+			const spec = options.pwrKey as { io: new (o: object) => DigitalOutput; pin: number | string };
+			const Io = spec.io as unknown as { new (o: object): DigitalOutput; Output: unknown };
+			this.#pwrKey = new Io({ pin: spec.pin, mode: Io.Output });
+			this.#ownsPwrKey = true;
+		} else this.#pwrKey = options.pwrKey as DigitalOutput;
+		this.#pwrKey.write(this.#idle());
+		this.at = new AtEngine({
+			serial: options.serial,
+			clock: options.clock,
+			guardMs: options.guardMs,
+			log: options.log,
+			onUnsolicited: (line) => this.#log?.("? " + line),
+		});
+		for (const marker of profile.bootMarkers) this.at.on((line) => line === marker, (line) => this.#onBootMarker(line));
+		this.at.on(isCeregUrc, (line) => {
+			const info = parseCereg(line, "urc");
+			if (!info) return false;
+			this.emit({ type: "registration", stat: info.stat });
+			this.#wake?.();
+		});
+	}
+
+	get family(): ModemFamily {
+		return this.profile.family;
+	}
+
+	get state(): ModemState {
+		return this.#state;
+	}
+
+	// ---- family hooks -------------------------------------------------------------------------------------
+
+	/** Family commands after ATE0/CMEE/CFUN (network time URCs, data format). */
+	protected abstract configureFamily(): Promise<ModemResult<void>>;
+	/** APN before registration. */
+	protected abstract setApn(apn: string): Promise<ModemResult<void>>;
+	/** PDP activation after registration. */
+	protected abstract activatePdp(): Promise<ModemResult<void>>;
+	/** Forget sockets and GNSS after a reset or power-down. */
+	protected abstract forgetSession(): void;
+
+	abstract networkTime(): Promise<ModemResult<NetworkTime>>;
+	abstract servingCell(): Promise<ModemResult<ServingCell>>;
+	abstract uploadCa(name: string, pem: Uint8Array): Promise<ModemResult<void>>;
+	abstract open(options: TlsOpenOptions): Promise<ModemResult<number>>;
+	abstract send(socket: number, data: Uint8Array): Promise<ModemResult<number>>;
+	abstract receive(socket: number, max: number): Promise<ModemResult<Uint8Array>>;
+	abstract closeSocket(socket: number): Promise<ModemResult<void>>;
+	abstract gnssOn(): Promise<ModemResult<void>>;
+	abstract gnssRead(): Promise<ModemResult<Fix>>;
+	abstract gnssOff(): Promise<ModemResult<void>>;
+
+	// ---- lifecycle ----------------------------------------------------------------------------------------
+
+	async powerOn(): Promise<ModemResult<void>> {
+		if (this.#closed) return fail({ kind: "closedDriver" });
+		if (this.#state !== "off" && this.#state !== "failed")
+			return fail({ kind: "state", step: "powerOn", state: this.#state });
+		this.#setState("booting");
+		this.#markersSeen = [];
+		const railsOn = this.#rails?.on();
+		if (railsOn && !railsOn.ok) {
+			this.#setState("failed");
+			return railsOn;
+		}
+		// A module left on (the ESP32 reset, the modem did not) would be switched OFF by a PWRKEY pulse: ask first.
+		if (!this.#rails && (await this.#probe(2, 500))) return this.#booted();
+		for (let attempt = 0; attempt < 2; attempt++) {
+			await this.#pulse(this.profile.pwrKeyOnMs);
+			const deadline = this.clock.now() + this.profile.bootTimeoutMs;
+			let answered = false;
+			while (!answered && this.clock.now() < deadline && !this.#closed) {
+				const r = await this.at.command("AT", { timeoutMs: 1000 });
+				if (r.status === "ok") answered = true;
+				else if (r.status === "aborted") return fail({ kind: "closedDriver" });
+				else if (r.status === "error") await this.delay(500);
+			}
+			if (answered) {
+				if (this.#markersSeen.indexOf(this.profile.readyMarker) < 0)
+					await this.at.waitFor((line) => line === this.profile.readyMarker, this.profile.markerTimeoutMs);
+				return this.#booted();
+			}
+		}
+		this.#setState("failed");
+		return fail({ kind: "timeout", step: "boot" });
+	}
+
+	async configure(): Promise<ModemResult<void>> {
+		if (this.#state !== "booted" && !ACTIVE.includes(this.#state))
+			return fail({ kind: "state", step: "configure", state: this.#state });
+		// V.250 6.2.4 echo off; TS 27.007 9.1 numeric +CME errors; TS 27.007 8.2 full functionality.
+		for (const cmd of ["ATE0", "AT+CMEE=1"]) {
+			const r = await this.run(cmd);
+			if (!r.ok) return r;
+		}
+		const cfun = await this.run("AT+CFUN=1", { timeoutMs: 10_000 });
+		if (!cfun.ok) return cfun;
+		const family = await this.configureFamily();
+		if (!family.ok) return family;
+		if (this.#state === "booted") this.#setState("ready");
+		return ok(undefined);
+	}
+
+	async attach(options: { readonly apn: string; readonly timeoutMs?: number }): Promise<ModemResult<Registration>> {
+		if (this.#state !== "ready" && this.#state !== "attached")
+			return fail({ kind: "state", step: "attach", state: this.#state });
+		if (typeof options?.apn !== "string" || /["\r\n]/.test(options.apn)) return fail({ kind: "parse", step: "attach", reason: "invalid apn" });
+		this.#setState("attaching");
+		const result = await this.#attach(options.apn, options.timeoutMs ?? this.#registrationTimeoutMs);
+		if ((this.#state as ModemState) === "attaching") this.#setState(result.ok ? "attached" : "ready");
+		return result;
+	}
+
+	async #attach(apn: string, timeoutMs: number): Promise<ModemResult<Registration>> {
+		const apnResult = await this.setApn(apn);
+		if (!apnResult.ok) return apnResult;
+		// TS 27.007 10.1.22: n=2 adds <tac>,<ci>,<AcT> to the URC and the read response.
+		const enable = await this.run("AT+CEREG=2");
+		if (!enable.ok) return enable;
+		const deadline = this.clock.now() + timeoutMs;
+		let registration: Registration | undefined;
+		for (;;) {
+			const r = await this.run("AT+CEREG?");
+			if (!r.ok) return r;
+			const line = r.value.lines.find((l) => l.startsWith("+CEREG:"));
+			const info = line ? parseCereg(line, "read") : undefined;
+			if (!info) return fail({ kind: "parse", step: "AT+CEREG?", reason: "no +CEREG line" });
+			if (info.stat === 1 || info.stat === 5) {
+				const reg: { roaming: boolean; tac?: number; cellId?: number; act?: number } = { roaming: info.stat === 5 };
+				if (info.tac !== undefined) reg.tac = info.tac;
+				if (info.cellId !== undefined) reg.cellId = info.cellId;
+				if (info.act !== undefined) reg.act = info.act;
+				registration = reg;
+				break;
+			}
+			if (info.stat === 3) return fail({ kind: "denied" });
+			const left = deadline - this.clock.now();
+			if (left <= 0) return fail({ kind: "noService" });
+			await this.#sleepOrWake(Math.min(this.#pollMs, left));
+			if ((this.#state as ModemState) !== "attaching") return fail({ kind: "reset" });
+		}
+		const pdp = await this.activatePdp();
+		if (!pdp.ok) return pdp;
+		return ok(registration);
+	}
+
+	async powerDown(): Promise<ModemResult<"clean" | "hard">> {
+		if (this.#closed) return fail({ kind: "closedDriver" });
+		if (this.#state === "off") return ok("clean");
+		this.#setState("poweringDown");
+		let how: "clean" | "hard" = "hard";
+		const marker = this.at.waitFor((line) => line === this.profile.powerDownMarker, this.profile.powerDownTimeoutMs);
+		const r = await this.at.command(this.profile.powerDownCommand, { timeoutMs: this.profile.powerDownTimeoutMs });
+		if (r.status === "ok" || r.lines.indexOf(this.profile.powerDownMarker) >= 0) {
+			if ((await marker) !== undefined || r.lines.indexOf(this.profile.powerDownMarker) >= 0) how = "clean";
+		}
+		if (how === "hard") {
+			this.#log?.("! modem did not power down cleanly: PWRKEY power-off pulse");
+			this.at.abort();
+			await this.#pulse(this.profile.pwrKeyOffMs);
+			await this.delay(this.profile.offSettleMs);
+		}
+		const railsOff = this.#rails?.off();
+		if (railsOff && !railsOff.ok) this.#log?.("! rails off failed");
+		this.forgetSession();
+		this.#setState("off");
+		return ok(how);
+	}
+
+	/** Releases the engine (and the serial port), the PWRKEY pin if the driver opened it, and timers. */
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.#wake?.();
+		this.at.close();
+		if (this.#ownsPwrKey) this.#pwrKey?.close();
+		this.#pwrKey = undefined;
+	}
+
+	// ---- helpers for the families -------------------------------------------------------------------------
+
+	protected emit(event: ModemEvent): void {
+		try {
+			this.onEvent?.(event);
+		} catch {
+			// A listener's failure is not the modem's: never let it break the parser (CONVENTIONS.md 8).
+		}
+	}
+
+	protected log(line: string): void {
+		this.#log?.(line);
+	}
+
+	/** Runs a command and maps its status to a result. */
+	protected async run(text: string, options?: AtCommandOptions): Promise<ModemResult<AtResult>> {
+		if (this.#closed) return fail({ kind: "closedDriver" });
+		const r = await this.at.command(text, options);
+		const step = stepName(text);
+		switch (r.status) {
+			case "ok":
+				return ok(r);
+			case "error":
+				return fail(r.code === undefined ? { kind: "error", step } : { kind: "error", step, code: r.code });
+			case "timeout":
+				return fail({ kind: "timeout", step });
+			default:
+				return fail(this.#closed ? { kind: "closedDriver" } : { kind: "reset" });
+		}
+	}
+
+	protected requireState(step: string, ...states: ModemState[]): ModemError | undefined {
+		return states.includes(this.#state) ? undefined : { kind: "state", step, state: this.#state };
+	}
+
+	/** Drops to "ready" when the network deactivates the PDP context. */
+	protected pdpLost(): void {
+		if (this.#state === "attached") this.#setState("ready");
+		this.emit({ type: "pdp", active: false });
+	}
+
+	protected delay(ms: number): Promise<void> {
+		return new Promise((resolve) => this.clock.set(resolve, ms));
+	}
+
+	// ---- internals ----------------------------------------------------------------------------------------
+
+	#idle(): 0 | 1 {
+		return this.#active === 1 ? 0 : 1;
+	}
+
+	async #pulse(ms: number): Promise<void> {
+		this.#pwrKey?.write(this.#active);
+		await this.delay(ms);
+		this.#pwrKey?.write(this.#idle());
+	}
+
+	async #probe(tries: number, timeoutMs: number): Promise<boolean> {
+		for (let i = 0; i < tries; i++) {
+			const r = await this.at.command("AT", { timeoutMs });
+			if (r.status === "ok") return true;
+		}
+		return false;
+	}
+
+	#booted(): ModemResult<void> {
+		this.#setState("booted");
+		return ok(undefined);
+	}
+
+	#onBootMarker(line: string): boolean | void {
+		this.#markersSeen.push(line);
+		// Expected during boot: let it reach powerOn()'s waitFor (or the AT poll in flight).
+		if (!ACTIVE.includes(this.#state)) return false;
+		// SIM7080: `SMS Ready` / `RDY`; BG95: `RDY` / `APP RDY` only come after a (re)boot: the modem reset.
+		this.#log?.("! unexpected boot marker " + line + ": modem reset");
+		this.at.abort();
+		this.forgetSession();
+		this.#setState("booted");
+		this.#wake?.();
+		this.emit({ type: "reset" });
+	}
+
+	#sleepOrWake(ms: number): Promise<void> {
+		return new Promise((resolve) => {
+			const timer = this.clock.set(() => done(), ms);
+			const done = () => {
+				this.clock.clear(timer);
+				this.#wake = undefined;
+				resolve();
+			};
+			this.#wake = done;
+		});
+	}
+
+	#setState(to: ModemState): void {
+		const from = this.#state;
+		if (from === to) return;
+		this.#state = to;
+		this.#log?.("modem " + from + " -> " + to);
+		this.emit({ type: "state", from, to });
+	}
+}
+
+/** The command name for error reports: "AT+CAOPEN" from `AT+CAOPEN=0,0,"TCP",...` (no arguments, no secrets). */
+export function stepName(text: string): string {
+	const m = /^AT[+*#$%^&]?[A-Za-z0-9]*\??/.exec(text);
+	return m ? m[0] : "AT";
+}

@@ -1,0 +1,276 @@
+/**
+ * SIMCom SIM7080G (and SIM7000G through options) behind the Modem interface.
+ *
+ * Commands and replies from the SIM7080 Series AT Command Manual (SIMCom, V1.0x) — cited by command name, as the
+ * section numbers differ between manual revisions — and its companion notes (SIM7080 Series TCP/IP Application
+ * Note, SSL Application Note, File System Application Note, GNSS Application Note). Power timing from the SIM7080G
+ * Hardware Design (PWRKEY low > 1 s to power on, > 1.2 s to power off).
+ */
+import type { Fix, ServingCell } from "drivers/gnss/fix";
+import { parseCgnsinf } from "drivers/gnss/cgnsinf";
+import ModemBase, { type FamilyProfile, type TimingOptions } from "drivers/modem/modemBase";
+import type { ModemOptions, ModemResult, NetworkTime, TlsOpenOptions } from "drivers/modem/modem";
+import { fail, ok } from "drivers/modem/modem";
+import { parseCpsi, parseNetworkClock, parsePsuttz, splitFields } from "drivers/modem/parse";
+
+export interface Sim7080Options extends ModemOptions, TimingOptions {
+	/** "sim7000": SIM7000G differences (PDP via AT+CNACT=1 and `+APP PDP: ACTIVE`, no context index). */
+	readonly variant?: "sim7080" | "sim7000";
+	/**
+	 * Turn the LTE radio off (AT+CFUN=0) while GNSS runs and back on after, for firmware where GNSS never fixes
+	 * while LTE is registered (LilyGO T-SIM7080G issue #144). Default false: GNSS is only stopped before data.
+	 */
+	readonly gnssNeedsRadioOff?: boolean;
+	/** Seconds the modem waits for the CA file bytes after DOWNLOAD (AT+CFSWFILE <timeout> is in ms). */
+	readonly uploadTimeoutMs?: number;
+}
+
+const PROFILE: FamilyProfile = Object.freeze({
+	family: "sim7080",
+	pwrKeyOnMs: 1200,
+	pwrKeyOffMs: 1500,
+	bootTimeoutMs: 30_000,
+	markerTimeoutMs: 10_000,
+	readyMarker: "SMS Ready",
+	bootMarkers: Object.freeze(["RDY", "SMS Ready"]),
+	powerDownCommand: "AT+CPOWD=1",
+	powerDownMarker: "NORMAL POWER DOWN",
+	powerDownTimeoutMs: 10_000,
+	offSettleMs: 2000,
+});
+
+/** AT+CAOPEN <cid> range 0..12; the driver uses as many as it needs from 0. */
+const MAX_SOCKETS = 13;
+/** AT+CASEND <datalen> and AT+CARECV <readlen> upper bound (1460 bytes per call). */
+const MAX_CHUNK = 1460;
+/** AT+CFSWFILE <size> upper bound. */
+const MAX_FILE = 10240;
+
+export default class Sim7080 extends ModemBase {
+	#variant: "sim7080" | "sim7000";
+	#gnssNeedsRadioOff: boolean;
+	#uploadTimeoutMs: number;
+	#sockets = new Set<number>();
+	#apn = "";
+	#gnss = false;
+
+	constructor(options: Sim7080Options) {
+		const variant = options?.variant ?? "sim7080";
+		if (variant !== "sim7080" && variant !== "sim7000") throw new RangeError("invalid variant");
+		super(options, variant === "sim7000" ? Object.freeze({ ...PROFILE, family: "sim7000" as const }) : PROFILE);
+		this.#variant = variant;
+		this.#gnssNeedsRadioOff = options.gnssNeedsRadioOff ?? false;
+		this.#uploadTimeoutMs = options.uploadTimeoutMs ?? 10_000;
+		// AT+CAOPEN: `+CADATAIND: <cid>` data waiting; `+CASTATE: <cid>,<state>` state 0 = closed by the peer.
+		this.at.on("+CADATAIND:", (line) => {
+			const cid = Number(line.slice(11).trim());
+			if (this.#sockets.has(cid)) this.emit({ type: "data", socket: cid });
+		});
+		this.at.on("+CASTATE:", (line) => {
+			const [cid, state] = splitFields(line.slice(9)).map(Number);
+			if (state === 0 && this.#sockets.delete(cid)) this.emit({ type: "socketClosed", socket: cid });
+		});
+		// AT+CNACT: `+APP PDP: <pdpidx>,DEACTIVE` when the network drops the context.
+		this.at.on("+APP PDP:", (line) => {
+			if (!/DEACTIVE/.test(line)) return false;
+			this.#sockets.clear();
+			this.pdpLost();
+		});
+		// AT+CLTS=1 network time URCs: `*PSUTTZ: yyyy,M,d,h,m,s,"±zz",dst`, `+CTZV: ±zz,dst`, `DST: d`.
+		this.at.on("*PSUTTZ:", (line) => {
+			const time = parsePsuttz(line);
+			if (time) this.emit({ type: "time", time });
+		});
+		this.at.on("+CTZV:", () => undefined);
+		this.at.on("DST:", () => undefined);
+	}
+
+	protected async configureFamily(): Promise<ModemResult<void>> {
+		// AT+CLTS=1: get local time stamp from the network and report *PSUTTZ (SIM7080 manual, AT+CLTS).
+		const r = await this.run("AT+CLTS=1");
+		return r.ok ? ok(undefined) : r;
+	}
+
+	protected async setApn(apn: string): Promise<ModemResult<void>> {
+		// SIM7080: AT+CNCFG=<pdpidx>,<ip_type 1 = IP>,"<APN>". SIM7000: the PDP context (TS 27.007 10.1.1
+		// AT+CGDCONT) and the APN again in AT+CNACT=1,"<APN>" (SIM7000 Series AT Command Manual, AT+CNACT).
+		this.#apn = apn;
+		const cmd = this.#variant === "sim7000" ? `AT+CGDCONT=1,"IP","${apn}"` : `AT+CNCFG=0,1,"${apn}"`;
+		const r = await this.run(cmd);
+		return r.ok ? ok(undefined) : r;
+	}
+
+	protected async activatePdp(): Promise<ModemResult<void>> {
+		// AT+CNACT=0,1 -> OK, then `+APP PDP: 0,ACTIVE` (allow 60 s). SIM7000: AT+CNACT=1,"<apn>" -> `+APP PDP: ACTIVE`.
+		const sim7000 = this.#variant === "sim7000";
+		const active = this.at.waitFor((line) => (sim7000 ? line === "+APP PDP: ACTIVE" : /^\+APP PDP: 0,ACTIVE$/.test(line)), 60_000);
+		const r = await this.run(sim7000 ? `AT+CNACT=1,"${this.#apn}"` : "AT+CNACT=0,1", { timeoutMs: 60_000 });
+		if (!r.ok) {
+			// Already active answers ERROR on some firmware; the query tells.
+			const q = await this.run("AT+CNACT?");
+			if (q.ok && q.value.lines.some((l) => /^\+CNACT: 0,1,/.test(l) || /^\+CNACT: 1,/.test(l))) return ok(undefined);
+			return r;
+		}
+		if ((await active) === undefined) return fail({ kind: "timeout", step: "+APP PDP" });
+		this.emit({ type: "pdp", active: true });
+		return ok(undefined);
+	}
+
+	protected forgetSession(): void {
+		this.#sockets.clear();
+		this.#gnss = false;
+	}
+
+	async networkTime(): Promise<ModemResult<NetworkTime>> {
+		const bad = this.requireState("AT+CCLK?", "booted", "ready", "attaching", "attached");
+		if (bad) return fail(bad);
+		// 3GPP TS 27.007 8.15: +CCLK: "yy/MM/dd,hh:mm:ss±zz".
+		const r = await this.run("AT+CCLK?");
+		if (!r.ok) return r;
+		const line = r.value.lines.find((l) => l.startsWith("+CCLK:"));
+		const time = line ? parseNetworkClock(line.slice(6).trim()) : undefined;
+		return time ? ok(time) : fail({ kind: "parse", step: "AT+CCLK?", reason: "clock not set by the network" });
+	}
+
+	async servingCell(): Promise<ModemResult<ServingCell>> {
+		const bad = this.requireState("AT+CPSI?", "ready", "attaching", "attached");
+		if (bad) return fail(bad);
+		const r = await this.run("AT+CPSI?");
+		if (!r.ok) return r;
+		const line = r.value.lines.find((l) => l.startsWith("+CPSI:"));
+		const cell = line ? parseCpsi(line) : undefined;
+		return cell ? ok(cell) : fail({ kind: "parse", step: "AT+CPSI?", reason: "no LTE serving cell" });
+	}
+
+	async uploadCa(name: string, pem: Uint8Array): Promise<ModemResult<void>> {
+		const bad = this.requireState("uploadCa", "ready", "attaching", "attached");
+		if (bad) return fail(bad);
+		if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) return fail({ kind: "parse", step: "uploadCa", reason: "invalid name" });
+		if (pem.length === 0 || pem.length > MAX_FILE) return fail({ kind: "parse", step: "uploadCa", reason: "invalid size" });
+		// File System Application Note: AT+CFSINIT, AT+CFSWFILE=<index 3 = /customer/>,"<name>",<mode 0 = overwrite>,
+		// <size>,<timeout ms> -> DOWNLOAD -> bytes -> OK, AT+CFSTERM. Then AT+CSSLCFG="convert",2,"<name>" turns the
+		// PEM into the modem's CA store (SSL Application Note; type 2 = root CA).
+		const init = await this.run("AT+CFSINIT");
+		if (!init.ok) {
+			await this.run("AT+CFSTERM");
+			const again = await this.run("AT+CFSINIT");
+			if (!again.ok) return again;
+		}
+		const write = await this.run(`AT+CFSWFILE=3,"${name}",0,${pem.length},${this.#uploadTimeoutMs}`, {
+			prompt: "DOWNLOAD",
+			payload: pem,
+			timeoutMs: this.#uploadTimeoutMs + 5000,
+		});
+		await this.run("AT+CFSTERM");
+		if (!write.ok) return write;
+		const convert = await this.run(`AT+CSSLCFG="convert",2,"${name}"`);
+		return convert.ok ? ok(undefined) : convert;
+	}
+
+	async open(options: TlsOpenOptions): Promise<ModemResult<number>> {
+		const bad = this.requireState("AT+CAOPEN", "attached");
+		if (bad) return fail(bad);
+		if (!options || !/^[A-Za-z0-9.-]{1,253}$/.test(options.host) || !(options.port > 0 && options.port < 65536) || (options.port | 0) !== options.port)
+			return fail({ kind: "parse", step: "AT+CAOPEN", reason: "invalid host or port" });
+		const sni = options.sni ?? options.host;
+		if (!/^[A-Za-z0-9.-]{1,253}$/.test(sni) || !/^[A-Za-z0-9_.-]{1,64}$/.test(options.ca))
+			return fail({ kind: "parse", step: "AT+CAOPEN", reason: "invalid sni or ca" });
+		// GNSS and LTE share the RF path (modem-at.md): stop GNSS before data.
+		if (this.#gnss) {
+			const off = await this.gnssOff();
+			if (!off.ok) return off;
+		}
+		let cid = 0;
+		while (this.#sockets.has(cid)) cid++;
+		if (cid >= MAX_SOCKETS) return fail({ kind: "error", step: "AT+CAOPEN" });
+		// SSL Application Note: TLS 1.2 (sslversion 3) on SSL context 0, SNI, then the CA file on connection <cid>.
+		const setup = [
+			`AT+CSSLCFG="sslversion",0,3`,
+			`AT+CSSLCFG="sni",0,"${sni}"`,
+			`AT+CASSLCFG=${cid},"SSL",1`,
+			`AT+CASSLCFG=${cid},"CACERT","${options.ca}"`,
+		];
+		for (const cmd of setup) {
+			const r = await this.run(cmd);
+			if (!r.ok) return r;
+		}
+		// AT+CAOPEN=<cid>,<pdp_index>,<conn_type>,<server>,<port> -> `+CAOPEN: <cid>,<result>` OK; result 0 success.
+		const r = await this.run(`AT+CAOPEN=${cid},0,"TCP","${options.host}",${options.port}`, { timeoutMs: options.timeoutMs ?? 60_000 });
+		if (!r.ok) return r;
+		const line = r.value.lines.find((l) => l.startsWith("+CAOPEN:"));
+		if (!line) return fail({ kind: "parse", step: "AT+CAOPEN", reason: "no +CAOPEN line" });
+		const [id, result] = splitFields(line.slice(8)).map(Number);
+		if (id !== cid || !Number.isInteger(result)) return fail({ kind: "parse", step: "AT+CAOPEN", reason: line });
+		if (result !== 0) return fail({ kind: "socket", step: "AT+CAOPEN", code: result });
+		this.#sockets.add(cid);
+		return ok(cid);
+	}
+
+	async send(socket: number, data: Uint8Array): Promise<ModemResult<number>> {
+		if (!this.#sockets.has(socket)) return fail({ kind: "closed", socket });
+		let sent = 0;
+		while (sent < data.length) {
+			const chunk = data.subarray(sent, Math.min(data.length, sent + MAX_CHUNK));
+			// AT+CASEND=<cid>,<datalen> -> `>` -> <datalen> bytes -> OK.
+			const r = await this.run(`AT+CASEND=${socket},${chunk.length}`, { payload: chunk, timeoutMs: 30_000 });
+			if (!r.ok) return this.#sockets.has(socket) ? r : fail({ kind: "closed", socket });
+			sent += chunk.length;
+		}
+		return ok(sent);
+	}
+
+	async receive(socket: number, max: number): Promise<ModemResult<Uint8Array>> {
+		if (!this.#sockets.has(socket)) return fail({ kind: "closed", socket });
+		const n = Math.max(1, Math.min(MAX_CHUNK, max | 0));
+		// AT+CARECV=<cid>,<readlen> -> `+CARECV: <recvlen>,<data>` (raw bytes, may hold CR/LF) OK; `+CARECV: 0` empty.
+		const r = await this.run(`AT+CARECV=${socket},${n}`, { counted: { prefix: "+CARECV: ", inline: true }, timeoutMs: 10_000 });
+		if (!r.ok) return r;
+		return ok(r.value.data ?? new Uint8Array(0));
+	}
+
+	async closeSocket(socket: number): Promise<ModemResult<void>> {
+		if (!this.#sockets.has(socket)) return ok(undefined);
+		this.#sockets.delete(socket);
+		const r = await this.run(`AT+CACLOSE=${socket}`, { timeoutMs: 10_000 });
+		return r.ok ? ok(undefined) : r;
+	}
+
+	async gnssOn(): Promise<ModemResult<void>> {
+		const bad = this.requireState("AT+CGNSPWR=1", "booted", "ready", "attaching", "attached");
+		if (bad) return fail(bad);
+		if (this.#gnssNeedsRadioOff) {
+			const r = await this.run("AT+CFUN=0", { timeoutMs: 10_000 });
+			if (!r.ok) return r;
+			this.#sockets.clear();
+			this.pdpLost();
+		}
+		// GNSS Application Note: AT+CGNSPWR=1 powers the engine.
+		const r = await this.run("AT+CGNSPWR=1", { timeoutMs: 5000 });
+		if (!r.ok) return r;
+		this.#gnss = true;
+		return ok(undefined);
+	}
+
+	async gnssRead(): Promise<ModemResult<Fix>> {
+		if (!this.#gnss) return fail({ kind: "state", step: "AT+CGNSINF", state: this.state });
+		const r = await this.run("AT+CGNSINF");
+		if (!r.ok) return r;
+		const line = r.value.lines.find((l) => l.startsWith("+CGNSINF:"));
+		if (!line) return fail({ kind: "parse", step: "AT+CGNSINF", reason: "no +CGNSINF line" });
+		const parsed = parseCgnsinf(line);
+		if (parsed.ok) return ok(parsed.fix);
+		if (parsed.reason === "no-fix" || parsed.reason === "gnss-off") return fail({ kind: "noFix" });
+		return fail({ kind: "parse", step: "AT+CGNSINF", reason: parsed.reason });
+	}
+
+	async gnssOff(): Promise<ModemResult<void>> {
+		const r = await this.run("AT+CGNSPWR=0", { timeoutMs: 5000 });
+		if (!r.ok) return r;
+		this.#gnss = false;
+		if (this.#gnssNeedsRadioOff) {
+			const on = await this.run("AT+CFUN=1", { timeoutMs: 10_000 });
+			if (!on.ok) return on;
+		}
+		return ok(undefined);
+	}
+}
