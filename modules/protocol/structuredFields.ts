@@ -1,0 +1,380 @@
+/**
+ * RFC 8941 Structured Field Values: the types, strict serialization (§4.1) and parsing (§4.2) that RFC 9421 and
+ * RFC 9530 fields need (Dictionary, List, Item, Inner List, Parameters; Integer, Decimal, String, Token,
+ * Byte Sequence, Boolean). Parsing errors throw SyntaxError with the offset, as §4.2 says the field then fails.
+ */
+import { fromBase64, toBase64 } from "modules/protocol/bytes";
+
+/** An sf-token (§3.3.4); a class so tokens are not confused with strings. */
+export class Token {
+	constructor(readonly value: string) {
+		if (!/^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*$/.test(value)) throw new RangeError(`invalid sf-token "${value}"`);
+	}
+}
+
+/** An sf-decimal (§3.3.2), kept distinct from Integer because the two serialize differently. */
+export class Decimal {
+	constructor(readonly value: number) {
+		if (!Number.isFinite(value)) throw new RangeError("invalid sf-decimal");
+	}
+}
+
+/** Integer = number (must be an integer), String = string, Byte Sequence = Uint8Array. */
+export type BareItem = number | string | Token | Decimal | Uint8Array | boolean;
+export type Parameters = Array<[string, BareItem]>;
+export interface Item {
+	readonly value: BareItem;
+	readonly params: Parameters;
+}
+export interface InnerList {
+	readonly items: Item[];
+	readonly params: Parameters;
+}
+export type Member = Item | InnerList;
+export type Dictionary = Array<[string, Member]>;
+export type List = Member[];
+
+export function isInnerList(member: Member): member is InnerList {
+	return (member as InnerList).items !== undefined;
+}
+
+export function item(value: BareItem, params: Parameters = []): Item {
+	return { value, params };
+}
+
+// §4.1.4-4.1.9
+export function serializeBareItem(value: BareItem): string {
+	if (typeof value === "number") {
+		if (!Number.isInteger(value) || Math.abs(value) > 999_999_999_999_999) throw new RangeError("sf-integer out of range");
+		return String(value);
+	}
+	if (typeof value === "string") {
+		let out = "\"";
+		for (let i = 0; i < value.length; i++) {
+			const c = value.charCodeAt(i);
+			if (c < 0x20 || c > 0x7e) throw new RangeError("sf-string must be printable ASCII");
+			const ch = value[i];
+			out += ch === "\"" || ch === "\\" ? "\\" + ch : ch;
+		}
+		return out + "\"";
+	}
+	if (typeof value === "boolean") return value ? "?1" : "?0";
+	if (value instanceof Uint8Array) return ":" + toBase64(value) + ":";
+	if (value instanceof Token) return value.value;
+	if (value instanceof Decimal) {
+		// §4.1.5: round to 3 fractional digits (half to even), at most 12 integer digits, at least one fractional digit
+		const v = value.value;
+		let r = Math.round(v * 1000);
+		if (Math.abs(v * 1000 - Math.trunc(v * 1000)) === 0.5 && r % 2 !== 0) r -= 1;
+		if (Math.abs(Math.trunc(r / 1000)) > 999_999_999_999) throw new RangeError("sf-decimal out of range");
+		const sign = r < 0 ? "-" : "";
+		r = Math.abs(r);
+		let frac = String(r % 1000).padStart(3, "0").replace(/0+$/, "");
+		if (frac === "") frac = "0";
+		return `${sign}${Math.floor(r / 1000)}.${frac}`;
+	}
+	throw new TypeError("not an sf bare item");
+}
+
+function checkKey(key: string): void {
+	if (!/^[a-z*][a-z0-9_\-.*]*$/.test(key)) throw new RangeError(`invalid sf key "${key}"`);
+}
+
+// §4.1.1.2
+export function serializeParameters(params: Parameters): string {
+	let out = "";
+	for (const [key, value] of params) {
+		checkKey(key);
+		out += ";" + key;
+		if (value !== true) out += "=" + serializeBareItem(value);
+	}
+	return out;
+}
+
+// §4.1.3
+export function serializeItem(it: Item): string {
+	return serializeBareItem(it.value) + serializeParameters(it.params);
+}
+
+// §4.1.1.1
+export function serializeInnerList(list: InnerList): string {
+	return "(" + list.items.map(serializeItem).join(" ") + ")" + serializeParameters(list.params);
+}
+
+export function serializeMember(member: Member): string {
+	return isInnerList(member) ? serializeInnerList(member) : serializeItem(member);
+}
+
+// §4.1.1
+export function serializeList(list: List): string {
+	return list.map(serializeMember).join(", ");
+}
+
+// §4.1.2
+export function serializeDictionary(dict: Dictionary): string {
+	return dict
+		.map(([key, member]) => {
+			checkKey(key);
+			if (!isInnerList(member) && member.value === true) return key + serializeParameters(member.params);
+			return key + "=" + serializeMember(member);
+		})
+		.join(", ");
+}
+
+/** §4.2 parser over one field value string. */
+class Parser {
+	#s: string;
+	#i = 0;
+
+	constructor(s: string) {
+		this.#s = s;
+	}
+
+	fail(what: string): never {
+		throw new SyntaxError(`structured field: ${what} at offset ${this.#i}`);
+	}
+
+	#peek(): string {
+		return this.#s[this.#i] ?? "";
+	}
+
+	skipSP(): void {
+		while (this.#s[this.#i] === " ") this.#i++;
+	}
+
+	skipOWS(): void {
+		while (this.#s[this.#i] === " " || this.#s[this.#i] === "\t") this.#i++;
+	}
+
+	get done(): boolean {
+		return this.#i >= this.#s.length;
+	}
+
+	// §4.2.1: leading/trailing SP discarded, then the top-level type must consume everything
+	start(): void {
+		this.skipSP();
+	}
+
+	finish(): void {
+		this.skipSP();
+		if (!this.done) this.fail("trailing characters");
+	}
+
+	// §4.2.2
+	dictionary(): Dictionary {
+		const out: Dictionary = [];
+		while (!this.done) {
+			const key = this.key();
+			let member: Member;
+			if (this.#peek() === "=") {
+				this.#i++;
+				member = this.member();
+			} else member = { value: true, params: this.parameters() };
+			const existing = out.findIndex(([k]) => k === key);
+			if (existing >= 0) out.splice(existing, 1); // §4.2.2: last value wins
+			out.push([key, member]);
+			this.skipOWS();
+			if (this.done) return out;
+			if (this.#peek() !== ",") this.fail("expected ','");
+			this.#i++;
+			this.skipOWS();
+			if (this.done) this.fail("trailing ','");
+		}
+		return out;
+	}
+
+	// §4.2.1
+	list(): List {
+		const out: List = [];
+		while (!this.done) {
+			out.push(this.member());
+			this.skipOWS();
+			if (this.done) return out;
+			if (this.#peek() !== ",") this.fail("expected ','");
+			this.#i++;
+			this.skipOWS();
+			if (this.done) this.fail("trailing ','");
+		}
+		return out;
+	}
+
+	member(): Member {
+		return this.#peek() === "(" ? this.innerList() : this.item();
+	}
+
+	// §4.2.1.2
+	innerList(): InnerList {
+		if (this.#peek() !== "(") this.fail("expected '('");
+		this.#i++;
+		const items: Item[] = [];
+		for (;;) {
+			this.skipSP();
+			if (this.#peek() === ")") {
+				this.#i++;
+				return { items, params: this.parameters() };
+			}
+			if (this.done) this.fail("unterminated inner list");
+			items.push(this.item());
+			const c = this.#peek();
+			if (c !== " " && c !== ")") this.fail("expected ' ' or ')'");
+		}
+	}
+
+	// §4.2.3
+	item(): Item {
+		const value = this.bareItem();
+		return { value, params: this.parameters() };
+	}
+
+	// §4.2.3.1
+	bareItem(): BareItem {
+		const c = this.#peek();
+		if (c === "-" || (c >= "0" && c <= "9")) return this.number();
+		if (c === "\"") return this.string();
+		if (c === ":") return this.byteSequence();
+		if (c === "?") return this.boolean();
+		if (c === "*" || /[A-Za-z]/.test(c)) return this.token();
+		return this.fail("unexpected character");
+	}
+
+	// §4.2.3.2
+	parameters(): Parameters {
+		const out: Parameters = [];
+		while (this.#peek() === ";") {
+			this.#i++;
+			this.skipSP();
+			const key = this.key();
+			let value: BareItem = true;
+			if (this.#peek() === "=") {
+				this.#i++;
+				value = this.bareItem();
+			}
+			const existing = out.findIndex(([k]) => k === key);
+			if (existing >= 0) out[existing] = [key, value]; // §4.2.3.2: overwrite in place
+			else out.push([key, value]);
+		}
+		return out;
+	}
+
+	// §4.2.3.3
+	key(): string {
+		const m = /^[a-z*][a-z0-9_\-.*]*/.exec(this.#s.slice(this.#i));
+		if (!m) return this.fail("expected key");
+		this.#i += m[0].length;
+		return m[0];
+	}
+
+	// §4.2.4
+	number(): number | Decimal {
+		const m = /^-?[0-9]+(\.[0-9]*)?/.exec(this.#s.slice(this.#i));
+		if (!m) return this.fail("expected number");
+		const text = m[0];
+		const digits = text.replace("-", "");
+		if (m[1] === undefined) {
+			if (digits.length > 15) this.fail("integer too long");
+			this.#i += text.length;
+			return parseInt(text, 10);
+		}
+		const [intPart, frac] = digits.split(".");
+		if (intPart.length > 12 || digits.length > 16 || frac.length === 0 || frac.length > 3) this.fail("invalid decimal");
+		this.#i += text.length;
+		return new Decimal(parseFloat(text));
+	}
+
+	// §4.2.5
+	string(): string {
+		this.#i++;
+		let out = "";
+		for (;;) {
+			if (this.done) this.fail("unterminated string");
+			const c = this.#s[this.#i++];
+			if (c === "\\") {
+				const n = this.#s[this.#i++];
+				if (n !== "\"" && n !== "\\") this.fail("invalid escape");
+				out += n;
+			} else if (c === "\"") return out;
+			else {
+				const code = c.charCodeAt(0);
+				if (code < 0x20 || code > 0x7e) this.fail("invalid string character");
+				out += c;
+			}
+		}
+	}
+
+	// §4.2.6
+	token(): Token {
+		const m = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*/.exec(this.#s.slice(this.#i));
+		if (!m) return this.fail("expected token");
+		this.#i += m[0].length;
+		return new Token(m[0]);
+	}
+
+	// §4.2.7
+	byteSequence(): Uint8Array {
+		this.#i++;
+		const end = this.#s.indexOf(":", this.#i);
+		if (end < 0) this.fail("unterminated byte sequence");
+		const text = this.#s.slice(this.#i, end);
+		if (!/^[A-Za-z0-9+/=]*$/.test(text)) this.fail("invalid base64");
+		let bytes: Uint8Array;
+		try {
+			bytes = fromBase64(text);
+		} catch {
+			return this.fail("invalid base64");
+		}
+		this.#i = end + 1;
+		return bytes;
+	}
+
+	// §4.2.8
+	boolean(): boolean {
+		this.#i++;
+		const c = this.#s[this.#i++];
+		if (c === "1") return true;
+		if (c === "0") return false;
+		return this.fail("invalid boolean");
+	}
+}
+
+export function parseDictionary(text: string): Dictionary {
+	const p = new Parser(text);
+	p.start();
+	const d = p.dictionary();
+	p.finish();
+	return d;
+}
+
+export function parseList(text: string): List {
+	const p = new Parser(text);
+	p.start();
+	const l = p.list();
+	p.finish();
+	return l;
+}
+
+export function parseItem(text: string): Item {
+	const p = new Parser(text);
+	p.start();
+	const it = p.item();
+	p.finish();
+	return it;
+}
+
+/** Parses one Inner List with its parameters (the `@signature-params` value form, RFC 9421 §2.3). */
+export function parseInnerList(text: string): InnerList {
+	const p = new Parser(text);
+	p.start();
+	const l = p.innerList();
+	p.finish();
+	return l;
+}
+
+export function dictionaryGet(dict: Dictionary, key: string): Member | undefined {
+	for (const [k, v] of dict) if (k === key) return v;
+	return undefined;
+}
+
+export function paramGet(params: Parameters, key: string): BareItem | undefined {
+	for (const [k, v] of params) if (k === key) return v;
+	return undefined;
+}
