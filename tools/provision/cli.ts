@@ -1,0 +1,210 @@
+/**
+ * Manufacturing provisioning CLI (see tools/provision/README.md).
+ *
+ *   node --import tsx tools/provision/cli.ts platform-key --out <file>
+ *   node --import tsx tools/provision/cli.ts generate --board <board> --out <dir> (--count N [--prefix P] | --csv serials.csv)
+ *        --platform-key <file> [--nvs-keys] [--efuse-block 0..5]
+ *   node --import tsx tools/provision/cli.ts verify <image.bin> [--nvs-keys <nvs_keys.bin>] [--json]
+ *   node --import tsx tools/provision/cli.ts reemit --out <dir> --platform-key <file> [--serial S]...
+ *
+ * stdout carries results (summaries, verify listings) and stderr progress and notices; neither ever carries a key,
+ * and blob values are shown by length only.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { boards } from "./boards";
+import { BatchError, generateBatch, reemitBatch } from "./batch";
+import { CsvError } from "./csv";
+import { checkDeviceImage } from "./identity";
+import { NvsFormatError, decryptNvsImage, parseNvsImage, parseNvsKeysPartition, type ParsedEntry } from "./nvs";
+import { WrapError, createPlatformKey, readPlatformKey } from "./wrap";
+
+export interface Io {
+	stdout: (text: string) => void;
+	stderr: (text: string) => void;
+	/** Whether stderr is a terminal (redrawn progress bar) or not (periodic plain lines). */
+	isTTY: boolean;
+}
+
+const usage = `usage:
+  cli.ts platform-key --out <file>
+  cli.ts generate --board <${Object.keys(boards).join("|")}> --out <dir> (--count N [--prefix P] [--start N] | --csv serials.csv)
+         --platform-key <file> [--nvs-keys] [--efuse-block 0..5]
+  cli.ts verify <image.bin> [--nvs-keys <nvs_keys.bin>] [--json]
+  cli.ts reemit --out <dir> --platform-key <file> [--serial S]...
+`;
+
+class UsageError extends Error {}
+
+/** Progress on stderr: a redrawn bar on a terminal, otherwise a plain line every 10 %. */
+export function progressReporter(io: Io): (done: number, total: number) => void {
+	let lastTenth = -1;
+	let lastDraw = 0;
+	const started = Date.now();
+	return (done, total) => {
+		const fraction = total === 0 ? 1 : done / total;
+		const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
+		if (io.isTTY) {
+			const t = Date.now();
+			if (done !== total && t - lastDraw < 100) return;
+			lastDraw = t;
+			const width = 30;
+			const fill = Math.round(fraction * width);
+			io.stderr(`\r[${"#".repeat(fill)}${".".repeat(width - fill)}] ${done}/${total} ${Math.floor(fraction * 100)}% ${Math.round(rate)}/s`);
+			if (done === total) io.stderr("\n");
+		} else {
+			const tenth = Math.floor(fraction * 10);
+			if (tenth === lastTenth) return;
+			lastTenth = tenth;
+			io.stderr(`progress: ${done}/${total} (${tenth * 10}%)\n`);
+		}
+	};
+}
+
+function describe(e: ParsedEntry): string {
+	const v = e.value;
+	const shown = v instanceof Uint8Array ? `<${v.length} bytes, not shown>` : typeof v === "string" ? JSON.stringify(v) : String(v);
+	return `${e.namespace}\t${e.key}\t${e.type}\t${shown}`;
+}
+
+function verify(args: string[], io: Io): number {
+	const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { "nvs-keys": { type: "string" }, json: { type: "boolean" } } });
+	if (positionals.length !== 1) throw new UsageError("verify takes one image file");
+	const file = positionals[0]!;
+	let image: Uint8Array = readFileSync(file);
+	try {
+		if (values["nvs-keys"] !== undefined) image = decryptNvsImage(image, parseNvsKeysPartition(readFileSync(values["nvs-keys"])));
+		const parsed = parseNvsImage(image);
+		const problems = checkDeviceImage(parsed);
+		if (values.json) {
+			io.stdout(`${JSON.stringify({
+				file,
+				ok: problems.length === 0,
+				problems,
+				pages: parsed.pages,
+				entries: parsed.entries.map((e) => ({
+					namespace: e.namespace, key: e.key, type: e.type, page: e.page, entry: e.entry,
+					...(e.value instanceof Uint8Array ? { length: e.value.length } : { value: typeof e.value === "bigint" ? e.value.toString() : e.value }),
+				})),
+			})}\n`);
+		} else {
+			io.stdout(`${file}: ${parsed.pages.length} pages (${parsed.pages.map((p) => p.state).join(", ")}), all CRCs valid\n`);
+			for (const e of parsed.entries) io.stdout(`${describe(e)}\n`);
+			for (const p of problems) io.stdout(`device schema: ${p}\n`);
+		}
+		if (problems.length > 0) {
+			io.stderr(`verify: ${file}: not a valid provisioned device image (${problems.length} problem${problems.length === 1 ? "" : "s"})\n`);
+			return 1;
+		}
+		return 0;
+	} catch (error) {
+		if (error instanceof NvsFormatError) {
+			io.stderr(`verify: ${file}: CORRUPT: ${error.message}\n`);
+			return 1;
+		}
+		throw error;
+	}
+}
+
+async function generate(args: string[], io: Io): Promise<number> {
+	const { values, positionals } = parseArgs({
+		args,
+		allowPositionals: true,
+		options: {
+			board: { type: "string" }, out: { type: "string" }, count: { type: "string" }, csv: { type: "string" },
+			prefix: { type: "string" }, start: { type: "string" }, "platform-key": { type: "string" },
+			"nvs-keys": { type: "boolean" }, "efuse-block": { type: "string" },
+		},
+	});
+	if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+	if (!values.out) throw new UsageError("generate needs --out <dir>");
+	if (!values["platform-key"]) throw new UsageError("generate needs --platform-key <file> (create one with: cli.ts platform-key --out <file>)");
+	const int = (name: string, text: string | undefined) => {
+		if (text === undefined) return undefined;
+		if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a non-negative integer`);
+		return Number(text);
+	};
+	const platformKey = readPlatformKey(values["platform-key"]);
+	try {
+		const result = await generateBatch({
+			out: values.out,
+			board: values.board,
+			csv: values.csv,
+			count: int("count", values.count),
+			prefix: values.prefix,
+			start: int("start", values.start),
+			platformKey,
+			nvsKeys: values["nvs-keys"] ?? false,
+			efuseBlock: int("efuse-block", values["efuse-block"]),
+			progress: progressReporter(io),
+			log: (line) => io.stderr(`${line}\n`),
+		});
+		io.stdout(`${JSON.stringify(result)}\n`);
+		return 0;
+	} finally {
+		platformKey.fill(0);
+	}
+}
+
+function reemit(args: string[], io: Io): number {
+	const { values } = parseArgs({ args, options: { out: { type: "string" }, "platform-key": { type: "string" }, serial: { type: "string", multiple: true } } });
+	if (!values.out || !values["platform-key"]) throw new UsageError("reemit needs --out <dir> and --platform-key <file>");
+	const platformKey = readPlatformKey(values["platform-key"]);
+	try {
+		const n = reemitBatch(values.out, platformKey, values.serial ?? []);
+		io.stdout(`${JSON.stringify({ reemitted: n, out: values.out })}\n`);
+		return 0;
+	} finally {
+		platformKey.fill(0);
+	}
+}
+
+function platformKey(args: string[], io: Io): number {
+	const { values } = parseArgs({ args, options: { out: { type: "string" } } });
+	if (!values.out) throw new UsageError("platform-key needs --out <file>");
+	const kid = createPlatformKey(values.out);
+	io.stdout(`${JSON.stringify({ file: values.out, kid })}\n`);
+	return 0;
+}
+
+/** Runs one command; returns the exit code. Every failure becomes one line on stderr (no stack, no secret). */
+export async function main(argv: string[], io: Io): Promise<number> {
+	const [command, ...rest] = argv;
+	try {
+		switch (command) {
+			case "generate": return await generate(rest, io);
+			case "verify": return verify(rest, io);
+			case "reemit": return reemit(rest, io);
+			case "platform-key": return platformKey(rest, io);
+			case undefined: case "help": case "--help": case "-h":
+				io.stdout(usage);
+				return command === undefined ? 2 : 0;
+			default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+		}
+	} catch (error) {
+		if (error instanceof UsageError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+			io.stderr(`provision: ${(error as Error).message}\n${usage}`);
+			return 2;
+		}
+		if (error instanceof CsvError || error instanceof BatchError || error instanceof WrapError || error instanceof NvsFormatError || error instanceof RangeError) {
+			io.stderr(`provision: ${error.message}\n`);
+			return 1;
+		}
+		const e = error as NodeJS.ErrnoException;
+		if (e.code && e.path) {
+			io.stderr(`provision: ${e.code}: ${e.path}\n`);
+			return 1;
+		}
+		io.stderr(`provision: ${e.name ?? "Error"}: ${e.message}\n`);
+		return 1;
+	}
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+	const code = await main(process.argv.slice(2), {
+		stdout: (t) => process.stdout.write(t),
+		stderr: (t) => process.stderr.write(t),
+		isTTY: process.stderr.isTTY === true,
+	});
+	process.exitCode = code;
+}

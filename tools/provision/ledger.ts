@@ -1,0 +1,144 @@
+/**
+ * The batch ledger: an SQLite database in the output directory (better-sqlite3, synchronous=FULL, WAL), one row
+ * per issued identity. A serial is UNIQUE, so it can never get a second identity; keys are kept only wrapped under
+ * the platform import key. `emitted` = 0 marks identities whose artifacts and records are not yet committed; the
+ * `meta` table keeps the committed byte length of each JSON-lines output, so a crashed run is rolled back to the
+ * last commit and finished from the ledger alone.
+ */
+import Database from "better-sqlite3";
+import { chmodSync, existsSync } from "node:fs";
+import type { Wrapped } from "./wrap";
+import type { KeyStore } from "./boards";
+
+export interface LedgerRow {
+	seq: number;
+	serial: string;
+	deviceId: string;
+	board: string;
+	keyStore: KeyStore;
+	efuseBlock: number | null;
+	key: Wrapped;
+	nvsKeys: Wrapped | null;
+	imageSha256: string;
+	createdAt: string;
+	emitted: boolean;
+}
+
+interface RawRow {
+	seq: number;
+	serial: string;
+	device_id: string;
+	board: string;
+	key_store: string;
+	efuse_block: number | null;
+	key_wrapped: string;
+	nvs_keys_wrapped: string | null;
+	image_sha256: string;
+	created_at: string;
+	emitted: number;
+}
+
+function fromRaw(r: RawRow): LedgerRow {
+	return {
+		seq: r.seq,
+		serial: r.serial,
+		deviceId: r.device_id,
+		board: r.board,
+		keyStore: r.key_store as KeyStore,
+		efuseBlock: r.efuse_block,
+		key: JSON.parse(r.key_wrapped) as Wrapped,
+		nvsKeys: r.nvs_keys_wrapped === null ? null : (JSON.parse(r.nvs_keys_wrapped) as Wrapped),
+		imageSha256: r.image_sha256,
+		createdAt: r.created_at,
+		emitted: r.emitted === 1,
+	};
+}
+
+export default class Ledger {
+	#db: Database.Database | undefined;
+	readonly #get: Database.Statement<[string]>;
+	readonly #insert: Database.Statement<unknown[]>;
+	readonly #emit: Database.Statement<[number]>;
+	readonly #setMeta: Database.Statement<[string, string]>;
+	readonly #getMeta: Database.Statement<[string]>;
+	readonly #page: Database.Statement<[number, number, number]>;
+
+	constructor(file: string) {
+		const fresh = !existsSync(file);
+		const db = (this.#db = new Database(file));
+		if (fresh) chmodSync(file, 0o600);
+		db.pragma("journal_mode = WAL");
+		db.pragma("synchronous = FULL");
+		db.exec(`
+			CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+			CREATE TABLE IF NOT EXISTS devices (
+				seq INTEGER PRIMARY KEY,
+				serial TEXT NOT NULL UNIQUE,
+				device_id TEXT NOT NULL UNIQUE,
+				board TEXT NOT NULL,
+				key_store TEXT NOT NULL CHECK (key_store IN ('nvs', 'efuse')),
+				efuse_block INTEGER,
+				key_wrapped TEXT NOT NULL,
+				nvs_keys_wrapped TEXT,
+				image_sha256 TEXT NOT NULL,
+				created_at TEXT NOT NULL,
+				emitted INTEGER NOT NULL DEFAULT 0
+			);
+			CREATE INDEX IF NOT EXISTS devices_pending ON devices (emitted) WHERE emitted = 0;
+		`);
+		this.#get = db.prepare("SELECT * FROM devices WHERE serial = ?");
+		this.#insert = db.prepare(
+			"INSERT INTO devices (serial, device_id, board, key_store, efuse_block, key_wrapped, nvs_keys_wrapped, image_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		);
+		this.#emit = db.prepare("UPDATE devices SET emitted = 1 WHERE seq = ?");
+		this.#setMeta = db.prepare("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
+		this.#getMeta = db.prepare("SELECT v FROM meta WHERE k = ?");
+		this.#page = db.prepare("SELECT * FROM devices WHERE seq > ? AND emitted <= ? ORDER BY seq LIMIT ?");
+	}
+
+	get(serial: string): LedgerRow | undefined {
+		const r = this.#get.get(serial) as RawRow | undefined;
+		return r && fromRaw(r);
+	}
+
+	insert(row: Omit<LedgerRow, "seq" | "emitted">): number {
+		const result = this.#insert.run(
+			row.serial, row.deviceId, row.board, row.keyStore, row.efuseBlock,
+			JSON.stringify(row.key), row.nvsKeys === null ? null : JSON.stringify(row.nvsKeys), row.imageSha256, row.createdAt,
+		);
+		return Number(result.lastInsertRowid);
+	}
+
+	markEmitted(seq: number): void {
+		this.#emit.run(seq);
+	}
+
+	meta(key: string): string | undefined {
+		return (this.#getMeta.get(key) as { v: string } | undefined)?.v;
+	}
+
+	setMeta(key: string, value: string): void {
+		this.#setMeta.run(key, value);
+	}
+
+	/** Runs fn in one transaction (committed, and durable, when it returns). */
+	transaction<T>(fn: () => T): T {
+		return this.#db!.transaction(fn)() as T;
+	}
+
+	/** Rows in issue order, a page at a time (memory stays flat); pendingOnly selects emitted = 0. */
+	*rows(pendingOnly = false, pageSize = 512): Generator<LedgerRow> {
+		let after = 0;
+		for (;;) {
+			const page = this.#page.all(after, pendingOnly ? 0 : 1, pageSize) as RawRow[];
+			if (page.length === 0) return;
+			for (const r of page) yield fromRaw(r);
+			after = page[page.length - 1]!.seq;
+		}
+	}
+
+	close(): void {
+		this.#db?.close();
+		this.#db = undefined;
+	}
+}
