@@ -1,0 +1,77 @@
+/**
+ * Named latency profiles for the modem emulator. Every figure is simulated milliseconds.
+ *
+ * Sources (shared/reference/modem-at.md, "Typical physics"): LTE-M attach 2.6–3.7 s at best when re-attaching to a
+ * known cell, tens of seconds to minutes in poor coverage; GNSS time to first fix hot 1–22 s, warm up to 45 s,
+ * cold 35 s to 4 min. SIM7080G: AT answers about 4 s after the PWRKEY pulse, `SMS Ready` within 30 s
+ * (same file, SIM7080G section). PDP activation "allow 60 s" (SIM7080 AT+CNACT) and 150 s (BG95 AT+QIACT) are
+ * the manuals' maximum response times, not typical values: the profiles stay well inside them.
+ */
+export interface LatencyProfile {
+	readonly name: string;
+	/** PWRKEY release (or rails on) to the first boot marker; the AT port answers from then on. */
+	readonly bootMs: number;
+	/** First boot marker to the last one (`SMS Ready` / `APP RDY`). */
+	readonly bootMarkersMs: number;
+	/** CFUN=1 (or boot) to +CEREG stat 1/5. */
+	readonly attachMs: number;
+	/** Registration stat once attached: 1 home, 5 roaming (3GPP TS 27.007 10.1.22). */
+	readonly registeredStat: 1 | 5;
+	/** Registration to the network time URCs (NITZ, sent by the network shortly after attach). */
+	readonly nitzMs: number;
+	/** AT+CNACT=0,1 to `+APP PDP: 0,ACTIVE`; AT+QIACT=1 to its OK. */
+	readonly pdpMs: number;
+	/** Extra time a TCP connect takes on the radio, on top of the real loopback connect. */
+	readonly connectMs: number;
+	/** Extra time a TLS handshake takes (two more round trips on LTE-M). */
+	readonly tlsMs: number;
+	/** Time a plain command takes to answer. */
+	readonly commandMs: number;
+	/** Round-trip time of one send on the radio (CASEND OK / SEND OK after the payload). */
+	readonly sendMs: number;
+	/** GNSS time to first fix after the first start since power-on (warm: almanac kept, no ephemeris). */
+	readonly ttffFirstMs: number;
+	/** GNSS re-acquisition after an interruption while the engine stayed powered, or a restart within 2 h (hot). */
+	readonly ttffHotMs: number;
+	/** How long the radio stays busy (RRC connected) after the last data activity; GNSS pauses meanwhile. */
+	readonly rrcTailMs: number;
+	/** HDOP reported with a fix (accuracy ≈ HDOP × 5 m user range error) and satellites used / in view. */
+	readonly hdop: number;
+	readonly satsUsed: number;
+	readonly satsInView: number;
+	/** Signal figures reported by +CPSI / +QENG / +CSQ. */
+	readonly rsrp: number;
+	readonly rsrq: number;
+	readonly sinr: number;
+	readonly csq: number;
+}
+
+export const profiles: Readonly<Record<string, LatencyProfile>> = Object.freeze({
+	// Known cell, strong signal: attach at the fast end of 2.6–3.7 s, hot TTFF ~5 s (inside hot 1–22 s).
+	good: Object.freeze({
+		name: "good", bootMs: 4_000, bootMarkersMs: 3_000, attachMs: 3_000, registeredStat: 1, nitzMs: 1_000,
+		pdpMs: 1_000, connectMs: 300, tlsMs: 900, commandMs: 10, sendMs: 200,
+		ttffFirstMs: 5_000, ttffHotMs: 2_000, rrcTailMs: 5_000, hdop: 0.9, satsUsed: 9, satsInView: 14,
+		rsrp: -85, rsrq: -9, sinr: 15, csq: 22,
+	}),
+	// Cell edge: attach "tens of seconds", TTFF ~60 s (warm/cold range 35 s–4 min), slow radio round trips.
+	poor: Object.freeze({
+		name: "poor", bootMs: 4_500, bootMarkersMs: 6_000, attachMs: 45_000, registeredStat: 1, nitzMs: 5_000,
+		pdpMs: 8_000, connectMs: 2_500, tlsMs: 6_000, commandMs: 20, sendMs: 1_500,
+		ttffFirstMs: 60_000, ttffHotMs: 20_000, rrcTailMs: 10_000, hdop: 3.5, satsUsed: 4, satsInView: 7,
+		rsrp: -118, rsrq: -17, sinr: -3, csq: 6,
+	}),
+	// Visited network: stat 5, attach slower than home (authentication with the home network), otherwise good.
+	roaming: Object.freeze({
+		name: "roaming", bootMs: 4_000, bootMarkersMs: 3_000, attachMs: 12_000, registeredStat: 5, nitzMs: 2_000,
+		pdpMs: 3_000, connectMs: 600, tlsMs: 1_800, commandMs: 10, sendMs: 400,
+		ttffFirstMs: 8_000, ttffHotMs: 3_000, rrcTailMs: 5_000, hdop: 1.1, satsUsed: 8, satsInView: 12,
+		rsrp: -95, rsrq: -11, sinr: 8, csq: 16,
+	}),
+});
+
+export function profileNamed(name: string): LatencyProfile {
+	const p = profiles[name];
+	if (!p) throw new RangeError(`unknown profile "${name}" (known: ${Object.keys(profiles).join(", ")})`);
+	return p;
+}

@@ -1,0 +1,306 @@
+/**
+ * SIMCom SIM7080G dialect (SIM7070_SIM7080_SIM7090 Series AT Command Manual; hardware design for PWRKEY).
+ * Command families: CN (AT+CNCFG, AT+CNACT), CA (AT+CAOPEN/CASEND/CARECV/CACLOSE/CASTATE, AT+CASSLCFG),
+ * SSL (AT+CSSLCFG), FS (AT+CFSINIT/CFSWFILE/CFSTERM/CFSDFILE/CFSGFIS), GNSS (AT+CGNSPWR/CGNSINF), AT+CPSI?,
+ * AT+CPOWD. Shared 27.007 commands (CEREG, CFUN, CMEE, CCLK...) live in core.ts.
+ */
+import type { Core, Dialect, SocketFailure } from "./core";
+import type { Command } from "./util";
+import { fromLatin1 } from "./util";
+
+interface SslContext { version: number; sni?: string; }
+interface CaConfig { ssl: boolean; crindex: number; cacert?: string; }
+
+interface Vars {
+	fsInit?: boolean;
+	ssl?: Map<number, SslContext>;
+	ca?: Map<number, CaConfig>;
+	converted?: Set<string>;
+}
+
+const vars = (core: Core): Vars => core.vars as Vars;
+const sslCtx = (core: Core, i: number): SslContext => {
+	const v = vars(core);
+	v.ssl ??= new Map();
+	let c = v.ssl.get(i);
+	if (!c) { c = { version: 4 }; v.ssl.set(i, c); }
+	return c;
+};
+const caCfg = (core: Core, cid: number): CaConfig => {
+	const v = vars(core);
+	v.ca ??= new Map();
+	let c = v.ca.get(cid);
+	if (!c) { c = { ssl: false, crindex: 0 }; v.ca.set(cid, c); }
+	return c;
+};
+
+// SIM7080 AT manual, AT+CAOPEN <result>: 0 success, 20 DNS failure, 24-26 certificate errors, 27 connect failed
+// (shared/reference/modem-at.md). Untrusted CA -> 26 (the emulator's choice among the certificate codes).
+const CAOPEN_RESULT: Readonly<Record<SocketFailure, number>> = Object.freeze({
+	dns: 20, refused: 27, connect: 27, certExpired: 24, certName: 25, certUntrusted: 26, tls: 27,
+});
+
+const int = (s: string | undefined): number => (s !== undefined && /^-?\d+$/.test(s) ? Number(s) : NaN);
+
+export const sim7080: Dialect = Object.freeze({
+	name: "sim7080" as const,
+	// Power-on URCs as the SIM7000/SIM7080 family prints them; `SMS Ready` is the last one (allow 30 s).
+	bootMarkers: Object.freeze(["RDY", "+CFUN: 1", "+CPIN: READY", "SMS Ready"]),
+	defaultCmee: 0 as const,
+	// SIM7080G hardware design: PWRKEY low >= 1 s powers on, >= 1.2 s powers off.
+	pwrkeyOnMs: 1000,
+	pwrkeyOffMs: 1200,
+	powerDownMarker: "NORMAL POWER DOWN",
+
+	handle(core: Core, cmd: Command): boolean {
+		const a = cmd.args;
+		switch (cmd.name) {
+			case "ATI": core.line("SIM7080 R1951.01"); core.ok(); return true;
+			case "+CGMR": core.line("+CGMR: 1951B17SIM7080"); core.ok(); return true;
+			case "+CNCFG": // AT+CNCFG=<pdpidx>,<ip_type>[,<APN>[,<user>,<pwd>[,<auth>]]]
+				if (cmd.type === "read") { core.line(`+CNCFG: 0,1,"${core.apn}","","",0`); core.ok(); return true; }
+				if (cmd.type !== "set" || int(a[0]) !== 0) { core.error(50); return true; }
+				core.apn = a[2] ?? "";
+				core.ok();
+				return true;
+			case "+CNACT": return cnact(core, cmd);
+			case "+CSSLCFG": return csslcfg(core, cmd);
+			case "+CASSLCFG": { // AT+CASSLCFG=<cid>,"SSL"|"CRINDEX"|"CACERT",<value>
+				const cid = int(a[0]);
+				const key = (a[1] ?? "").toLowerCase();
+				if (cmd.type !== "set" || !(cid >= 0 && cid <= 12) || a[2] === undefined) { core.error(50); return true; }
+				const c = caCfg(core, cid);
+				if (key === "ssl") c.ssl = a[2] === "1";
+				else if (key === "crindex") c.crindex = int(a[2]);
+				else if (key === "cacert") c.cacert = a[2];
+				else if (key !== "protocol" && key !== "certhostcheck" && key !== "clientcert") { core.error(50); return true; }
+				core.ok();
+				return true;
+			}
+			case "+CFSINIT":
+				if (vars(core).fsInit) { core.error(3); return true; }
+				vars(core).fsInit = true; core.ok(); return true;
+			case "+CFSTERM":
+				vars(core).fsInit = false; core.ok(); return true;
+			case "+CFSWFILE": { // AT+CFSWFILE=<index>,<filename>,<mode>,<filesize>,<inputtime>
+				const size = int(a[3]);
+				const name = a[1] ?? "";
+				if (!vars(core).fsInit || cmd.type !== "set" || name === "" || !(size >= 1 && size <= 10240) || !["0", "1"].includes(a[2] ?? "")) { core.error(50); return true; }
+				const append = a[2] === "1";
+				core.hold();
+				core.line("DOWNLOAD");
+				core.expectPayload(size, (bytes) => {
+					const old = append ? core.files.get(name) : undefined;
+					const merged = old ? concat(old, bytes) : bytes;
+					core.files.set(name, merged);
+					vars(core).converted?.delete(name);
+					core.after(core.profile.commandMs, () => { core.ok(); core.release(); });
+				});
+				return true;
+			}
+			case "+CFSDFILE":
+				if (!vars(core).fsInit || !core.files.delete(a[1] ?? "")) { core.error(50); return true; }
+				core.ok(); return true;
+			case "+CFSGFIS": {
+				const f = core.files.get(a[1] ?? "");
+				if (!vars(core).fsInit || !f) { core.error(50); return true; }
+				core.line(`+CFSGFIS: ${f.length}`); core.ok(); return true;
+			}
+			case "+CAOPEN": return caopen(core, cmd);
+			case "+CASEND": { // AT+CASEND=<cid>,<datalen>[,<inputtime>]
+				const cid = int(a[0]);
+				const len = int(a[1]);
+				const s = core.sockets.get(cid);
+				if (cmd.type !== "set" || !(len >= 1 && len <= 1460)) { core.error(50); return true; }
+				if (!s || s.state !== "open") { core.error(3); return true; }
+				core.hold();
+				core.raw("\r\n> ", "> (prompt)");
+				core.expectPayload(len, (bytes) => {
+					const ok = core.writeSocket(cid, bytes);
+					core.after(core.profile.sendMs, () => { if (ok) core.ok(); else core.error(3); core.release(); });
+				});
+				return true;
+			}
+			case "+CARECV": { // AT+CARECV=<cid>,<readlen>  -> +CARECV: <recvlen>,<data>
+				const cid = int(a[0]);
+				const len = int(a[1]);
+				if (cmd.type !== "set" || !(len >= 1 && len <= 1460)) { core.error(50); return true; }
+				const data = core.readSocket(cid, len);
+				if (data === undefined) { core.error(3); return true; }
+				if (data.length === 0) core.line("+CARECV: 0");
+				else core.lineWithData(`+CARECV: ${data.length}`, data, ",");
+				core.ok();
+				return true;
+			}
+			case "+CACLOSE":
+				if (!core.closeSocket(int(a[0]), false)) { core.error(3); return true; }
+				core.ok(); return true;
+			case "+CASTATE":
+				if (cmd.type !== "read") { core.error(50); return true; }
+				for (const s of core.sockets.values()) if (s.state !== "opening") core.line(`+CASTATE: ${s.id},${s.state === "open" ? 1 : 0}`);
+				core.ok();
+				return true;
+			case "+CPSI": {
+				if (cmd.type !== "read") { core.error(50); return true; }
+				if (!core.registered) { core.line("+CPSI: NO SERVICE,Online"); core.ok(); return true; }
+				const c = core.opts.cell;
+				const p = core.profile;
+				// +CPSI: <System Mode>,<Operation Mode>,<MCC>-<MNC>,<TAC>,<SCellID>,<PCellID>,<Frequency Band>,
+				//        <earfcn>,<dlbw>,<ulbw>,<RSRQ>,<RSRP>,<RSSI>,<RSSNR>
+				core.line(`+CPSI: LTE CAT-M1,Online,${String(c.mcc).padStart(3, "0")}-${String(c.mnc).padStart(2, "0")},0x${c.tac.toString(16).toUpperCase().padStart(4, "0")},${c.cellId},${c.pci},EUTRAN-BAND${c.band},${c.earfcn},5,5,${p.rsrq},${p.rsrp},${p.rsrp + 20},${p.sinr}`);
+				core.ok();
+				return true;
+			}
+			case "+CGNSPWR":
+				if (cmd.type === "read") { core.line(`+CGNSPWR: ${core.gnss.on ? 1 : 0}`); core.ok(); return true; }
+				if (cmd.type !== "set" || !["0", "1"].includes(a[0] ?? "")) { core.error(50); return true; }
+				if (a[0] === "1" && !core.gnss.on) core.gnssStart();
+				if (a[0] === "0" && core.gnss.on) core.gnssStop();
+				core.ok();
+				return true;
+			case "+CGNSINF":
+				core.line(`+CGNSINF: ${cgnsinf(core)}`);
+				core.ok();
+				return true;
+			case "+CPOWD": // AT+CPOWD=1 normal power down: the marker, then nothing answers
+				if (cmd.type !== "set" || !["0", "1"].includes(a[0] ?? "")) { core.error(50); return true; }
+				if (a[0] === "1") core.line("NORMAL POWER DOWN");
+				core.log("==", "power off (AT+CPOWD)");
+				core.powerOff();
+				return true;
+		}
+		return false;
+	},
+
+	socketData(core: Core, id: number): void { core.urc(`+CADATAIND: ${id}`); },
+	socketClosed(core: Core, id: number): void { core.urc(`+CASTATE: ${id},0`); },
+	pdpLost(core: Core): void { core.urc("+APP PDP: 0,DEACTIVE"); },
+
+	/**
+	 * NITZ as the SIM7000/SIM7080 family prints it with AT+CLTS=1: `+CTZV`, `*PSUTTZ` (with its odd quoting,
+	 * `*PSUTTZ: yy/MM/dd,hh:mm:ss","+zz",dst`, as seen from real SIM7000-family modules) and `DST:`.
+	 */
+	networkTime(core: Core): void {
+		if (!core.nitzUrcs) return;
+		const q = core.opts.timezoneQuarters;
+		const tz = `${q < 0 ? "-" : "+"}${String(Math.abs(q)).padStart(2, "0")}`;
+		const utc = new Date(core.wallNow());
+		const p = (n: number) => String(n).padStart(2, "0");
+		const utcText = `${p(utc.getUTCFullYear() % 100)}/${p(utc.getUTCMonth() + 1)}/${p(utc.getUTCDate())},${p(utc.getUTCHours())}:${p(utc.getUTCMinutes())}:${p(utc.getUTCSeconds())}`;
+		core.urc(`+CTZV: ${tz},0`);
+		core.urc(`*PSUTTZ: ${utcText}","${tz}",0`);
+		core.urc("DST: 0");
+	},
+});
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+	const out = new Uint8Array(a.length + b.length);
+	out.set(a, 0);
+	out.set(b, a.length);
+	return out;
+}
+
+function cnact(core: Core, cmd: Command): boolean {
+	if (cmd.type === "read") {
+		// +CNACT: <pdpidx>,<statusx>,<addressx> for each of the four contexts
+		core.line(`+CNACT: 0,${core.pdpActive ? 1 : 0},"${core.pdpActive ? core.pdpIp : "0.0.0.0"}"`);
+		for (let i = 1; i < 4; i++) core.line(`+CNACT: ${i},0,"0.0.0.0"`);
+		core.ok();
+		return true;
+	}
+	const [idx, action] = cmd.args;
+	if (cmd.type !== "set" || idx !== "0" || !["0", "1", "2"].includes(action ?? "")) { core.error(50); return true; }
+	if (action === "0") {
+		if (!core.pdpActive) { core.error(3); return true; }
+		core.ok();
+		for (const s of [...core.sockets.values()]) core.closeSocket(s.id, false);
+		core.after(200, () => { core.pdpActive = false; core.urc("+APP PDP: 0,DEACTIVE"); });
+		return true;
+	}
+	if (core.pdpActive || !core.registered) { core.error(3); return true; }
+	core.ok();
+	core.markRadio(core.profile.pdpMs);
+	core.after(core.profile.pdpMs, () => {
+		if (!core.registered) { core.urc("+APP PDP: 0,DEACTIVE"); return; }
+		core.activatePdp();
+		core.urc("+APP PDP: 0,ACTIVE");
+	});
+	return true;
+}
+
+function csslcfg(core: Core, cmd: Command): boolean {
+	const a = cmd.args;
+	if (cmd.type !== "set") { core.error(50); return true; }
+	const key = (a[0] ?? "").toLowerCase();
+	if (key === "convert") { // AT+CSSLCFG="CONVERT",<ssltype>,<cname>[,<keyname>]: 2 = CA certificate
+		const name = a[2] ?? "";
+		const file = core.files.get(name);
+		if (a[1] !== "2" || !file || !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(fromLatin1(file))) { core.error(50); return true; }
+		const v = vars(core);
+		v.converted ??= new Set();
+		v.converted.add(name);
+		core.ok();
+		return true;
+	}
+	const ctx = int(a[1]);
+	if (!(ctx >= 0 && ctx <= 5) || a[2] === undefined) { core.error(50); return true; }
+	const c = sslCtx(core, ctx);
+	if (key === "sslversion") c.version = int(a[2]);
+	else if (key === "sni") c.sni = a[2];
+	else if (!["ciphersuite", "ignorertctime", "protocol", "ctxindex", "cacert", "clientcert", "negotiatetime"].includes(key)) { core.error(50); return true; }
+	core.ok();
+	return true;
+}
+
+function caopen(core: Core, cmd: Command): boolean {
+	// AT+CAOPEN=<cid>,<pdp_index>,<conn_type>,<server>,<port>[,<recv_mode>]
+	const a = cmd.args;
+	const cid = int(a[0]);
+	const port = int(a[4]);
+	const host = a[3] ?? "";
+	if (cmd.type !== "set" || !(cid >= 0 && cid <= 12) || (a[2] ?? "").toUpperCase() !== "TCP" || host === "" || !(port > 0 && port < 65536)) { core.error(50); return true; }
+	if (core.sockets.has(cid)) { core.error(3); return true; }
+	if (!core.pdpActive) { core.error(3); return true; }
+	const ca = caCfg(core, cid);
+	let settings: { ca?: string; sni?: string; verifyName: string } | undefined;
+	let loadFailure = false;
+	if (ca.ssl) {
+		const ctx = sslCtx(core, ca.crindex);
+		settings = { verifyName: host, ...(ctx.sni !== undefined ? { sni: ctx.sni } : {}) };
+		if (ca.cacert !== undefined) {
+			const file = core.files.get(ca.cacert);
+			if (!file || !vars(core).converted?.has(ca.cacert)) loadFailure = true;
+			else settings = { ...settings, ca: fromLatin1(file) };
+		}
+	}
+	core.hold();
+	const fault = ca.ssl ? core.takeTlsFault() : undefined;
+	const reply = (result: number): void => {
+		core.line(`+CAOPEN: ${cid},${result}`);
+		core.ok();
+		core.release();
+	};
+	if (fault || loadFailure) {
+		core.after(core.profile.connectMs + core.profile.tlsMs, () => reply(fault?.code ?? 26));
+		return true;
+	}
+	core.openSocket(cid, host, port, settings, (failure) => reply(failure ? CAOPEN_RESULT[failure] : 0));
+	return true;
+}
+
+/**
+ * AT+CGNSINF, 21 fields (SIM7080 AT manual, GNSS chapter): run, fix, UTC yyyyMMddhhmmss.sss, lat, lon, MSL
+ * altitude, speed over ground (km/h), course, fix mode, reserved1, HDOP, PDOP, VDOP, reserved2, GNSS satellites
+ * in view, GNSS satellites used, GLONASS used, reserved3, C/N0 max, HPA, VPA.
+ */
+function cgnsinf(core: Core): string {
+	if (!core.gnss.on) return "0" + ",".repeat(20);
+	const f = core.gnssFix();
+	if (!f) return "1,0" + ",".repeat(19);
+	const t = new Date(f.utc);
+	const p = (n: number, w = 2) => String(n).padStart(w, "0");
+	const utc = `${t.getUTCFullYear()}${p(t.getUTCMonth() + 1)}${p(t.getUTCDate())}${p(t.getUTCHours())}${p(t.getUTCMinutes())}${p(t.getUTCSeconds())}.${p(t.getUTCMilliseconds(), 3)}`;
+	const hpa = (f.hdop * 5).toFixed(1);
+	return [1, 1, utc, f.lat.toFixed(6), f.lon.toFixed(6), f.alt.toFixed(3), (f.speed * 3.6).toFixed(2), f.course.toFixed(1),
+		1, "", f.hdop.toFixed(1), (f.hdop * 1.3).toFixed(1), (f.hdop * 0.9).toFixed(1), "", f.satsInView, f.satsUsed, "", "", 38, hpa, (f.hdop * 7).toFixed(1)].join(",");
+}
