@@ -188,7 +188,7 @@ export default class Bg95 extends ModemBase {
 		if (got !== id || !Number.isInteger(err)) return fail({ kind: "parse", step: "AT+QSSLOPEN", reason: line });
 		if (err !== 0) {
 			// The client slot stays allocated after a failed open (SSL Application Note): release it.
-			await this.run(`AT+QSSLCLOSE=${id}`, { timeoutMs: 15_000 });
+			await this.run(`AT+QSSLCLOSE=${id},10`, { timeoutMs: 15_000 });
 			return fail({ kind: "socket", step: "AT+QSSLOPEN", code: err });
 		}
 		this.#sockets.add(id);

@@ -227,12 +227,15 @@ export default abstract class ModemBase implements Modem {
 		if (this.#closed) return fail({ kind: "closedDriver" });
 		if (this.#state === "off") return ok("clean");
 		this.#setState("poweringDown");
-		let how: "clean" | "hard" = "hard";
-		const marker = this.at.waitFor((line) => line === this.profile.powerDownMarker, this.profile.powerDownTimeoutMs);
-		const r = await this.at.command(this.profile.powerDownCommand, { timeoutMs: this.profile.powerDownTimeoutMs });
-		if (r.status === "ok" || r.lines.indexOf(this.profile.powerDownMarker) >= 0) {
-			if ((await marker) !== undefined || r.lines.indexOf(this.profile.powerDownMarker) >= 0) how = "clean";
-		}
+		// SIM7080 AT+CPOWD=1 answers `NORMAL POWER DOWN` alone; BG95 AT+QPOWD=1 answers OK, then `POWERED DOWN`.
+		const marker = this.profile.powerDownMarker;
+		const isMarker = (line: string) => (line === marker ? "ok" as const : undefined);
+		const r = await this.at.command(this.profile.powerDownCommand, {
+			timeoutMs: this.profile.powerDownTimeoutMs,
+			final: isMarker,
+			after: isMarker,
+		});
+		const how: "clean" | "hard" = r.status === "ok" ? "clean" : "hard";
 		if (how === "hard") {
 			this.#log?.("! modem did not power down cleanly: PWRKEY power-off pulse");
 			this.at.abort();

@@ -57,7 +57,7 @@ export function isCeregUrc(line: string): boolean {
 /**
  * Network time as `yy/MM/dd,hh:mm:ss±zz` (3GPP TS 27.007 8.15 +CCLK, zz in quarter hours, local time) or the
  * four-digit-year form of Quectel `+QLTS: "yyyy/MM/dd,hh:mm:ss±zz,d"` (BG95&BG77 AT Commands Manual, AT+QLTS).
- * Years before 2020 mean the clock was never set by the network (SIMCom boots at 1980/2080 defaults).
+ * Years before 2015 (or 2080 and later) mean the clock was never set by the network (SIMCom boots at 1980/2080 defaults).
  */
 export function parseNetworkClock(text: string): NetworkTime | undefined {
 	const m = /^"?(\d{2}|\d{4})\/(\d{2})\/(\d{2}),(\d{2}):(\d{2}):(\d{2})([+-]\d{1,2})?/.exec(text.trim());
@@ -69,7 +69,7 @@ export function parseNetworkClock(text: string): NetworkTime | undefined {
 	const hour = Number(m[4]);
 	const minute = Number(m[5]);
 	const second = Number(m[6]);
-	if (year < 2020 || year > 2079 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
+	if (year < 2015 || year > 2079 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
 	if (hour > 23 || minute > 59 || second > 60) return undefined;
 	const quarters = m[7] ? Number(m[7]) : 0;
 	if (quarters < -48 || quarters > 56) return undefined;
@@ -152,7 +152,7 @@ export function parsePsuttz(line: string): NetworkTime | undefined {
 	if (n.some((x) => x === undefined)) return undefined;
 	const [year, month, day, hour, minute, second] = n as number[];
 	const quarters = Number(f[6]);
-	if (year < 2020 || year > 2079 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+	if (year < 2015 || year > 2079 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
 	if (!Number.isInteger(quarters) || quarters < -48 || quarters > 56) return undefined;
 	return { utc: Date.UTC(year, month - 1, day, hour, minute, second), offsetMinutes: quarters * 15 };
 }
