@@ -1,23 +1,25 @@
 /**
- * Platform import records written by tools/provision: one JSON object per line, the device key wrapped with
- * AES-256-GCM under the platform import key (shared with the factory), the additional authenticated data binding
- * the device id, serial and board, so a record edited to name another device fails to unwrap.
+ * Platform import records written by tools/provision (`platform-import.jsonl`, one JSON object per line):
  *
- * Record (JSON line):
- *   {"v":1,"device_id":"<32 hex>","serial":"<text>","board":"<text>","iv":"<12 bytes>","wrapped_key":"<32-byte
- *    ciphertext followed by the 16-byte tag>","aad":"<optional, see below>"}
- * Binary fields are hex or base64. A separate "tag" field (16 bytes) is accepted too, then wrapped_key is the
- * 32-byte ciphertext alone. camelCase names (deviceId, wrappedKey) are accepted. The AAD is the record's `aad`
- * string when present (it must contain the device id, serial and board), else
- * `enigm-import-v1|<device_id>|<serial>|<board>`.
+ *   {"type":"enigm.provision.device","v":1,"deviceId":"<32 hex>","serial":"<text>","board":"<board>",
+ *    "keyStore":"<nvs|efuse…>","key":{"alg":"A256GCM","kid":"<16 hex>","iv":"<24 hex>","ct":"<64 hex>",
+ *    "tag":"<32 hex>"},"createdAt":<…>}
+ *
+ * The device key is wrapped with AES-256-GCM under the platform import key (shared with the factory). The
+ * additional authenticated data `enigm-provision-v1|device-key|<deviceId>|<serial>|<board>` binds it to the
+ * device, so a record edited to name another device fails to unwrap. `kid` is the first 8 bytes of
+ * SHA-256("enigm-platform-import-key-id" || import key), hex: a record wrapped under another import key is named
+ * as such instead of failing as "tampered". Parsed here independently of tools/provision/wrap.ts.
  */
-import { createDecipheriv } from "node:crypto";
+import { createDecipheriv, createHash } from "node:crypto";
 import { DEVICE_ID } from "./keys";
 
 export interface ImportRecord {
 	readonly deviceId: string;
 	readonly serial: string;
 	readonly board: string;
+	readonly keyStore: string;
+	readonly kid: string;
 	readonly iv: Buffer;
 	readonly ciphertext: Buffer;
 	readonly tag: Buffer;
@@ -26,19 +28,21 @@ export interface ImportRecord {
 
 export class ImportError extends Error {}
 
-function bytes(v: unknown, what: string): Buffer {
-	if (typeof v !== "string" || v.length === 0) throw new ImportError(`${what} missing`);
-	if (/^[0-9a-fA-F]+$/.test(v) && v.length % 2 === 0) return Buffer.from(v, "hex");
-	if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) return Buffer.from(v, v.includes("-") || v.includes("_") ? "base64url" : "base64");
-	throw new ImportError(`${what} is neither hex nor base64`);
+function hexField(o: Record<string, unknown>, k: string, bytes: number): Buffer {
+	const v = o[k];
+	if (typeof v !== "string" || v.length !== bytes * 2 || !/^[0-9a-f]+$/.test(v)) throw new ImportError(`key.${k} is not ${bytes} bytes of lowercase hex`);
+	return Buffer.from(v, "hex");
 }
 
-function text(o: Record<string, unknown>, names: readonly string[], what: string): string {
-	for (const n of names) {
-		const v = o[n];
-		if (typeof v === "string" && v.length > 0 && v.length <= 128 && !/[\u0000-\u001f|]/.test(v)) return v;
-	}
-	throw new ImportError(`${what} missing or invalid`);
+function text(o: Record<string, unknown>, k: string): string {
+	const v = o[k];
+	if (typeof v !== "string" || v.length === 0 || v.length > 128 || /[\u0000-\u001f|]/.test(v)) throw new ImportError(`${k} missing or invalid`);
+	return v;
+}
+
+/** Public id of an import key (same derivation as tools/provision). */
+export function importKeyId(key: Uint8Array): string {
+	return createHash("sha256").update("enigm-platform-import-key-id").update(key).digest("hex").slice(0, 16);
 }
 
 /** Parses one line; errors name the field, never its content. */
@@ -51,34 +55,33 @@ export function parseImportRecord(line: string): ImportRecord {
 	} catch {
 		throw new ImportError("record is not a JSON object");
 	}
-	const deviceId = text(o, ["device_id", "deviceId", "id"], "device_id");
-	if (!DEVICE_ID.test(deviceId)) throw new ImportError("device_id is not 32 lowercase hex");
-	const serial = text(o, ["serial"], "serial");
-	const board = text(o, ["board"], "board");
-	const iv = bytes(o.iv ?? o.nonce, "iv");
-	if (iv.length !== 12) throw new ImportError("iv is not 12 bytes");
-	let wrapped = bytes(o.wrapped_key ?? o.wrappedKey ?? o.key_wrapped ?? o.ciphertext, "wrapped_key");
-	let tag: Buffer;
-	if (o.tag !== undefined || o.auth_tag !== undefined || o.authTag !== undefined) {
-		tag = bytes(o.tag ?? o.auth_tag ?? o.authTag, "tag");
-	} else {
-		if (wrapped.length !== 48) throw new ImportError("wrapped_key is not 48 bytes (ciphertext and tag)");
-		tag = wrapped.subarray(32);
-		wrapped = wrapped.subarray(0, 32);
-	}
-	if (wrapped.length !== 32 || tag.length !== 16) throw new ImportError("wrapped key or tag has the wrong size");
-	let aad = `enigm-import-v1|${deviceId}|${serial}|${board}`;
-	if (o.aad !== undefined) {
-		if (typeof o.aad !== "string") throw new ImportError("aad is not a string");
-		if (!o.aad.includes(deviceId) || !o.aad.includes(serial) || !o.aad.includes(board))
-			throw new ImportError("aad does not bind device id, serial and board");
-		aad = o.aad;
-	}
-	return { deviceId, serial, board, iv, ciphertext: wrapped, tag, aad };
+	if (o.type !== "enigm.provision.device" || o.v !== 1) throw new ImportError("not an enigm.provision.device v1 record");
+	const deviceId = text(o, "deviceId");
+	if (!DEVICE_ID.test(deviceId)) throw new ImportError("deviceId is not 32 lowercase hex");
+	const serial = text(o, "serial");
+	const board = text(o, "board");
+	const keyStore = typeof o.keyStore === "string" ? o.keyStore : "unknown";
+	const k = o.key;
+	if (typeof k !== "object" || k === null || Array.isArray(k)) throw new ImportError("key missing");
+	const key = k as Record<string, unknown>;
+	if (key.alg !== "A256GCM") throw new ImportError("key.alg is not A256GCM");
+	if (typeof key.kid !== "string" || !/^[0-9a-f]{16}$/.test(key.kid)) throw new ImportError("key.kid is not 16 hex");
+	return {
+		deviceId,
+		serial,
+		board,
+		keyStore,
+		kid: key.kid,
+		iv: hexField(key, "iv", 12),
+		ciphertext: hexField(key, "ct", 32),
+		tag: hexField(key, "tag", 16),
+		aad: `enigm-provision-v1|device-key|${deviceId}|${serial}|${board}`,
+	};
 }
 
 /** AES-256-GCM unwrap; throws ImportError (no key material in the message) when authentication fails. */
 export function unwrapImportRecord(importKey: Uint8Array, r: ImportRecord): Buffer {
+	if (r.kid !== importKeyId(importKey)) throw new ImportError(`record for ${r.deviceId} is wrapped under import key ${r.kid}, not ${importKeyId(importKey)}`);
 	try {
 		const d = createDecipheriv("aes-256-gcm", importKey, r.iv);
 		d.setAAD(Buffer.from(r.aad, "utf8"));
