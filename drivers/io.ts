@@ -43,6 +43,8 @@ export interface Serial {
 
 export interface SerialOptions {
 	port?: number | string;
+	/** Device path: Moddable's desktop simulator serial (modules/io/serial/lin/serial.c) opens `device`, not `port`. */
+	device?: string;
 	receive?: number;
 	transmit?: number;
 	baud: number;

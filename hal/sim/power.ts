@@ -1,11 +1,12 @@
-import type { Power, WakeCause } from "hal/power";
+import type { ButtonEdge, Power, WakeCause } from "hal/power";
 
 const wakeCauses: readonly WakeCause[] = Object.freeze(["button", "timer", "powerOn", "reset", "other"] as const);
 
 export interface SimPowerOptions {
 	wakeCause?: WakeCause;
 	buttonPressedAtBoot?: boolean;
-	bootLatencyMs?: number;
+	/** Edges the platform "captured" between the wake and the driver attaching, oldest first. */
+	bootButtonEdges?: readonly ButtonEdge[];
 	/** Called on each deepSleep request, after it is recorded (the host simulator stops the firmware there). */
 	onDeepSleep?: () => void;
 }
@@ -17,19 +18,24 @@ export interface SimPowerOptions {
 export default class SimPower implements Power {
 	readonly wakeCause: WakeCause;
 	readonly buttonPressedAtBoot: boolean;
-	readonly bootLatencyMs: number;
+	#edges: readonly ButtonEdge[];
 	#sleeps = 0;
 	#onDeepSleep: (() => void) | undefined;
 
 	constructor(options: SimPowerOptions = {}) {
-		const { wakeCause = "powerOn", buttonPressedAtBoot = false, bootLatencyMs = 0 } = options;
+		const { wakeCause = "powerOn", buttonPressedAtBoot = false, bootButtonEdges = [] } = options;
 		if (!wakeCauses.includes(wakeCause)) throw new RangeError("invalid wakeCause");
 		if (typeof buttonPressedAtBoot !== "boolean") throw new RangeError("invalid buttonPressedAtBoot");
-		if (!(Number.isFinite(bootLatencyMs) && bootLatencyMs >= 0)) throw new RangeError("invalid bootLatencyMs");
+		for (const edge of bootButtonEdges)
+			if (!Number.isFinite(edge?.time) || typeof edge.pressed !== "boolean") throw new RangeError("invalid bootButtonEdges");
 		this.wakeCause = wakeCause;
 		this.buttonPressedAtBoot = buttonPressedAtBoot;
-		this.bootLatencyMs = bootLatencyMs;
+		this.#edges = bootButtonEdges.map((edge) => ({ time: edge.time, pressed: edge.pressed }));
 		this.#onDeepSleep = options.onDeepSleep;
+	}
+
+	bootButtonEdges(): ButtonEdge[] {
+		return this.#edges.map((edge) => ({ ...edge }));
 	}
 
 	deepSleep(): void {

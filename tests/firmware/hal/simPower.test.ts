@@ -10,15 +10,18 @@ power("defaults to a power-on boot with the button released", () => {
 	const p = new SimPower();
 	assert.is(p.wakeCause, "powerOn");
 	assert.is(p.buttonPressedAtBoot, false);
-	assert.is(p.bootLatencyMs, 0);
+	assert.equal(p.bootButtonEdges(), []);
 	assert.is(p.asleep, false);
 });
 
 power("reports the configured wake from the button with the button held", () => {
-	const p = new SimPower({ wakeCause: "button", buttonPressedAtBoot: true, bootLatencyMs: 35 });
+	const edges = [{ time: -40, pressed: true }, { time: -5, pressed: false }];
+	const p = new SimPower({ wakeCause: "button", buttonPressedAtBoot: true, bootButtonEdges: edges });
 	assert.is(p.wakeCause, "button");
 	assert.is(p.buttonPressedAtBoot, true);
-	assert.is(p.bootLatencyMs, 35);
+	assert.equal(p.bootButtonEdges(), edges);
+	p.bootButtonEdges()[0] = { time: 0, pressed: false };
+	assert.equal(p.bootButtonEdges(), edges, "callers get copies");
 });
 
 power("records each deep-sleep request and notifies the host", () => {
@@ -33,8 +36,8 @@ power("records each deep-sleep request and notifies the host", () => {
 
 power("rejects impossible boot conditions", () => {
 	assert.throws(() => new SimPower({ wakeCause: "lightning" as WakeCause }), RangeError);
-	assert.throws(() => new SimPower({ bootLatencyMs: -1 }), RangeError);
-	assert.throws(() => new SimPower({ bootLatencyMs: Number.NaN }), RangeError);
+	assert.throws(() => new SimPower({ bootButtonEdges: [{ time: Number.NaN, pressed: true }] }), RangeError);
+	assert.throws(() => new SimPower({ buttonPressedAtBoot: "yes" as unknown as boolean }), RangeError);
 });
 
 power.run();

@@ -1,0 +1,45 @@
+/**
+ * Host provider of the `sim` board on the Moddable desktop simulator (mcconfig -p lin|mac|win): the modem is the
+ * modem emulator behind a pty (lin/mac `embedded:io/serial` opens any device path, given as `device`), and button
+ * edges arrive over a loopback TCP connection from the scenario runner, one ASCII byte per edge:
+ * "P" press, "R" release (the wire protocol of tools/sim; anything else is ignored). Paths and ports come from the
+ * manifest's `config` (`modem.device`, `button.port`), overridable on the command line:
+ *   mcconfig -d -m -p lin modem.device=/dev/pts/7 button.port=7807
+ */
+import Serial from "embedded:io/serial";
+import TCP from "embedded:io/socket/tcp";
+import config from "mc/config";
+import type { SerialClass } from "drivers/io";
+import { createSimBoard, simPins } from "boards/sim/board";
+
+const modemDevice: string = config.modem?.device ?? "/tmp/enigm-modem";
+const buttonPort: number = Number(config.button?.port ?? 7807);
+
+const board = createSimBoard({ Serial: Serial as unknown as SerialClass, modemDevice });
+
+board.bank.onWrite = (pin, level) => trace(`gpio ${pin} <- ${level}\n`);
+
+let socket: TCP | undefined;
+try {
+	socket = new TCP({
+		address: "127.0.0.1",
+		port: buttonPort,
+		format: "buffer",
+		onReadable(count: number) {
+			const bytes = new Uint8Array(this.read(count) as ArrayBuffer);
+			for (const byte of bytes) {
+				if (byte === 0x50) board.bank.drive(simPins.button, 0); // "P": active-low press
+				else if (byte === 0x52) board.bank.drive(simPins.button, 1); // "R": release
+			}
+		},
+		onError() {
+			trace(`button link on 127.0.0.1:${buttonPort} closed\n`);
+			socket?.close();
+			socket = undefined;
+		},
+	});
+} catch {
+	trace(`no button link on 127.0.0.1:${buttonPort}; the button stays released\n`);
+}
+
+export default board;

@@ -1,0 +1,36 @@
+import config from "mc/config";
+import type { Board } from "hal/board";
+import type { Target } from "hal/targetTypes";
+import type { WakeCause } from "hal/power";
+import TimerClock from "hal/moddable/timerClock";
+import PreferenceStore from "hal/moddable/preferenceStore";
+import DigitalIndicator from "hal/moddable/digitalIndicator";
+import SimulatorPower, { SleepableClock } from "hal/simulator/power";
+import HostEntropy from "hal/simulator/entropy";
+
+/**
+ * Platform services on the Moddable desktop simulator (module name `hal/target` on lin/mac/win). Preference is a
+ * JSON file under `config.file.root`; the wake cause comes from `config.boot.wakeCause` so a QA run can start as
+ * if the button woke the device: mcconfig -d -m -p lin boot.wakeCause=button boot.pressed=true
+ */
+export function createTarget(board: Board): Target {
+	const clock = new SleepableClock(new TimerClock());
+	const boot = (config as { boot?: { wakeCause?: WakeCause; pressed?: boolean | string } }).boot ?? {};
+	const power = new SimulatorPower({
+		clock,
+		wakeCause: boot.wakeCause ?? "powerOn",
+		buttonPressedAtBoot: boot.pressed === true || boot.pressed === "true",
+	});
+	const led = board.pin.led;
+	const indicator =
+		led === undefined
+			? { show(pattern: string) { trace(`indicator: ${pattern}\n`); } }
+			: new DigitalIndicator({ output: new board.io.Digital({ pin: led, mode: board.io.Digital.Output }), activeLow: board.led?.activeLow ?? false, clock });
+	return Object.freeze({
+		clock,
+		store: (domain: string) => new PreferenceStore(domain),
+		power,
+		entropy: new HostEntropy(),
+		indicator,
+	});
+}

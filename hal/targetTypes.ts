@@ -1,0 +1,19 @@
+import type { Clock } from "hal/clock";
+import type { Entropy } from "hal/entropy";
+import type { Indicator } from "hal/indicator";
+import type { Power } from "hal/power";
+import type { Store } from "hal/store";
+
+/**
+ * The platform services main.ts needs besides the board's IO. `hal/target` is one module name mapped per platform
+ * in the manifest (esp32: hal/esp32/target, lin/mac/win: hal/simulator/target); each exports
+ * `createTarget(board): Target`.
+ */
+export interface Target {
+	readonly clock: Clock;
+	/** A Store over one Preference/NVS domain (namespace), at most 15 characters. */
+	store(domain: string): Store;
+	readonly power: Power;
+	readonly entropy: Entropy;
+	readonly indicator: Indicator;
+}
