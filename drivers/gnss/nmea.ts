@@ -98,6 +98,9 @@ export function nmeaFrame(body: string): string {
 	return "$" + body + "*" + nmeaChecksum(body).toString(16).toUpperCase().padStart(2, "0");
 }
 
+const LATITUDE = /^(\d{2})(\d{2}(?:\.\d+)?)$/;   // ddmm.mmmm
+const LONGITUDE = /^(\d{3})(\d{2}(?:\.\d+)?)$/;  // dddmm.mmmm
+
 /** Sentinel for a field that failed validation, distinct from an empty (undefined) field. */
 const BAD = -Infinity;
 
@@ -105,7 +108,7 @@ const BAD = -Infinity;
 function coordinate(value: string, hemi: string, degDigits: 2 | 3, pos: string, neg: string): number | undefined {
 	if (value === "" && hemi === "") return undefined;
 	if (hemi !== pos && hemi !== neg) return BAD;
-	const m = new RegExp(`^(\\d{${degDigits}})(\\d{2}(?:\\.\\d+)?)$`).exec(value);
+	const m = (degDigits === 2 ? LATITUDE : LONGITUDE).exec(value);
 	if (!m) return NaN;
 	const deg = Number(m[1]);
 	const min = Number(m[2]);
