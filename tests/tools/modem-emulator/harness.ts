@@ -64,3 +64,59 @@ export function harness(options: Partial<EmulatorOptions> & Pick<EmulatorOptions
 	};
 	return h;
 }
+
+import net from "node:net";
+import tls from "node:tls";
+import type { ServerCert } from "../../../tools/sim/devCerts";
+
+export interface TestServer {
+	port: number;
+	/** Every connection's received bytes, as text. */
+	received: string[];
+	/** SNI names the TLS server saw. */
+	servernames: (string | false)[];
+	/** Closes every open connection from the server side. */
+	dropAll(): void;
+	close(): Promise<void>;
+}
+
+/**
+ * A loopback server that answers each chunk it receives with `reply(text)` (default an HTTP 200 echoing the length).
+ * With `cert`, it is a TLS 1.2/1.3 server with that certificate.
+ */
+export async function startServer(options: { cert?: ServerCert; reply?: (received: string) => string | undefined } = {}): Promise<TestServer> {
+	const sockets = new Set<net.Socket>();
+	const received: string[] = [];
+	const servernames: (string | false)[] = [];
+	const reply = options.reply ?? ((t) => `HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n${String(t.length).padStart(2, "0").slice(-2)}`);
+	const onConn = (s: net.Socket): void => {
+		sockets.add(s);
+		const index = received.push("") - 1;
+		if (s instanceof tls.TLSSocket) servernames.push((s as tls.TLSSocket & { servername?: string | false }).servername ?? false);
+		s.on("data", (d: Buffer) => {
+			received[index] += d.toString("latin1");
+			const r = reply(d.toString("latin1"));
+			if (r !== undefined) s.write(r);
+		});
+		s.on("error", () => undefined);
+		s.on("close", () => sockets.delete(s));
+	};
+	const server: net.Server = options.cert ? tls.createServer({ cert: options.cert.cert, key: options.cert.key }, onConn) : net.createServer(onConn);
+	server.on("tlsClientError", () => undefined);
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const port = (server.address() as net.AddressInfo).port;
+	return {
+		port, received, servernames,
+		dropAll() { for (const s of sockets) s.destroy(); },
+		close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+	};
+}
+
+/** Waits (real time, bounded) until `predicate` holds, letting sockets deliver; for data a real server sends. */
+export async function until(predicate: () => boolean, limitMs = 3000): Promise<void> {
+	const end = Date.now() + limitMs;
+	while (!predicate()) {
+		if (Date.now() > end) throw new Error("condition not met in time");
+		await new Promise((r) => setTimeout(r, 5));
+	}
+}

@@ -97,6 +97,8 @@ export interface CoreOptions {
 	readonly cell: CellIdentity;
 	readonly pwrkeyActive: 0 | 1;
 	readonly bootOnRails: boolean;
+	/** pty mode has no PWRKEY line: bytes arriving while off boot the modem. */
+	readonly wakeOnInput?: boolean;
 	readonly transcript?: (line: string) => void;
 }
 
@@ -269,6 +271,7 @@ export class Core {
 		if (this.#closed) return;
 		this.stats.bytesToModem += bytes.length;
 		if (this.power !== "on") {
+			if (this.power === "off" && this.supply && this.opts.wakeOnInput) { this.log("==", "power on (UART activity stands in for PWRKEY)"); this.boot(); }
 			this.log("==", `${bytes.length} bytes ignored (modem ${this.power})`);
 			return;
 		}
@@ -291,7 +294,7 @@ export class Core {
 				continue;
 			}
 			const b = bytes[i++]!;
-			if (this.echo) this.#out(Uint8Array.of(b));
+			if (this.echo) this.#echo(b);
 			if (b === 13) {
 				const text = this.#line;
 				this.#line = "";
@@ -304,6 +307,13 @@ export class Core {
 				this.#line += String.fromCharCode(b);
 			}
 		}
+	}
+
+	#echoBuf: number[] = [];
+	/** Echo goes out on the next clock turn, never inside the host's write() (real UARTs answer later too). */
+	#echo(b: number): void {
+		if (this.#echoBuf.push(b) > 1) return;
+		this.after(0, () => this.#out(Uint8Array.from(this.#echoBuf.splice(0))));
 	}
 
 	#enqueue(text: string): void {
@@ -481,6 +491,7 @@ export class Core {
 		for (const s of this.sockets.values()) this.#destroy(s);
 		this.sockets.clear();
 		this.#line = "";
+		this.#echoBuf = [];
 		this.#payload = undefined;
 		this.#queue = [];
 		this.#held = false;

@@ -19,6 +19,7 @@
  *     railsOn?: boolean,           // supply present at start (default true; false = PMU board before rails.on())
  *     bootOnRails?: boolean,       // boot as soon as the rails come on, without PWRKEY (default false)
  *     poweredOn?: boolean,         // start booting at once, as if PWRKEY had been pulsed (default false)
+ *     wakeOnInput?: boolean,       // pty mode (no PWRKEY line): UART bytes while off boot the modem (default false)
  *   });
  *
  *   emu.Serial                     // ECMA-419 Serial class bound to this modem: new emu.Serial({ baud, onReadable })
@@ -78,6 +79,7 @@ export interface EmulatorOptions {
 	readonly railsOn?: boolean;
 	readonly bootOnRails?: boolean;
 	readonly poweredOn?: boolean;
+	readonly wakeOnInput?: boolean;
 }
 
 export const DEFAULT_WALL_START = Date.UTC(2026, 10, 22, 8, 0, 0);
@@ -109,6 +111,7 @@ export default class ModemEmulator {
 			cell: { ...DEFAULT_CELL, ...options.cell },
 			pwrkeyActive: options.pwrkeyActive ?? 1,
 			bootOnRails: options.bootOnRails ?? false,
+			wakeOnInput: options.wakeOnInput ?? false,
 			...(options.transcript ? { transcript: options.transcript } : {}),
 		});
 		const core = this.#core;
