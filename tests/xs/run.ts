@@ -189,7 +189,7 @@ export async function runFileInXs(file: string, options: XsRunOptions = {}): Pro
 	const run = await runXsnap(xsnap, bundle, timeoutMs);
 	const runMs = performance.now() - runStart;
 	const parsed = parseXsOutput(run.stdout, run.stderr, run.exitCode);
-	if (run.timedOut) parsed.reasons.unshift(`timed out after ${timeoutMs} ms`);
+	if (run.timedOut) parsed.reasons.splice(0, 1, `timed out after ${timeoutMs} ms`);
 	const result: XsRunResult = {
 		file,
 		ok: parsed.reasons.length === 0,

@@ -87,12 +87,10 @@ function describe(error: unknown): string {
 	let text = `    ${e.name === "Assertion" ? "" : `${e.name}: `}${e.message}${e.operator ? `  (${e.operator})` : ""}`;
 	if (e.name === "Assertion" && e.operator && !["ok", "not", "unreachable", "throws", "not.throws"].includes(e.operator))
 		text += `\n    expected: ${show(e.expects)}\n    actual:   ${show(e.actual)}`;
-	if (typeof e.stack === "string" && e.stack.includes("\n"))
-		text += `\n${e.stack
-			.split("\n")
-			.slice(1, 6)
-			.map((line) => `      ${line.trim()}`)
-			.join("\n")}`;
+	// XS release builds name functions but not files; frames without a name say nothing.
+	const frames = typeof e.stack === "string" ? e.stack.split("\n").slice(1).map((l) => l.trim()) : [];
+	const named = frames.filter((l) => l && l !== "at ()").slice(0, 5);
+	if (named.length) text += `\n${named.map((line) => `      ${line}`).join("\n")}`;
 	return text;
 }
 

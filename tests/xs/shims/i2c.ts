@@ -47,7 +47,7 @@ export default class I2C {
 		const bytes =
 			data instanceof ArrayBuffer
 				? new Uint8Array(data.slice(0))
-				: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+				: Uint8Array.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 		device.write(bytes, stop);
 	}
 

@@ -75,7 +75,7 @@ export default class Serial {
 			if (typeof data !== "number") throw new TypeError("number format writes one byte");
 			bytes = Uint8Array.of(data & 0xff);
 		} else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data.slice(0));
-		else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+		else if (ArrayBuffer.isView(data)) bytes = Uint8Array.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 		else throw new TypeError("buffer format writes an ArrayBuffer or a view");
 		serialTransmit(port, bytes);
 	}
