@@ -1,0 +1,177 @@
+/**
+ * Storage survives restarts; keys are wrapped at rest; TLS with the dev CA; the CLI end to end without secrets in
+ * its output.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes, X509Certificate } from "node:crypto";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { join } from "node:path";
+import ManualClock from "hal/sim/manualClock";
+import Store from "../../../tools/platform/store";
+import { checkResponse, devCa, harness, importRecord, newDevice, point, send, signRequest, T0, tempDir } from "./helpers";
+
+const EVENT = "9d2e41f07ab35c6680e1d4f2a7c9b053";
+
+const P = suite("platform persistence");
+
+P("schema migrated once, WAL journal, rows survive close and reopen", () => {
+	const file = join(tempDir(), "p.db");
+	const s1 = new Store(file);
+	assert.is(s1.schemaVersion, 1);
+	assert.is(s1.journalMode, "wal");
+	s1.insertAccount({ account_id: "a1", display_name: "Ada", created_at: 1 });
+	s1.insertRefusal({ at: 2, device_id: null, status: 412, code: "unknown-key", method: "POST", path: "/v1/events", detail: "x" });
+	s1.close();
+	const s2 = new Store(file);
+	assert.is(s2.schemaVersion, 1);
+	assert.is(s2.account("a1")!.display_name, "Ada");
+	assert.is(s2.refusals()[0]!.code, "unknown-key");
+	s2.close();
+	assert.throws(() => s2.accounts(), /store closed/);
+});
+
+P("the whole platform state survives a restart: devices, counters, events, points, revocation, timeout deadlines", async () => {
+	const dir = tempDir();
+	const dbPath = join(dir, "platform.db");
+	const storageKey = randomBytes(32);
+	const importKey = randomBytes(32);
+	const clock = new ManualClock(T0);
+	const d = newDevice();
+	const gone = newDevice();
+	let replay;
+	{
+		const h = await harness({ dbPath, storageKey, importKey, clock, maxEventMs: 3600_000 });
+		h.importDevices(d, gone);
+		await h.post(d, "/v1/events", { event: EVENT, reason: "button" });
+		const sent = await h.post(d, `/v1/events/${EVENT}/locations`, { points: [point(d, EVENT, 1, 1763783100)] });
+		assert.is(sent.reply.status, 200);
+		replay = sent.req;
+		h.server.platform.revoke(gone.id, "stolen");
+		await h.close();
+	}
+	// The device key is not in the database file in clear (WAL checkpointed on close).
+	const bytes = readFileSync(dbPath);
+	assert.is(bytes.indexOf(d.key), -1);
+	assert.is(bytes.indexOf(Buffer.from(d.key.toString("hex"))), -1);
+	{
+		clock.advance(1800_000);
+		const h = await harness({ dbPath, storageKey, importKey, clock, maxEventMs: 3600_000 });
+		try {
+			assert.is((await send(h.server.port, replay)).status, 409, "counter remembered");
+			const e = h.server.platform.event(d.id, EVENT)!;
+			assert.is(e.state, "open");
+			assert.is(h.server.platform.store.pointCount(e.id), 1);
+			const req = signRequest({ device: gone, nonce: 5, path: "/v1/events", body: JSON.stringify({ event: "c".repeat(32), reason: "button" }), host: h.host });
+			const r = await send(h.server.port, req);
+			assert.is(r.status, 403, "revocation remembered");
+			assert.is(checkResponse(r, req, gone), "ok");
+			// The timeout deadline counts from the original opening, not from the restart.
+			clock.advance(1800_000);
+			assert.is(h.server.platform.event(d.id, EVENT)!.closed_by, "timeout");
+			const second = signRequest({ device: d, nonce: 10, path: "/v1/events", body: JSON.stringify({ event: "d".repeat(32), reason: "button" }), host: h.host });
+			assert.is((await send(h.server.port, second)).status, 200);
+		} finally {
+			await h.close();
+		}
+	}
+	{
+		// Restart long after the deadline: the overdue event is closed at start-up.
+		clock.advance(2 * 3600_000);
+		const h = await harness({ dbPath, storageKey, importKey, clock, maxEventMs: 3600_000 });
+		try {
+			assert.is(h.server.platform.event(d.id, "d".repeat(32))!.state, "open");
+			clock.advance(0);
+			const e = h.server.platform.event(d.id, "d".repeat(32))!;
+			assert.is(e.closed_by, "timeout");
+		} finally {
+			await h.close();
+		}
+	}
+});
+
+P("TLS: the dev CA verifies the server for localhost and 127.0.0.1; a client without it refuses", async () => {
+	const ca = devCa();
+	const cert = new X509Certificate(ca.cert);
+	assert.ok(cert.verify(new X509Certificate(ca.ca).publicKey));
+	assert.is(cert.checkHost("localhost"), "localhost");
+	assert.is(cert.checkIP("127.0.0.1"), "127.0.0.1");
+	assert.ok(new X509Certificate(ca.ca).ca);
+	assert.is(statSync(ca.keyPath).mode & 0o077, 0, "server key not readable by others");
+	const h = await harness();
+	try {
+		const ok = await send(h.server.port, { method: "GET", path: "/admin/status", headers: { host: h.host } });
+		assert.is(ok.status, 200);
+		const refused = await new Promise<string>((resolve) => {
+			const req = request({ host: "127.0.0.1", servername: "localhost", port: h.server.port, path: "/admin/status", agent: false }, () => resolve("connected"));
+			req.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+			req.end();
+		});
+		assert.match(refused, /SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY|CERT/);
+		const otherCa = await import("../../../tools/platform/devCa").then((m) => m.ensureDevCa(tempDir()));
+		const wrong = await send(h.server.port, { method: "GET", path: "/admin/status", headers: { host: h.host } }, otherCa.ca).then(
+			() => "connected",
+			(e: NodeJS.ErrnoException) => e.code ?? "error",
+		);
+		assert.is.not(wrong, "connected");
+	} finally {
+		await h.close();
+	}
+});
+
+const SERVER = join(process.cwd(), "tools", "platform", "server.ts");
+
+function cli(args: string[], cwd: string): string {
+	return execFileSync(process.execPath, ["--import", "tsx", SERVER, ...args], { cwd, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+}
+
+P("CLI: import, claim code, account, claim, user close; serve over TLS; no key in any output", async () => {
+	const dir = tempDir();
+	const importKey = randomBytes(32);
+	writeFileSync(join(dir, "import.key"), `${importKey.toString("hex")}\n`, { mode: 0o600 });
+	const d = newDevice();
+	writeFileSync(join(dir, "records.jsonl"), `${importRecord(importKey, d)}\n`);
+	const db = ["--db", join(dir, "p.db"), "--storage-key", join(dir, "storage.key")];
+	let out = cli(["import", join(dir, "records.jsonl"), "--import-key", join(dir, "import.key"), ...db], process.cwd());
+	assert.match(out, /"imported": 1/);
+	const code = JSON.parse(cli(["claim-code", d.id, ...db], process.cwd())).code as string;
+	const account = JSON.parse(cli(["account", "Ada", ...db], process.cwd())).account_id as string;
+	out += cli(["claim", account, code, ...db], process.cwd());
+	const storageKey = readFileSync(join(dir, "storage.key"), "utf8").trim();
+	assert.is(statSync(join(dir, "storage.key")).mode & 0o077, 0);
+
+	const child = spawn(process.execPath, ["--import", "tsx", SERVER, "serve", "--port", "0", "--ca-dir", devCa().dir, ...db], { cwd: process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
+	try {
+		let log = "";
+		const port = await new Promise<number>((resolve, reject) => {
+			child.stdout.on("data", (c: Buffer) => {
+				log += c.toString();
+				const m = /listening on https:\/\/localhost:(\d+)/.exec(log);
+				if (m) resolve(Number(m[1]));
+			});
+			child.on("exit", () => reject(new Error(`server exited: ${log}`)));
+		});
+		const host = `localhost:${port}`;
+		const req = signRequest({ device: d, nonce: 1, path: "/v1/events", body: JSON.stringify({ event: EVENT, reason: "button" }), host });
+		const r = await send(port, req);
+		assert.is(r.status, 200);
+		assert.is(checkResponse(r, req, d), "ok");
+		const bad = await send(port, signRequest({ device: d, nonce: 2, path: "/v1/events", body: "{}", host, key: randomBytes(32) }));
+		assert.is(bad.status, 401);
+		out += cli(["close-event", d.id, EVENT, "--reason", "safe", ...db], process.cwd());
+		const next = await send(port, signRequest({ device: d, nonce: 3, path: `/v1/events/${EVENT}/close`, body: '{"reason":"cancel"}', host }));
+		assert.is(next.json().state, "closed");
+		out += log;
+	} finally {
+		child.kill("SIGTERM");
+		await new Promise((r) => child.once("exit", r));
+	}
+	for (const secret of [d.key.toString("hex"), d.key.toString("base64"), importKey.toString("hex"), storageKey, Buffer.from(storageKey, "hex").toString("base64")])
+		assert.not.ok(out.includes(secret), "secret in CLI output");
+	assert.match(out, /refused 401 bad-signature/);
+	assert.match(out, /closed by user \(safe\)/);
+});
+
+P.run();
