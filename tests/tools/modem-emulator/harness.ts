@@ -120,3 +120,48 @@ export async function until(predicate: () => boolean, limitMs = 3000): Promise<v
 		await new Promise((r) => setTimeout(r, 5));
 	}
 }
+
+/** Power on, echo off, numeric errors, +CEREG=2, wait for registration, activate the PDP context. */
+export async function attached(h: Harness): Promise<void> {
+	await h.powerOn();
+	await h.at("ATE0");
+	await h.at("AT+CMEE=1");
+	await h.at("AT+CEREG=2");
+	await h.advance(h.emu.profile.attachMs + h.emu.profile.nitzMs + 100);
+	if (h.emu.dialect === "sim7080") {
+		await h.at('AT+CNCFG=0,1,"iot.test"');
+		await h.at("AT+CNACT=0,1", h.emu.profile.pdpMs + 100);
+	} else {
+		await h.at('AT+QICSGP=1,1,"iot.test","","",1');
+		await h.at("AT+QIACT=1", h.emu.profile.pdpMs + 100);
+	}
+	h.take();
+	if (!h.emu.pdpActive) throw new Error("PDP context not active");
+}
+
+/** Uploads `pem` as the CA and configures TLS with it pinned and SNI set (SIM7080: ctx 0 / cid 0; BG95: ctx 1). */
+export async function configureTls(h: Harness, pem: string, sni = "api.enigm.test"): Promise<void> {
+	if (h.emu.dialect === "sim7080") {
+		await h.at("AT+CFSINIT");
+		h.write(`AT+CFSWFILE=3,"ca.pem",0,${pem.length},10000\r`);
+		await h.advance(50);
+		h.write(pem);
+		await h.advance(50);
+		await h.at("AT+CFSTERM");
+		for (const c of ['AT+CSSLCFG="convert",2,"ca.pem"', 'AT+CSSLCFG="sslversion",0,3', `AT+CSSLCFG="sni",0,"${sni}"`, 'AT+CASSLCFG=0,"crindex",0', 'AT+CASSLCFG=0,"ssl",1', 'AT+CASSLCFG=0,"cacert","ca.pem"']) await h.at(c);
+	} else {
+		h.write(`AT+QFUPL="UFS:ca.pem",${pem.length},100\r`);
+		await h.advance(50);
+		h.write(pem);
+		await h.advance(50);
+		for (const c of ['AT+QSSLCFG="sslversion",1,3', 'AT+QSSLCFG="seclevel",1,1', 'AT+QSSLCFG="cacert",1,"UFS:ca.pem"', 'AT+QSSLCFG="sni",1,1']) await h.at(c);
+	}
+	h.take();
+}
+
+/** Opens socket 0 to `host:port`; returns the modem's reply text (OK and the open result). */
+export async function openSocket(h: Harness, host: string, port: number): Promise<string> {
+	const p = h.emu.profile;
+	if (h.emu.dialect === "sim7080") return h.at(`AT+CAOPEN=0,0,"TCP","${host}",${port}`, p.connectMs + p.tlsMs + 200);
+	return h.at(`AT+QSSLOPEN=1,1,0,"${host}",${port},0`, p.connectMs + p.tlsMs + 200);
+}

@@ -522,7 +522,12 @@ export class Core {
 		if (fun === this.cfun) return true;
 		this.cfun = fun;
 		if (fun === 1) this.startRegistration();
-		else this.deregister(0);
+		else {
+			this.deregister(0);
+			// Radio off: nothing holds the RF path any more, GNSS runs freely.
+			this.updateGnss();
+			this.radioBusyUntil = Math.min(this.radioBusyUntil, this.clock.now());
+		}
 		return true;
 	}
 
