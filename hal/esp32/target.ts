@@ -16,6 +16,7 @@ export function createTarget(board: Board): Target {
 	const power = new Esp32Power({ pin: board.pin.button, activeLow: board.button.activeLow });
 	let indicator: Indicator;
 	if (board.pin.led !== undefined) {
+		if (typeof board.pin.led !== "number") throw new RangeError("invalid board: led pin");
 		const output = new Digital({ pin: board.pin.led, mode: Digital.Output });
 		indicator = new DigitalIndicator({ output, activeLow: board.led?.activeLow ?? false, clock });
 	} else indicator = { show(pattern) { trace(`indicator: ${pattern}\n`); } };
