@@ -1,13 +1,15 @@
 /**
  * Batch provisioning: issues identities, writes per-device artifacts and the JSON-lines outputs, resumably.
  *
- * Commit protocol, per chunk of devices:
- *   1. one ledger transaction inserts the new identities (emitted = 0), keys wrapped: the identity is now issued;
- *   2. artifacts are written (temp file + rename) and the chunk's lines appended to import/audit/manifest;
- *   3. one ledger transaction marks the chunk emitted and records the new committed length of each output.
- * A crash anywhere leaves the ledger authoritative: the next run truncates the outputs to their committed
- * lengths, re-emits emitted = 0 rows from the ledger (unwrapping their keys), and skips every serial the ledger
- * already holds. Nothing secret is logged; errors name files and serials only.
+ * Commit protocol, per chunk of devices (memory holds one chunk of small rows, never images):
+ *   1. per new serial: fresh key and id, artifacts written (temp file + rename), secrets wiped, wrapped row kept;
+ *   2. the chunk's lines are appended to the import/audit/manifest files and flushed to disk;
+ *   3. ONE ledger transaction inserts the chunk's identities and the new committed length of each output file.
+ * An identity is issued exactly when its ledger row commits. After a crash the next run truncates the outputs to
+ * their committed lengths (dropping lines of identities that never committed), skips every serial the ledger
+ * holds (rewriting its artifacts from the ledger if they are missing) and issues the rest: artifacts of
+ * uncommitted identities are overwritten. So flash a batch only after `generate` has exited 0.
+ * Nothing secret is logged; errors name files and serials only.
  */
 import { createHash, randomBytes } from "node:crypto";
 import {
@@ -75,7 +77,7 @@ export interface GenerateResult {
 	total: number;
 	issued: number;
 	skipped: number;
-	/** Devices whose artifacts were rewritten from the ledger (crash recovery or missing files). */
+	/** Already-issued devices whose missing artifacts were rewritten from the ledger. */
 	reemitted: number;
 	out: string;
 }
@@ -148,7 +150,7 @@ function commands(info: BoardInfo, files: DeviceFiles, layout: NvsLayout, efuseB
 }
 
 /** The lines one device contributes to the JSON-lines outputs. */
-function records(row: LedgerRow, layout: NvsLayout, kid: string) {
+function records(row: Omit<LedgerRow, "seq">, layout: NvsLayout, kid: string) {
 	const info = boards[row.board]!;
 	const files = deviceFiles(row);
 	const importRecord = {
@@ -192,9 +194,13 @@ function unwrapSecrets(platformKey: Uint8Array, row: LedgerRow): Secrets {
 	return secrets;
 }
 
-function writeArtifacts(out: string, row: LedgerRow, built: Built, write: ArtifactWriter): void {
+function writeArtifacts(out: string, row: Omit<LedgerRow, "seq">, built: Built, write: ArtifactWriter): void {
 	const files = deviceFiles(row);
-	mkdirSync(join(out, files.dir), { recursive: true, mode: 0o700 });
+	try {
+		mkdirSync(join(out, files.dir), { mode: 0o700 });
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+	}
 	write(join(out, files.nvs), built.image);
 	if (files.key && built.keyFile) write(join(out, files.key), built.keyFile);
 	if (files.nvsKeys && built.keysPartition) write(join(out, files.nvsKeys), built.keysPartition);
@@ -300,7 +306,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 	const efuseBlock = o.efuseBlock ?? DEFAULT_EFUSE_BLOCK;
 	const total = o.csv !== undefined ? await validateSerialCsv(o.csv, o.board) : o.count!;
 
-	mkdirSync(o.out, { recursive: true, mode: 0o700 });
+	mkdirSync(join(o.out, "devices"), { recursive: true, mode: 0o700 });
 	const ledger = new Ledger(join(o.out, LEDGER_FILE));
 	let outputs: Outputs | undefined;
 	const result: GenerateResult = { total, issued: 0, skipped: 0, reemitted: 0, out: o.out };
@@ -311,62 +317,47 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		else if (known !== kid) throw new BatchError(`this batch's identities are wrapped under platform key ${known}, not ${kid}: use the same --platform-key`);
 		outputs = new Outputs(o.out, ledger, log);
 
-		// Finish what a crashed run left issued but not emitted.
-		const pending: LedgerRow[] = [];
-		const flush = () => {
-			outputs!.sync();
-			ledger.transaction(() => {
-				for (const r of pending) ledger.markEmitted(r.seq);
-				outputs!.commitSizes(ledger);
-			});
-			pending.length = 0;
-		};
-		for (const row of ledger.rows(true)) {
-			reemitDevice(o.out, row, o.platformKey, layoutOf(row.board), write);
-			for (const [i, line] of records(row, layoutOf(row.board), kid).entries()) outputs.append(OUTPUTS[i]!, line);
-			pending.push(row);
-			result.reemitted++;
-			if (pending.length >= 256) flush();
-		}
-		if (pending.length > 0) {
-			flush();
-			log(`recovered: finished ${result.reemitted} device(s) issued by an interrupted run`);
-		}
-
-		const chunkSize = o.chunk ?? 256;
+		const chunkSize = o.chunk ?? 1024;
 		let chunk: SerialRow[] = [];
 		let done = 0;
-		const runChunk = () => {
-			type Fresh = { row: LedgerRow; built: Built; secrets: Secrets };
-			const fresh: Fresh[] = [];
+		const commit = (rows: Omit<LedgerRow, "seq">[]) => {
+			outputs!.sync();
 			ledger.transaction(() => {
-				for (const r of chunk) {
-					const existing = ledger.get(r.serial);
-					if (existing) {
-						result.skipped++;
-						if (existing.board !== r.board)
-							log(`serial ${r.serial}: already issued for board ${existing.board}, kept (input says ${r.board})`);
-						if (existing.emitted && !artifactsPresent(o.out, existing, layoutOf(existing.board))) {
-							reemitDevice(o.out, existing, o.platformKey, layoutOf(existing.board), write);
-							result.reemitted++;
-						}
-						continue;
+				for (const row of rows) ledger.insert(row);
+				outputs!.commitSizes(ledger);
+			});
+		};
+		const runChunk = () => {
+			const rows: Omit<LedgerRow, "seq">[] = [];
+			for (const r of chunk) {
+				const existing = ledger.get(r.serial);
+				if (existing) {
+					result.skipped++;
+					if (existing.board !== r.board)
+						log(`serial ${r.serial}: already issued for board ${existing.board}, kept (input says ${r.board})`);
+					if (!artifactsPresent(o.out, existing, layoutOf(existing.board))) {
+						reemitDevice(o.out, existing, o.platformKey, layoutOf(existing.board), write);
+						result.reemitted++;
 					}
-					const board = r.board!;
-					const info = boards[board]!;
-					if (o.nvsKeys && (info.keyStore !== "nvs" || info.chip === "sim"))
-						throw new BatchError(`--nvs-keys applies to ESP32 boards that keep the key in NVS, not ${board}`);
-					const layout = layoutOf(board);
-					if (o.nvsKeys && !layout.nvsKeys)
-						throw new BatchError(`--nvs-keys: ${layout.source} has no nvs_keys partition for ${board}`);
-					const secrets: Secrets = { hmacKey: randomBytes(32) };
+					continue;
+				}
+				const board = r.board!;
+				const info = boards[board]!;
+				if (o.nvsKeys && (info.keyStore !== "nvs" || info.chip === "sim"))
+					throw new BatchError(`--nvs-keys applies to ESP32 boards that keep the key in NVS, not ${board}`);
+				const layout = layoutOf(board);
+				if (o.nvsKeys && !layout.nvsKeys)
+					throw new BatchError(`--nvs-keys: ${layout.source} has no nvs_keys partition for ${board}`);
+				const secrets: Secrets = { hmacKey: randomBytes(32) };
+				let built: Built | undefined;
+				try {
 					if (o.nvsKeys) secrets.nvsKeys = { encryption: randomBytes(32), tweak: randomBytes(32) };
 					const deviceId = randomBytes(16).toString("hex");
 					const base = {
 						serial: r.serial, deviceId, board, keyStore: info.keyStore,
 						efuseBlock: info.keyStore === "efuse" ? efuseBlock : null, createdAt: now().toISOString(),
 					};
-					const built = build(base, secrets, layout);
+					built = build(base, secrets, layout);
 					let nvsKeys: Wrapped | null = null;
 					if (secrets.nvsKeys) {
 						const both = Buffer.concat([secrets.nvsKeys.encryption, secrets.nvsKeys.tweak]);
@@ -379,21 +370,16 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 						nvsKeys,
 						imageSha256: sha256(built.image),
 					};
-					const seq = ledger.insert(row);
-					fresh.push({ row: { ...row, seq, emitted: false }, built, secrets });
+					writeArtifacts(o.out, row, built, write);
+					rows.push(row);
+				} finally {
+					wipe(secrets, built);
 				}
-			});
-			try {
-				for (const f of fresh) {
-					writeArtifacts(o.out, f.row, f.built, write);
-					for (const [i, line] of records(f.row, layoutOf(f.row.board), kid).entries()) outputs!.append(OUTPUTS[i]!, line);
-					pending.push(f.row);
-					result.issued++;
-				}
-				if (pending.length > 0) flush();
-			} finally {
-				for (const f of fresh) wipe(f.secrets, f.built);
 			}
+			for (const row of rows)
+				for (const [i, line] of records(row, layoutOf(row.board), kid).entries()) outputs!.append(OUTPUTS[i]!, line);
+			if (rows.length > 0) commit(rows);
+			result.issued += rows.length;
 			done += chunk.length;
 			chunk = [];
 			o.progress?.(done, total);
@@ -407,7 +393,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 
 		const summary = { event: "run", time: now().toISOString(), ...result, kid };
 		outputs.append(AUDIT_FILE, `${JSON.stringify(summary)}\n`);
-		flush();
+		commit([]);
 		return result;
 	} finally {
 		outputs?.close();
@@ -419,6 +405,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 export function reemitBatch(out: string, platformKey: Uint8Array, serials: string[], layout: (board: string) => NvsLayout = nvsLayout, write: ArtifactWriter = writeArtifactFile): number {
 	const file = join(out, LEDGER_FILE);
 	if (!existsSync(file)) throw new BatchError(`${file}: no ledger (run generate first)`);
+	mkdirSync(join(out, "devices"), { recursive: true, mode: 0o700 });
 	const ledger = new Ledger(file);
 	try {
 		let n = 0;

@@ -1,9 +1,8 @@
 /**
- * The batch ledger: an SQLite database in the output directory (better-sqlite3, synchronous=FULL, WAL), one row
+ * The batch ledger: an SQLite database in the output directory (better-sqlite3, WAL), one row
  * per issued identity. A serial is UNIQUE, so it can never get a second identity; keys are kept only wrapped under
- * the platform import key. `emitted` = 0 marks identities whose artifacts and records are not yet committed; the
- * `meta` table keeps the committed byte length of each JSON-lines output, so a crashed run is rolled back to the
- * last commit and finished from the ledger alone.
+ * the platform import key. A chunk of identities is inserted in the same transaction that records the committed
+ * byte length of each JSON-lines output (`meta`), so a crashed run rolls back to the last commit as a whole.
  */
 import Database from "better-sqlite3";
 import { chmodSync, existsSync } from "node:fs";
@@ -21,7 +20,6 @@ export interface LedgerRow {
 	nvsKeys: Wrapped | null;
 	imageSha256: string;
 	createdAt: string;
-	emitted: boolean;
 }
 
 interface RawRow {
@@ -35,7 +33,6 @@ interface RawRow {
 	nvs_keys_wrapped: string | null;
 	image_sha256: string;
 	created_at: string;
-	emitted: number;
 }
 
 function fromRaw(r: RawRow): LedgerRow {
@@ -50,7 +47,6 @@ function fromRaw(r: RawRow): LedgerRow {
 		nvsKeys: r.nvs_keys_wrapped === null ? null : (JSON.parse(r.nvs_keys_wrapped) as Wrapped),
 		imageSha256: r.image_sha256,
 		createdAt: r.created_at,
-		emitted: r.emitted === 1,
 	};
 }
 
@@ -58,17 +54,19 @@ export default class Ledger {
 	#db: Database.Database | undefined;
 	readonly #get: Database.Statement<[string]>;
 	readonly #insert: Database.Statement<unknown[]>;
-	readonly #emit: Database.Statement<[number]>;
 	readonly #setMeta: Database.Statement<[string, string]>;
 	readonly #getMeta: Database.Statement<[string]>;
-	readonly #page: Database.Statement<[number, number, number]>;
+	readonly #page: Database.Statement<[number, number]>;
 
 	constructor(file: string) {
 		const fresh = !existsSync(file);
 		const db = (this.#db = new Database(file));
 		if (fresh) chmodSync(file, 0o600);
 		db.pragma("journal_mode = WAL");
-		db.pragma("synchronous = FULL");
+		// NORMAL in WAL mode: a power cut may lose the last transactions but never corrupts the ledger, and every
+		// output's committed length lives in the same database, so a lost commit rolls the outputs back with it.
+		// close() checkpoints with a full sync, so a run that exited is durable.
+		db.pragma("synchronous = NORMAL");
 		db.exec(`
 			CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS devices (
@@ -81,19 +79,16 @@ export default class Ledger {
 				key_wrapped TEXT NOT NULL,
 				nvs_keys_wrapped TEXT,
 				image_sha256 TEXT NOT NULL,
-				created_at TEXT NOT NULL,
-				emitted INTEGER NOT NULL DEFAULT 0
+				created_at TEXT NOT NULL
 			);
-			CREATE INDEX IF NOT EXISTS devices_pending ON devices (emitted) WHERE emitted = 0;
 		`);
 		this.#get = db.prepare("SELECT * FROM devices WHERE serial = ?");
 		this.#insert = db.prepare(
 			"INSERT INTO devices (serial, device_id, board, key_store, efuse_block, key_wrapped, nvs_keys_wrapped, image_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		);
-		this.#emit = db.prepare("UPDATE devices SET emitted = 1 WHERE seq = ?");
 		this.#setMeta = db.prepare("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
 		this.#getMeta = db.prepare("SELECT v FROM meta WHERE k = ?");
-		this.#page = db.prepare("SELECT * FROM devices WHERE seq > ? AND emitted <= ? ORDER BY seq LIMIT ?");
+		this.#page = db.prepare("SELECT * FROM devices WHERE seq > ? ORDER BY seq LIMIT ?");
 	}
 
 	get(serial: string): LedgerRow | undefined {
@@ -101,16 +96,12 @@ export default class Ledger {
 		return r && fromRaw(r);
 	}
 
-	insert(row: Omit<LedgerRow, "seq" | "emitted">): number {
+	insert(row: Omit<LedgerRow, "seq">): number {
 		const result = this.#insert.run(
 			row.serial, row.deviceId, row.board, row.keyStore, row.efuseBlock,
 			JSON.stringify(row.key), row.nvsKeys === null ? null : JSON.stringify(row.nvsKeys), row.imageSha256, row.createdAt,
 		);
 		return Number(result.lastInsertRowid);
-	}
-
-	markEmitted(seq: number): void {
-		this.#emit.run(seq);
 	}
 
 	meta(key: string): string | undefined {
@@ -126,11 +117,11 @@ export default class Ledger {
 		return this.#db!.transaction(fn)() as T;
 	}
 
-	/** Rows in issue order, a page at a time (memory stays flat); pendingOnly selects emitted = 0. */
-	*rows(pendingOnly = false, pageSize = 512): Generator<LedgerRow> {
+	/** Rows in issue order, a page at a time (memory stays flat). */
+	*rows(pageSize = 512): Generator<LedgerRow> {
 		let after = 0;
 		for (;;) {
-			const page = this.#page.all(after, pendingOnly ? 0 : 1, pageSize) as RawRow[];
+			const page = this.#page.all(after, pageSize) as RawRow[];
 			if (page.length === 0) return;
 			for (const r of page) yield fromRaw(r);
 			after = page[page.length - 1]!.seq;
@@ -138,6 +129,7 @@ export default class Ledger {
 	}
 
 	close(): void {
+		this.#db?.pragma("wal_checkpoint(TRUNCATE)");
 		this.#db?.close();
 		this.#db = undefined;
 	}
