@@ -42,5 +42,6 @@ export function summarisePayload(bytes: Uint8Array): string {
 
 /** Replaces runs that look like keys, signatures or tokens (16+ hex/base64/base64url characters) with `…`. */
 export function redact(text: string): string {
-	return text.replace(/[A-Za-z0-9+/=_-]{16,}/g, (run) => (/^[a-z]+$/i.test(run) || /^[a-z-]+$/i.test(run) && !/\d/.test(run) ? run : "…"));
+	// Words (letters and single dashes, e.g. "Content-Length") stay unless they could be hex or are very long.
+	return text.replace(/[A-Za-z0-9+/=_-]{16,}/g, (run) => (/^[A-Za-z]+(-[A-Za-z]+)*$/.test(run) && !/^[0-9a-f]+$/i.test(run) && run.length < 32 ? run : "…"));
 }
