@@ -11,7 +11,8 @@ let total = 0;
 type ResetMeter = (limit: number, index: number) => number;
 
 function resetter(): ResetMeter | undefined {
-	const reset = (globalThis as { resetMeter?: ResetMeter }).resetMeter;
+	const host = globalThis as { __xsnap?: { resetMeter?: ResetMeter }; resetMeter?: ResetMeter };
+	const reset = host.__xsnap?.resetMeter ?? host.resetMeter;
 	return typeof reset === "function" ? reset : undefined;
 }
 
@@ -28,7 +29,8 @@ export function meterNow(): number {
 }
 
 export function printMeter(label: string, count: number): void {
-	const print = (globalThis as { print?: (text: string) => void }).print;
+	const host = globalThis as { __xsnap?: { print(text: string): void }; print?: (text: string) => void };
+	const print = host.__xsnap?.print ?? host.print;
 	if (print && meterAvailable()) print(`XS-METER ${count} ${label}`);
 }
 

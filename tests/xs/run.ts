@@ -8,7 +8,8 @@
  * `preference`, `embedded:io/*`, `embedded:provider/builtin`) replaced by the shims in this folder, then run as
  * `xsnap <bundle>`. A file passes only if xsnap exits 0, prints exactly one `XS-RESULT <p> passed, 0 failed` line
  * with at least one test run, and prints no "unhandled exception"/"unhandled rejection". Node-only APIs fail
- * naturally: XS has no `Buffer`, `process`, `require` or `setTimeout`, and `node:*` imports do not bundle.
+ * naturally: XS has no `Buffer`, `process`, `require` or `setTimeout`, `node:*` imports do not bundle, and the
+ * xsnap extras Moddable lacks (`TextEncoder`, `performance`, `print`, ...) are removed first (see xsnapExtras).
  *
  * Prints one status line per file and ends with `<N> passed, <N> failed` (tests; a file that failed without a
  * result line counts as one failed test); exits 1 on any failure.
@@ -38,6 +39,21 @@ export const xsAliases: Readonly<Record<string, string>> = Object.freeze({
 });
 
 export const bundleDir = join(repoRoot, ".cache", "xs-bundles");
+
+/**
+ * Globals xsnap adds that Moddable's runtime lacks are removed before the test code runs, so firmware cannot come
+ * to depend on them: `print` and the meter move to a private `__xsnap` for the shims. `setImmediate` stays (the
+ * shims and hal/sim/manualClock's settle() drive promise turns with it; firmware must not use it, and does not
+ * get it on the device).
+ */
+export const xsnapExtras = Object.freeze(["print", "gc", "resetMeter", "currentMeterLimit", "performance", "TextEncoder", "TextDecoder", "Base64", "issueCommand", "global"]);
+
+const banner = `(() => {
+	const g = globalThis;
+	if (typeof g.print !== "function") return;
+	Object.defineProperty(g, "__xsnap", { value: Object.freeze({ print: g.print, resetMeter: g.resetMeter }) });
+	for (const name of ${JSON.stringify(xsnapExtras)}) delete g[name];
+})();`;
 
 export interface XsRunOptions {
 	/** Print `XS-METER` instruction counts per test and in total, and return them in `meter`. */
@@ -84,6 +100,7 @@ export async function bundleForXs(file: string, options: { meter?: boolean } = {
 		alias: { ...xsAliases },
 		inject: [join(shims, "globals.ts")],
 		define: { __XS_METER__: options.meter ? "true" : "false" },
+		banner: { js: banner },
 		charset: "utf8",
 		logLevel: "silent",
 	});

@@ -50,8 +50,13 @@ export interface Test {
 const metering = typeof __XS_METER__ !== "undefined" && __XS_METER__ === true;
 
 function write(line: string): void {
-	const host = globalThis as { print?: (text: string) => void; console?: { log(text: string): void } };
-	if (host.print) host.print(line);
+	const host = globalThis as {
+		__xsnap?: { print(text: string): void };
+		print?: (text: string) => void;
+		console?: { log(text: string): void };
+	};
+	const print = host.__xsnap?.print ?? host.print;
+	if (print) print(line);
 	else host.console?.log(line);
 }
 

@@ -86,6 +86,12 @@ lane("a test that never returns is killed at the time limit", async () => {
 	assert.ok(r.reasons.some((reason) => /timed out after 1500 ms/.test(reason)), r.reasons.join("; "));
 });
 
+lane("xsnap extras that Moddable lacks (TextEncoder) are hidden from test code", async () => {
+	const r = await runFileInXs(fixture("xsnap-extras"));
+	assert.not.ok(r.ok);
+	assert.match(r.stdout, /ReferenceError: get TextEncoder/);
+});
+
 lane("importing a Node built-in fails at bundling", async () => {
 	const r = await runFileInXs(fixture("node-import"));
 	assert.not.ok(r.ok);

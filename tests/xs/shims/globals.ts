@@ -5,8 +5,13 @@
 let pending = "";
 
 function out(line: string): void {
-	const host = globalThis as { print?: (text: string) => void; console?: { log(text: string): void } };
-	if (host.print) host.print(line);
+	const host = globalThis as {
+		__xsnap?: { print(text: string): void };
+		print?: (text: string) => void;
+		console?: { log(text: string): void };
+	};
+	const print = host.__xsnap?.print ?? host.print;
+	if (print) print(line);
 	else host.console?.log(line);
 }
 
