@@ -144,7 +144,8 @@ function commands(info: BoardInfo, files: DeviceFiles, layout: NvsLayout, efuseB
 	if (info.chip === "sim") return [];
 	const c = [`esptool.py --chip ${info.chip} write_flash ${hex(layout.nvs.offset)} ${files.nvs}`];
 	if (files.nvsKeys && layout.nvsKeys)
-		c.push(`esptool.py --chip ${info.chip} write_flash --encrypt ${hex(layout.nvsKeys.offset)} ${files.nvsKeys}`);
+		// Written plain before the first boot: the bootloader then encrypts every partition flagged "encrypted".
+		c.push(`esptool.py --chip ${info.chip} write_flash ${hex(layout.nvsKeys.offset)} ${files.nvsKeys}`);
 	if (files.key) c.push(`espefuse.py --chip ${info.chip} burn_key BLOCK_KEY${efuseBlock} ${files.key} HMAC_UP`);
 	return c;
 }

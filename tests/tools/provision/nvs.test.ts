@@ -1,0 +1,370 @@
+/**
+ * tools/provision/nvs against ESP-IDF's format: golden images produced by ESP-IDF's own generator
+ * (esp-idf-nvs-partition-gen, see golden/README.md), field-by-field checks of those bytes, and corruption cases.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+	ENTRY_SIZE, ItemType, NvsFormatError, PAGE_SIZE, PageState, buildNvsImage, buildNvsKeysPartition, decryptNvsImage,
+	encryptNvsImage, entryCrc32, nvsCrc32, pageHeaderCrc32, parseNvsImage, parseNvsKeysPartition, type NvsItem, type PrimitiveType,
+} from "../../../tools/provision/nvs";
+import { deviceNvsItems } from "../../../tools/provision/identity";
+
+const golden = join(dirname(fileURLToPath(import.meta.url)), "golden");
+const read = (name: string) => new Uint8Array(readFileSync(join(golden, name)));
+const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint32(at, true);
+const u16 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint16(at, true);
+const ascii = (s: string) => new TextEncoder().encode(s);
+const entryAt = (page: number, entry: number) => page * PAGE_SIZE + 64 + entry * ENTRY_SIZE;
+
+/** The generator's CSV input as items (key,type,encoding,value; no quoting in these files). */
+function itemsFromCsv(name: string): NvsItem[] {
+	const items: NvsItem[] = [];
+	let ns = "";
+	for (const line of readFileSync(join(golden, name), "utf8").split("\n").slice(1)) {
+		if (!line) continue;
+		const [key, type, encoding, ...rest] = line.split(",");
+		const value = rest.join(",");
+		if (type === "namespace") { ns = key!; continue; }
+		if (encoding === "string") items.push({ namespace: ns, key: key!, type: "string", value });
+		else if (encoding === "hex2bin") items.push({ namespace: ns, key: key!, type: "blob", value: new Uint8Array(Buffer.from(value, "hex")) });
+		else if (encoding === "base64") items.push({ namespace: ns, key: key!, type: "blob", value: new Uint8Array(Buffer.from(value, "base64")) });
+		else items.push({ namespace: ns, key: key!, type: encoding as PrimitiveType, value: BigInt(value) });
+	}
+	return items;
+}
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+	if (a.length !== b.length) return Math.min(a.length, b.length);
+	for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+	return -1;
+}
+
+/** Rewrites an entry's header CRC after a deliberate change, so the check under test is the next one. */
+function fixEntryCrc(image: Uint8Array, at: number): void {
+	new DataView(image.buffer, image.byteOffset).setUint32(at + 4, entryCrc32(image, at), true);
+}
+
+function rejects(image: Uint8Array, reason: RegExp): void {
+	try {
+		parseNvsImage(image);
+	} catch (error) {
+		assert.instance(error, NvsFormatError);
+		assert.match((error as Error).message, reason);
+		return;
+	}
+	assert.unreachable(`accepted an image that should fail with ${reason}`);
+}
+
+const crc = suite("nvs CRC32 (esp_rom_crc32_le seeded 0xffffffff = zlib.crc32(data, 0xFFFFFFFF))");
+
+crc("check value of '123456789' is 0xd202d277, not the common CRC-32 0xcbf43926", () => {
+	assert.is(nvsCrc32(ascii("123456789")), 0xd202d277);
+	assert.is.not(nvsCrc32(ascii("123456789")), 0xcbf43926);
+});
+
+crc("empty input returns the seed, as zlib.crc32(b'', 0xFFFFFFFF) does", () => {
+	assert.is(nvsCrc32(new Uint8Array(0)), 0xffffffff);
+});
+
+crc("continuing a CRC over two parts equals the CRC of the whole", () => {
+	const data = ascii("123456789");
+	assert.is(nvsCrc32(data, nvsCrc32(data.subarray(0, 4)), 4), 0xd202d277);
+});
+
+crc.run();
+
+const gold = suite("nvs writer against ESP-IDF's generator (golden images)");
+
+gold("classic-ESP32 device image is byte-identical to nvs_partition_gen's", () => {
+	const mine = buildNvsImage(deviceNvsItems({
+		deviceId: "8f14e45fceea167a5a36dedd4bea2543",
+		board: "lilygo_t_sim7000g",
+		keyStore: "nvs",
+		hmacKey: Uint8Array.from({ length: 32 }, (_, i) => i),
+	}));
+	assert.is(firstDifference(mine, read("device_classic.bin")), -1);
+});
+
+gold("ESP32-S3 device image (key in eFuse, efuse_block) is byte-identical to nvs_partition_gen's", () => {
+	const mine = buildNvsImage(deviceNvsItems({
+		deviceId: "c9f0f895fb98ab9159f51fd0297e236d", board: "lilygo_t_sim7080g_s3", keyStore: "efuse", efuseBlock: 5,
+	}));
+	assert.is(firstDifference(mine, read("device_s3.bin")), -1);
+});
+
+gold("every primitive type, UTF-8 and long strings, and a 3-page blob match byte for byte", () => {
+	assert.is(firstDifference(buildNvsImage(itemsFromCsv("format_mix.csv")), read("format_mix.bin")), -1);
+});
+
+gold("the device CSVs the goldens came from hold exactly the provisioning schema", () => {
+	const fromCsv = itemsFromCsv("device_classic.csv").map((i) => `${i.key}:${i.type}`);
+	const ours = deviceNvsItems({ deviceId: "8f14e45fceea167a5a36dedd4bea2543", board: "lilygo_t_sim7000g", keyStore: "nvs", hmacKey: new Uint8Array(32) })
+		.map((i) => `${i.key}:${i.type}`);
+	assert.equal(fromCsv, ours);
+});
+
+gold.run();
+
+const layout = suite("nvs layout, field by field (golden device_classic.bin)");
+const classic = read("device_classic.bin");
+
+layout("partition is 0x6000 bytes: page 0 ACTIVE, pages 1-5 erased", () => {
+	assert.is(classic.length, 0x6000);
+	assert.is(u32(classic, 0), PageState.ACTIVE);
+	for (let p = 1; p < 6; p++) assert.ok(classic.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).every((b) => b === 0xff), `page ${p} erased`);
+});
+
+layout("page header: sequence 0, version 0xFE, reserved 0xFF, CRC32 over bytes 4..27", () => {
+	assert.is(u32(classic, 4), 0);
+	assert.is(classic[8], 0xfe);
+	assert.ok(classic.subarray(9, 28).every((b) => b === 0xff));
+	assert.is(u32(classic, 28), 0xb9ba2d84);
+	assert.is(u32(classic, 28), pageHeaderCrc32(classic, 0));
+});
+
+layout("bitmap: 11 entries written (10), the rest empty (11), least significant pair first", () => {
+	assert.equal([...classic.subarray(32, 35)], [0xaa, 0xaa, 0xea]);
+	assert.ok(classic.subarray(35, 64).every((b) => b === 0xff));
+});
+
+layout("namespace entry: ns 0, u8, span 1, chunk 0xFF, key 'enigm' NUL-padded, value = index 1", () => {
+	const e = classic.subarray(entryAt(0, 0), entryAt(0, 1));
+	assert.equal([...e.subarray(0, 4)], [0, ItemType.U8, 1, 0xff]);
+	assert.is(u32(e, 4), entryCrc32(classic, entryAt(0, 0)));
+	assert.equal([...e.subarray(8, 24)], [...ascii("enigm"), ...new Array(11).fill(0)]);
+	assert.equal([...e.subarray(24, 32)], [1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+});
+
+layout("i32 entry: little-endian value, entry CRC over [0:4] + [8:32]", () => {
+	const at = entryAt(0, 1);
+	assert.equal([...classic.subarray(at, at + 4)], [1, ItemType.I32, 1, 0xff]);
+	assert.equal([...classic.subarray(at + 24, at + 32)], [1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+	const manual = nvsCrc32(classic, nvsCrc32(classic, 0xffffffff, at, at + 4), at + 8, at + 32);
+	assert.is(u32(classic, at + 4), manual);
+});
+
+layout("string entry: span 2, size includes the NUL, 0xFFFF, data CRC; payload padded with 0xFF", () => {
+	const at = entryAt(0, 2);
+	const text = ascii("lilygo_t_sim7000g\0");
+	assert.equal([...classic.subarray(at, at + 4)], [1, ItemType.SZ, 2, 0xff]);
+	assert.is(u16(classic, at + 24), text.length);
+	assert.is(u16(classic, at + 26), 0xffff);
+	assert.is(u32(classic, at + 28), nvsCrc32(text));
+	assert.equal([...classic.subarray(at + 32, at + 32 + text.length)], [...text]);
+	assert.ok(classic.subarray(at + 32 + text.length, at + 64).every((b) => b === 0xff));
+});
+
+layout("blob v2: data entry 0x42 with chunk index 0, then index entry 0x48 (size, chunk count 1, chunk start 0)", () => {
+	const data = entryAt(0, 8);
+	assert.equal([...classic.subarray(data, data + 4)], [1, ItemType.BLOB_DATA, 2, 0]);
+	assert.equal([...classic.subarray(data + 8, data + 17)], [...ascii("hmac_key"), 0]);
+	assert.is(u16(classic, data + 24), 32);
+	assert.is(u32(classic, data + 28), nvsCrc32(classic.subarray(data + 32, data + 64)));
+	const index = entryAt(0, 10);
+	assert.equal([...classic.subarray(index, index + 4)], [1, ItemType.BLOB_IDX, 1, 0xff]);
+	assert.is(u32(classic, index + 24), 32);
+	assert.equal([...classic.subarray(index + 28, index + 32)], [1, 0, 0xff, 0xff]);
+});
+
+layout("parser reads the device entries back with their types", () => {
+	const parsed = parseNvsImage(classic);
+	assert.equal([...parsed.namespaces], [[1, "enigm"]]);
+	assert.equal(parsed.entries.map((e) => [e.key, e.type]), [
+		["schema", "i32"], ["board", "string"], ["device_id", "string"], ["key_store", "u8"], ["hmac_key", "blob"],
+	]);
+	assert.equal([...(parsed.entries[4]!.value as Uint8Array)], Array.from({ length: 32 }, (_, i) => i));
+});
+
+layout("multi-page blob: chunks of 512, 4000 and 1488 bytes on pages 0-2, index on page 2; earlier pages FULL", () => {
+	const mix = read("format_mix.bin");
+	assert.equal([0, 1, 2].map((p) => u32(mix, p * PAGE_SIZE)), [PageState.FULL, PageState.FULL, PageState.ACTIVE]);
+	assert.equal([0, 1, 2].map((p) => u32(mix, p * PAGE_SIZE + 4)), [0, 1, 2]);
+	const parsed = parseNvsImage(mix);
+	const chunks: [number, number, number][] = [];
+	for (let p = 0; p < 3; p++)
+		for (let i = 0; i < 126; i++) {
+			const at = entryAt(p, i);
+			const state = (mix[p * PAGE_SIZE + 32 + (i >> 2)]! >> ((i & 3) * 2)) & 3;
+			if (state === 2 && mix[at + 1] === ItemType.BLOB_DATA && mix[at + 8] === 0x62 /* b */ && mix[at + 9] === 0x69)
+				chunks.push([p, mix[at + 3]!, u16(mix, at + 24)]);
+		}
+	assert.equal(chunks, [[0, 0, 512], [1, 1, 4000], [2, 2, 1488]]);
+	const big = parsed.entries.find((e) => e.key === "big")!;
+	assert.is(big.page, 2);
+	assert.equal([...(big.value as Uint8Array)].slice(0, 4), [3, 10, 17, 24]);
+	assert.is((big.value as Uint8Array).length, 6000);
+	const u64 = parsed.entries.find((e) => e.key === "u64max")!;
+	assert.is(u64.value, 18446744073709551615n);
+	assert.is(parsed.entries.find((e) => e.key === "utf8")!.value, "grüß €");
+	assert.is(parsed.entries.find((e) => e.key === "empty")!.value, "");
+});
+
+layout.run();
+
+const corrupt = suite("nvs verifier rejects corrupted images with the reason");
+const copy = () => classic.slice();
+
+corrupt("a flipped sequence-number bit fails the page header CRC", () => {
+	const img = copy();
+	img[4] ^= 1;
+	rejects(img, /page 0: page header CRC mismatch/);
+});
+
+corrupt("a changed key byte fails the entry CRC", () => {
+	const img = copy();
+	img[entryAt(0, 1) + 8] ^= 0x20;
+	rejects(img, /page 0 entry 1: entry CRC mismatch/);
+});
+
+corrupt("a changed string payload byte fails the data CRC", () => {
+	const img = copy();
+	img[entryAt(0, 3) + 1] ^= 1;
+	rejects(img, /page 0 entry 2: data CRC mismatch/);
+});
+
+corrupt("a changed blob byte fails the blob chunk's data CRC", () => {
+	const img = copy();
+	img[entryAt(0, 9) + 5] ^= 0x80;
+	rejects(img, /page 0 entry 8: data CRC mismatch/);
+});
+
+corrupt("bitmap state 01 is illegal", () => {
+	const img = copy();
+	img[32] = (img[32]! & ~0x03) | 0x01;
+	rejects(img, /entry 0: illegal bitmap state/);
+});
+
+corrupt("a span that disagrees with the data size is refused even with a valid CRC", () => {
+	const img = copy();
+	img[entryAt(0, 2) + 2] = 3;
+	fixEntryCrc(img, entryAt(0, 2));
+	rejects(img, /span 3 does not match data size 18/);
+});
+
+corrupt("a blob whose index is gone is refused", () => {
+	const img = copy();
+	img.fill(0xff, entryAt(0, 10), entryAt(0, 11));
+	img[32 + 2] |= 0x30; // entry 10, the blob index, back to empty (11)
+	rejects(img, /blob "hmac_key" has data chunks but no blob index/);
+});
+
+corrupt("an index that claims more chunks than exist is refused", () => {
+	const img = copy();
+	img[entryAt(0, 10) + 28] = 2;
+	fixEntryCrc(img, entryAt(0, 10));
+	rejects(img, /index lists 2 chunks, found 1/);
+});
+
+corrupt("an entry pointing at an unknown namespace is refused", () => {
+	const img = copy();
+	img[entryAt(0, 1)] = 7;
+	fixEntryCrc(img, entryAt(0, 1));
+	rejects(img, /unknown namespace index 7/);
+});
+
+corrupt("a version-1 page (0xFF) is refused: the provisioning images are version 2", () => {
+	const img = copy();
+	img[8] = 0xff;
+	new DataView(img.buffer).setUint32(28, pageHeaderCrc32(img, 0), true);
+	rejects(img, /unsupported page version 0xff/);
+});
+
+corrupt("an unknown page state is refused", () => {
+	const img = copy();
+	new DataView(img.buffer).setUint32(0, 0x12345678, true);
+	rejects(img, /unexpected page state/);
+});
+
+corrupt("junk in an erased page is refused", () => {
+	const img = copy();
+	img[3 * PAGE_SIZE + 100] = 0;
+	rejects(img, /page 3: empty page is not erased/);
+});
+
+corrupt("a partition without a free page is refused", () => {
+	rejects(classic.slice(0, PAGE_SIZE), /no empty page/);
+});
+
+corrupt("a size that is not whole pages is refused", () => {
+	rejects(classic.slice(0, 5000), /not a non-zero multiple of 4096/);
+});
+
+corrupt("error messages never carry entry values", () => {
+	const img = copy();
+	img[entryAt(0, 9)] ^= 1; // inside the key blob
+	try {
+		parseNvsImage(img);
+		assert.unreachable();
+	} catch (error) {
+		assert.not.match((error as Error).message, /000102|0x0001/);
+	}
+});
+
+corrupt.run();
+
+const writer = suite("nvs writer refuses what ESP-IDF would not store");
+
+writer("keys longer than 15 bytes", () => {
+	assert.throws(() => buildNvsImage([{ namespace: "enigm", key: "sixteen_chars_xx", type: "u8", value: 1 }]), /1\.\.15/);
+});
+
+writer("strings longer than 4000 bytes", () => {
+	assert.throws(() => buildNvsImage([{ namespace: "enigm", key: "s", type: "string", value: "x".repeat(4000) }]), /4000/);
+});
+
+writer("out-of-range integers", () => {
+	assert.throws(() => buildNvsImage([{ namespace: "enigm", key: "n", type: "u8", value: 256 }]), /out of range/);
+	assert.throws(() => buildNvsImage([{ namespace: "enigm", key: "n", type: "i32", value: 2 ** 31 }]), /out of range/);
+});
+
+writer("partitions smaller than 0x3000 (read/write NVS needs 3 pages) or not whole pages", () => {
+	assert.throws(() => buildNvsImage([], { size: 0x2000 }), /0x3000/);
+	assert.throws(() => buildNvsImage([], { size: 0x3800 }), /multiple of 4096/);
+});
+
+writer("data that does not fit the partition", () => {
+	assert.throws(() => buildNvsImage([{ namespace: "enigm", key: "b", type: "blob", value: new Uint8Array(9000) }], { size: 0x3000 }), /too small/);
+});
+
+writer.run();
+
+const enc = suite("nvs encryption (nvs_keys partition, XTS-AES-256 per entry) against the generator");
+
+enc("nvs_keys golden parses (CRC over eky|tky) and rebuilds byte for byte", () => {
+	const part = read("nvs_keys.bin");
+	const keys = parseNvsKeysPartition(part);
+	assert.is(firstDifference(buildNvsKeysPartition(keys), part), -1);
+	assert.is(part.length, 4096);
+	assert.ok(part.subarray(68).every((b) => b === 0xff));
+});
+
+enc("encrypting the plain golden with those keys gives the generator's encrypted image", () => {
+	const keys = parseNvsKeysPartition(read("nvs_keys.bin"));
+	assert.is(firstDifference(encryptNvsImage(classic, keys), read("device_classic.enc.bin")), -1);
+});
+
+enc("headers, bitmaps and empty entries stay plain; written entries do not", () => {
+	const encrypted = read("device_classic.enc.bin");
+	assert.equal([...encrypted.subarray(0, 64)], [...classic.subarray(0, 64)]);
+	assert.equal([...encrypted.subarray(entryAt(0, 11), PAGE_SIZE)], [...classic.subarray(entryAt(0, 11), PAGE_SIZE)]);
+	assert.is.not(firstDifference(encrypted.subarray(entryAt(0, 0), entryAt(0, 1)), classic.subarray(entryAt(0, 0), entryAt(0, 1))), -1);
+});
+
+enc("decrypting restores the plain image; without the keys the verifier reports a CRC failure", () => {
+	const keys = parseNvsKeysPartition(read("nvs_keys.bin"));
+	assert.is(firstDifference(decryptNvsImage(read("device_classic.enc.bin"), keys), classic), -1);
+	rejects(read("device_classic.enc.bin"), /entry CRC mismatch/);
+});
+
+enc("a damaged nvs_keys partition is refused", () => {
+	const part = read("nvs_keys.bin");
+	part[10] ^= 1;
+	assert.throws(() => parseNvsKeysPartition(part), /nvs_keys CRC mismatch/);
+	assert.throws(() => parseNvsKeysPartition(new Uint8Array(4096).fill(0xff)), /blank/);
+});
+
+enc.run();
