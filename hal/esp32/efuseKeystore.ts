@@ -14,8 +14,12 @@ const ReadProtected = 2;
 export interface EfuseKeystoreOptions {
 	/** Where tools/provision put the device id (Preference domain `enigm`, key `device_id`). */
 	readonly store: Store;
-	/** eFuse key block 0..5 (BLOCK_KEY0..5) burned with purpose HMAC_UP by `espefuse.py burn_key`. */
-	readonly keyBlock: number;
+	/**
+	 * eFuse key block 0..5 (BLOCK_KEY0..5) burned with purpose HMAC_UP by `espefuse.py burn_key`. Defaults to the
+	 * store's `efuse_block` when that is an integer: it must be provisioned as i32, because Moddable's Preference
+	 * reads any u8 entry back as a boolean (modPreference.c: nvs_get_u8 -> xsmcSetBoolean).
+	 */
+	readonly keyBlock?: number;
 	/** Refuse a key block whose read protection is not set (production builds). */
 	readonly requireReadProtection?: boolean;
 }
@@ -31,9 +35,10 @@ export default class EfuseKeystore implements Keystore {
 	#keyBlock: number | undefined;
 
 	constructor(options: EfuseKeystoreOptions) {
-		const { store, keyBlock, requireReadProtection = false } = options ?? ({} as EfuseKeystoreOptions);
+		const { store, requireReadProtection = false } = options ?? ({} as EfuseKeystoreOptions);
 		if (!store) throw new TypeError("store required");
-		if (!Number.isInteger(keyBlock) || keyBlock < 0 || keyBlock > 5) throw new RangeError("invalid keyBlock");
+		const keyBlock = options.keyBlock ?? store.get("efuse_block");
+		if (typeof keyBlock !== "number" || !Number.isInteger(keyBlock) || keyBlock < 0 || keyBlock > 5) throw new RangeError("invalid keyBlock");
 		const id = store.get(deviceIdKey);
 		if (!isDeviceId(id)) throw new RangeError("device not provisioned: invalid device_id");
 		const status = statusNative(keyBlock);
