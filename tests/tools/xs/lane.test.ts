@@ -101,7 +101,7 @@ lane("importing a Node built-in fails at bundling", async () => {
 lane("the Moddable module shims behave inside XS", async () => {
 	const r = await runFileInXs(fixture("shims"));
 	assert.ok(r.ok, r.reasons.join("; ") + "\n" + r.stdout);
-	assert.is(r.passed, 14);
+	assert.is(r.passed, 15);
 	assert.match(r.stdout, /^trace says 42$/m);
 });
 

@@ -271,3 +271,18 @@ export class RegisterDevice implements I2CDevice {
 
 /** domain -> key -> value, as `Preference` stores it. */
 export const preferences = new Map<string, Map<string, boolean | number | string | ArrayBuffer>>();
+
+/**
+ * Forgets the simulated hardware: pending timers, pin levels and watchers, serial lines, I2C devices, and the
+ * stored preferences unless `keepPreferences` (a simulated reboot keeps flash). Virtual time keeps running.
+ * Classes already open stay open but talk to nothing.
+ */
+export function resetHost(options: { keepPreferences?: boolean } = {}): void {
+	for (const entry of queue) entry.active = false;
+	queue = [];
+	pinLevels.clear();
+	pinListeners.clear();
+	wires.clear();
+	i2cDevices.clear();
+	if (!options.keepPreferences) preferences.clear();
+}
