@@ -60,6 +60,8 @@ export interface AtEngineOptions {
 	readonly guardMs?: number;
 	/** Default command timeout, ms; default 5000. */
 	readonly timeoutMs?: number;
+	/** Delay between a data prompt and the payload write, ms; default 0 (the next turn). */
+	readonly promptDelayMs?: number;
 	/** Lines no URC handler and no command claimed. */
 	readonly onUnsolicited?: (line: string) => void;
 	/** Transcript: "> AT..." for writes, "< ..." for lines; payloads appear as their length only. */
@@ -93,6 +95,7 @@ export default class AtEngine {
 	#clock: Clock;
 	#guardMs: number;
 	#timeoutMs: number;
+	#promptDelayMs: number;
 	#onUnsolicited: ((line: string) => void) | undefined;
 	#log: ((line: string) => void) | undefined;
 
@@ -119,6 +122,9 @@ export default class AtEngine {
 		this.#clock = options.clock;
 		this.#guardMs = guard;
 		this.#timeoutMs = timeout;
+		const promptDelay = options.promptDelayMs ?? 0;
+		if (!(promptDelay >= 0)) throw new RangeError("invalid promptDelayMs");
+		this.#promptDelayMs = promptDelay;
 		this.#onUnsolicited = options.onUnsolicited;
 		this.#log = options.log;
 		const spec = options.serial as { io?: SerialClass };
@@ -350,8 +356,13 @@ export default class AtEngine {
 	#onPrompt(current: Pending): void {
 		current.phase = "sent";
 		const payload = current.options.payload as IOBuffer;
-		this.#log?.("> <" + payload.byteLength + " bytes>");
-		this.#serial?.write(payload);
+		// Written on the next turn, not from inside the read callback that delivered the prompt: the peer has
+		// finished printing the prompt (and, for an emulator on the same thread, entered its data state).
+		this.#clock.set(() => {
+			if (this.#current !== current) return;
+			this.#log?.("> <" + payload.byteLength + " bytes>");
+			this.#serial?.write(payload);
+		}, this.#promptDelayMs);
 	}
 
 	#beginRaw(length: number, target: Pending): void {
@@ -379,7 +390,13 @@ export default class AtEngine {
 		};
 		if (code !== undefined) result.code = code;
 		if (pending.data.length) result.data = concat(pending.data);
-		if (status === "timeout") this.#log?.("! timeout " + pending.text);
+		if (status === "timeout") {
+			this.#log?.("! timeout " + pending.text);
+			// No prompt came: if the modem is in fact waiting for data, ESC (0x1B) abandons the input, as the
+			// SIMCom and Quectel send commands document ("ESC to quit without sending"), so the next command is not
+			// swallowed as payload.
+			if (pending.phase === "prompt") this.#serial?.write(Uint8Array.of(0x1b));
+		}
 		pending.resolve(result);
 		this.#pump();
 	}

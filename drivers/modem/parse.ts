@@ -141,18 +141,31 @@ export function hexInt(text: string): number | undefined {
 }
 
 /**
- * SIMCom network time URC after AT+CLTS=1: `*PSUTTZ: <year>,<month>,<day>,<hour>,<min>,<sec>,"<±tz>",<dst>`,
- * UTC fields and the local offset in quarter hours (SIM7000/SIM7080 Series AT Command Manual, AT+CLTS).
+ * SIMCom network time URC after AT+CLTS=1, UTC plus the local offset in quarter hours. Two shapes are seen:
+ * SIM7000/SIM7080 `*PSUTTZ: yy/MM/dd,hh:mm:ss","±zz",dst` (the odd quoting is the module's) and the older
+ * SIM800 `*PSUTTZ: yyyy,M,d,h,m,s,"±zz",dst` (SIM7000/SIM7080 Series AT Command Manual, AT+CLTS).
  */
 export function parsePsuttz(line: string): NetworkTime | undefined {
 	if (!line.startsWith("*PSUTTZ:")) return undefined;
-	const f = splitFields(line.slice(8));
-	if (f.length < 7) return undefined;
-	const n = f.slice(0, 6).map((x) => decimalInt(x));
-	if (n.some((x) => x === undefined)) return undefined;
-	const [year, month, day, hour, minute, second] = n as number[];
-	const quarters = Number(f[6]);
+	const body = line.slice(8).trim();
+	let parts: number[];
+	let tz: string;
+	const short = /^"?(\d{2})\/(\d{2})\/(\d{2}),(\d{2}):(\d{2}):(\d{2})"?,"?([+-]?\d{1,2})"?/.exec(body);
+	if (short) {
+		parts = short.slice(1, 7).map(Number);
+		parts[0] += 2000;
+		tz = short[7];
+	} else {
+		const f = splitFields(body);
+		if (f.length < 7) return undefined;
+		const n = f.slice(0, 6).map((x) => decimalInt(x));
+		if (n.some((x) => x === undefined)) return undefined;
+		parts = n as number[];
+		tz = f[6];
+	}
+	const [year, month, day, hour, minute, second] = parts;
+	const quarters = Number(tz);
 	if (year < 2015 || year > 2079 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
-	if (!Number.isInteger(quarters) || quarters < -48 || quarters > 56) return undefined;
+	if (!/^[+-]?\d{1,2}$/.test(tz) || quarters < -48 || quarters > 56) return undefined;
 	return { utc: Date.UTC(year, month - 1, day, hour, minute, second), offsetMinutes: quarters * 15 };
 }

@@ -174,25 +174,38 @@ Engine("guard gap is configurable (0 writes the next command at once)", async ()
 
 Engine("`> ` prompt with no line end triggers the raw payload write (SIM7080 AT+CASEND)", async () => {
 	// SIM7080 TCP/IP Application Note: AT+CASEND=0,5 -> ">" -> 5 bytes -> OK.
-	const reply = "\r\n> \r\nOK\r\n";
-	for (let cut = 0; cut <= reply.length; cut++) {
+	const prompt = "\r\n> ";
+	for (let cut = 0; cut <= prompt.length; cut++) {
 		const { at, port, clock } = setup();
 		const pending = at.command("AT+CASEND=0,5", { payload: bytes("hello") });
-		const all = bytes(reply);
-		at.feed(all.subarray(0, cut));
+		at.feed(bytes(prompt.slice(0, cut)));
+		await clock.advanceAsync(0);
 		if (cut < 3) assert.equal(port.written, ["AT+CASEND=0,5\r"], "no payload before the prompt, cut " + cut);
-		at.feed(all.subarray(cut));
-		const r = await drive(clock, pending);
+		at.feed(bytes(prompt.slice(cut)));
+		await clock.advanceAsync(0);
 		assert.equal(port.written, ["AT+CASEND=0,5\r", "hello"], "cut " + cut);
+		at.feed(bytes("\r\nOK\r\n"));
+		const r = await drive(clock, pending);
 		assert.equal([r.status, r.lines], ["ok", ["OK"]], "cut " + cut);
 	}
 });
 
+Engine("a final result before the payload went out (ERROR after the prompt) cancels the payload", async () => {
+	const { at, port, clock } = setup();
+	const pending = at.command("AT+CASEND=0,5", { payload: bytes("hello") });
+	at.feed(bytes("\r\n> \r\nERROR\r\n"));
+	await clock.advanceAsync(100);
+	assert.is((await pending).status, "error");
+	assert.equal(port.written, ["AT+CASEND=0,5\r"]);
+});
+
 Engine("a line prompt (DOWNLOAD, CONNECT) triggers the payload; custom finals end the command", async () => {
-	const { at, port } = setup();
+	const { at, port, clock } = setup();
 	// SIM7080 File System: AT+CFSWFILE=... -> DOWNLOAD -> bytes -> OK.
 	const write = at.command('AT+CFSWFILE=3,"ca.crt",0,4,10000', { prompt: "DOWNLOAD", payload: bytes("PEM!") });
 	at.feed(bytes("\r\nDOWNLOAD\r\n"));
+	assert.equal(port.written.length, 1, "payload written on the next turn, not inside the read callback");
+	await clock.advanceAsync(0);
 	assert.equal(port.written[1], "PEM!");
 	at.feed(bytes("\r\nOK\r\n"));
 	assert.equal((await write).lines, ["DOWNLOAD", "OK"]);
@@ -205,13 +218,16 @@ Engine("SEND OK / SEND FAIL as final results (BG95 AT+QSSLSEND)", async () => {
 	const { at, port, clock } = setup();
 	const p = at.command("AT+QSSLSEND=0,4", { payload: bytes("ping"), final });
 	at.feed(bytes("\r\n> "));
+	await clock.advanceAsync(0);
 	assert.equal(port.written, ["AT+QSSLSEND=0,4\r", "ping"]);
 	at.feed(bytes("\r\nSEND OK\r\n"));
 	r = await p;
 	assert.equal([r.status, r.lines], ["ok", ["SEND OK"]]);
 	const q = at.command("AT+QSSLSEND=0,4", { payload: bytes("ping"), final });
 	await clock.advanceAsync(20);
-	at.feed(bytes("\r\n> \r\nSEND FAIL\r\n"));
+	at.feed(bytes("\r\n> "));
+	await clock.advanceAsync(0);
+	at.feed(bytes("\r\nSEND FAIL\r\n"));
 	assert.is((await q).status, "error");
 });
 
@@ -248,6 +264,14 @@ Engine("counted payload on the next line (BG95 +QSSLRECV: <len> CR LF <data>), s
 		assert.equal([result.status, result.lines], ["ok", ["+QSSLRECV: " + data.length, "OK"]], "cut " + cut);
 		assert.equal(urcs, [], "bytes inside the payload are never URCs");
 	}
+});
+
+Engine("a prompt that never comes: timeout, then ESC so a waiting modem does not take the next command as data", async () => {
+	const { at, port, clock } = setup({ timeoutMs: 1000 });
+	const p = at.command("AT+CASEND=0,5", { payload: bytes("hello") });
+	await clock.advanceAsync(1000);
+	assert.is((await p).status, "timeout");
+	assert.equal(port.written, ["AT+CASEND=0,5\r", "\x1b"]);
 });
 
 Engine("waitFor resolves on a matching line or undefined at its timeout", async () => {

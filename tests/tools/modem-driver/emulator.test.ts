@@ -1,0 +1,191 @@
+/**
+ * The firmware's modem drivers (drivers/modem/sim7080, drivers/modem/bg95) against the stateful emulator
+ * (tools/sim/modem) with a real TLS server on loopback: the same Modem-interface scenario for both families, and
+ * the injected faults recovered from. Node only (real sockets), so it lives under tests/tools.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import ManualClock from "hal/sim/manualClock";
+import Sim7080 from "drivers/modem/sim7080";
+import Bg95 from "drivers/modem/bg95";
+import type { Modem, ModemEvent, ModemResult } from "drivers/modem/modem";
+import ModemEmulator from "../../../tools/sim/modem/emulator";
+import type { Fault } from "../../../tools/sim/modem/emulator";
+import { hasOpenssl, makeTestCerts } from "../../../tools/sim/devCerts";
+import type { TestCerts } from "../../../tools/sim/devCerts";
+import { startServer } from "../modem-emulator/harness";
+import type { TestServer } from "../modem-emulator/harness";
+
+type Family = "sim7080" | "bg95";
+const HOST = "api.enigm.test";
+const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+const text = (b: Uint8Array): string => String.fromCharCode(...b);
+
+function rig(family: Family, options: { faults?: Fault[]; rails?: boolean } = {}) {
+	const clock = new ManualClock(0);
+	const withRails = options.rails !== false;
+	const emu = new ModemEmulator({ dialect: family, clock, hosts: { [HOST]: "127.0.0.1" }, faults: options.faults, railsOn: !withRails });
+	const events: ModemEvent[] = [];
+	const log: string[] = [];
+	const common = {
+		serial: { io: emu.Serial, baud: 115200, port: 1 },
+		pwrKey: emu.pwrkey,
+		rails: withRails ? emu.rails : undefined,
+		clock,
+		onEvent: (e: ModemEvent) => void events.push(e),
+		log: (l: string) => void log.push(l),
+	};
+	const modem: Modem = family === "sim7080" ? new Sim7080(common) : new Bg95(common);
+	/** Runs simulated time (letting real socket IO settle first) until `p` settles. */
+	const run = async <T>(p: Promise<T>, limitMs = 900_000): Promise<T> => {
+		let done = false;
+		let value: T | undefined;
+		p.then((v) => { done = true; value = v; });
+		const end = clock.now() + limitMs;
+		const realEnd = Date.now() + 10_000;
+		while (!done) {
+			await emu.whenIoSettled();
+			if (done) break;
+			const next = clock.nextDeadline();
+			if (next === undefined || next > end) {
+				if (Date.now() > realEnd) throw new Error("hang: " + log.slice(-8).join(" | "));
+				await new Promise((r) => setTimeout(r, 2));
+				continue;
+			}
+			await clock.advanceAsync(Math.max(0, next - clock.now()));
+		}
+		return value as T;
+	};
+	/** Advances time in small steps until `predicate` holds (data a real server sends arrives in real time). */
+	const until = async (predicate: () => boolean, limitMs = 60_000): Promise<void> => {
+		const end = clock.now() + limitMs;
+		const realEnd = Date.now() + 10_000;
+		while (!predicate()) {
+			if (clock.now() > end || Date.now() > realEnd) throw new Error("condition not met");
+			await emu.whenIoSettled();
+			await clock.advanceAsync(50);
+			await new Promise((r) => setTimeout(r, 1));
+		}
+	};
+	return { clock, emu, modem, events, log, run, until, close: () => { modem.close(); emu.close(); } };
+}
+
+function value<T>(r: ModemResult<T>, what = ""): T {
+	if (!r.ok) throw new Error(`${what} failed: ${JSON.stringify(r.error)}`);
+	return r.value;
+}
+
+let certs: TestCerts | undefined;
+let server: TestServer | undefined;
+const haveOpenssl = hasOpenssl();
+
+const Scenario = suite("drivers against the modem emulator");
+Scenario.before(async () => {
+	if (!haveOpenssl) return;
+	certs = makeTestCerts();
+	server = await startServer({ cert: certs.good, reply: (t) => (t.includes("ping") ? "pong\r\n" : undefined) });
+});
+Scenario.after(async () => {
+	await server?.close();
+	certs?.cleanup();
+});
+
+for (const family of ["sim7080", "bg95"] as const) {
+	Scenario(`${family}: power on -> attach -> TLS (CA pinned, SNI) -> send -> receive -> GNSS -> power down`, async () => {
+		if (!certs || !server) return;
+		const r = rig(family);
+		const { modem, run } = r;
+		value(await run(modem.powerOn()), "powerOn");
+		value(await run(modem.configure()), "configure");
+		const reg = value(await run(modem.attach({ apn: "iot.example" })), "attach");
+		assert.type(reg.roaming, "boolean");
+		value(await run(modem.uploadCa("enigm-ca.pem", bytes(certs.ca))), "uploadCa");
+		const socket = value(await run(modem.open({ host: HOST, port: server.port, ca: "enigm-ca.pem" })), "open");
+		assert.is(value(await run(modem.send(socket, bytes("ping\n"))), "send"), 5);
+		await r.until(() => r.events.some((e) => e.type === "data" && e.socket === socket));
+		const got = value(await run(modem.receive(socket, 1024)), "receive");
+		assert.is(text(got), "pong\r\n");
+		assert.ok(server.servernames.includes(HOST), "SNI sent");
+		const time = value(await run(modem.networkTime()), "networkTime");
+		assert.ok(time.utc > Date.UTC(2026, 0, 1));
+		const cell = value(await run(modem.servingCell()), "servingCell");
+		assert.is(cell.mcc, 1);
+		value(await run(modem.closeSocket(socket)), "closeSocket");
+		value(await run(modem.gnssOn()), "gnssOn");
+		let fix: ModemResult<unknown> = { ok: false, error: { kind: "noFix" } };
+		for (let i = 0; i < 120 && !fix.ok; i++) {
+			fix = await run(modem.gnssRead());
+			if (!fix.ok) {
+				assert.is(fix.error.kind, "noFix");
+				await r.run(new Promise<void>((res) => r.clock.set(res, 1000)));
+			}
+		}
+		assert.ok(fix.ok, "GNSS fix within 120 s");
+		value(await run(modem.gnssOff()), "gnssOff");
+		assert.is(value(await run(modem.powerDown()), "powerDown"), "clean");
+		assert.is(r.emu.power, "off");
+		r.close();
+	});
+
+	Scenario(`${family}: an injected reset mid-session -> reset event, then configure+attach recover`, async () => {
+		const r = rig(family);
+		value(await r.run(r.modem.powerOn()));
+		value(await r.run(r.modem.configure()));
+		value(await r.run(r.modem.attach({ apn: "iot.example" })));
+		r.emu.inject({ kind: "reset" });
+		await r.until(() => r.events.some((e) => e.type === "reset"));
+		assert.is(r.modem.state, "booted");
+		await r.run(new Promise<void>((res) => r.clock.set(res, 15_000))); // let the reboot finish
+		value(await r.run(r.modem.configure()), "configure after reset");
+		value(await r.run(r.modem.attach({ apn: "iot.example" })), "attach after reset");
+		assert.is(r.modem.state, "attached");
+		r.close();
+	});
+
+	Scenario(`${family}: registration denied -> attach fails with "denied"`, async () => {
+		const r = rig(family, { faults: [{ kind: "registrationDenied" }] });
+		value(await r.run(r.modem.powerOn()));
+		value(await r.run(r.modem.configure()));
+		const res = await r.run(r.modem.attach({ apn: "iot.example", timeoutMs: 60_000 }));
+		assert.equal(res.ok ? "ok" : res.error.kind, "denied");
+		r.close();
+	});
+
+	Scenario(`${family}: TLS failure -> socket error with the modem's code, driver still usable`, async () => {
+		if (!certs || !server) return;
+		const r = rig(family, { faults: [{ kind: "tlsFailure" }] });
+		value(await r.run(r.modem.powerOn()));
+		value(await r.run(r.modem.configure()));
+		value(await r.run(r.modem.attach({ apn: "iot.example" })));
+		value(await r.run(r.modem.uploadCa("enigm-ca.pem", bytes(certs.ca))));
+		const res = await r.run(r.modem.open({ host: HOST, port: server.port, ca: "enigm-ca.pem" }));
+		assert.equal(res.ok ? "ok" : res.error.kind, "socket");
+		const again = await r.run(r.modem.open({ host: HOST, port: server.port, ca: "enigm-ca.pem" }));
+		assert.ok(again.ok, JSON.stringify(again));
+		r.close();
+	});
+
+	Scenario(`${family}: a command timeout travels as a timeout result; the next command works`, async () => {
+		const r = rig(family, { faults: [{ kind: "timeout", command: family === "sim7080" ? "AT+CPSI" : "AT+QENG" }] });
+		value(await r.run(r.modem.powerOn()));
+		value(await r.run(r.modem.configure()));
+		value(await r.run(r.modem.attach({ apn: "iot.example" })));
+		const res = await r.run(r.modem.servingCell());
+		assert.equal(res.ok ? "ok" : res.error.kind, "timeout");
+		value(await r.run(r.modem.servingCell()), "servingCell after timeout");
+		r.close();
+	});
+
+	Scenario(`${family}: modem stops answering -> hard power-down via PWRKEY and rails`, async () => {
+		const r = rig(family);
+		value(await r.run(r.modem.powerOn()));
+		value(await r.run(r.modem.configure()));
+		r.emu.inject({ kind: "timeout", count: 1000 });
+		const down = await r.run(r.modem.powerDown());
+		assert.equal(down, { ok: true, value: "hard" });
+		assert.is(r.emu.power, "off");
+		r.close();
+	});
+}
+
+Scenario.run();
