@@ -311,7 +311,10 @@ export default class Routes {
 		if (a === "events" && b && c && /^[0-9a-f]{32}$/.test(b) && EVENT_ID.test(c)) {
 			const ev = s.event(b, c);
 			if (!ev) throw new PlatformError(404, "unknown-event", "no such event");
-			if (method === "GET" && d === undefined) return { body: { ...this.#eventView(ev), points: s.points(ev.id), notifications: s.notifications(ev.id) } };
+			if (method === "GET" && d === undefined) {
+				const notifications = s.notifications(ev.id).map((n) => ({ ...n, contact_name: n.contact_id ? (s.contact(n.contact_id)?.name ?? null) : null }));
+				return { body: { ...this.#eventView(ev), points: s.points(ev.id), notifications } };
+			}
 			if (method === "GET" && d === "points") return { body: s.points(ev.id) };
 			if (method === "POST" && d === "close") return { body: this.#eventView(p.closeByUser(b, c, typeof input.reason === "string" ? input.reason : "user")) };
 		}
