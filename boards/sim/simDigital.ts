@@ -63,7 +63,7 @@ export function createSimDigital(bank: SimPinBank): DigitalClass {
 		constructor(options: DigitalOptions) {
 			const { pin, mode, edge, onReadable } = options ?? ({} as DigitalOptions);
 			if (typeof pin !== "number" && typeof pin !== "string") throw new RangeError("invalid pin");
-			if (!Object.values(Mode).includes(mode as number)) throw new RangeError("invalid mode");
+			if (!(Object.values(Mode) as number[]).includes(mode as number)) throw new RangeError("invalid mode");
 			this.#pin = String(pin);
 			this.#output = mode === Mode.Output;
 			if (mode === Mode.InputPullUp) bank.rest(this.#pin, 1);
