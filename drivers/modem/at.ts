@@ -105,6 +105,8 @@ export default class AtEngine {
 	#guardUntil = 0;
 	#guardTimer: TimerHandle | undefined;
 	#closed = false;
+	#tx: Uint8Array[] = [];
+	#writable: number | undefined;
 
 	// line assembly
 	#line = "";
@@ -137,6 +139,9 @@ export default class AtEngine {
 				onReadable(this: Serial, count: number) {
 					const buffer = this.read(count);
 					if (buffer) engine.feed(new Uint8Array(buffer));
+				},
+				onWritable(this: Serial, count: number) {
+					engine.writable(count);
 				},
 			});
 		} else {
@@ -252,6 +257,16 @@ export default class AtEngine {
 		}
 	}
 
+	/**
+	 * Room in the transmit buffer (ECMA-419 9.4 onWritable). Once reported, writes never exceed it: the rest waits
+	 * for the next report. The engine wires this itself when it constructs the Serial; an owner who passes a Serial
+	 * instance may call it from its own onWritable.
+	 */
+	writable(count: number): void {
+		this.#writable = count;
+		this.#flush();
+	}
+
 	/** Fails the command in flight and everything queued with "aborted" (e.g. the modem reset). */
 	abort(): void {
 		const all = this.#current ? [this.#current, ...this.#queue] : [...this.#queue];
@@ -268,6 +283,7 @@ export default class AtEngine {
 	close(): void {
 		if (this.#closed) return;
 		this.abort();
+		this.#tx = [];
 		this.#closed = true;
 		this.#clock.clear(this.#guardTimer);
 		this.#guardTimer = undefined;
@@ -278,7 +294,7 @@ export default class AtEngine {
 
 	/** Raw write outside any command (e.g. a PWRKEY-free autobaud "AT" burst); avoid while a command waits. */
 	write(bytes: IOBuffer): void {
-		this.#serial?.write(bytes);
+		this.#send(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
 	}
 
 	#pump(): void {
@@ -297,7 +313,32 @@ export default class AtEngine {
 		next.phase = next.options.payload !== undefined ? "prompt" : "sent";
 		next.timer = this.#clock.set(() => this.#finish(next, "timeout"), next.options.timeoutMs ?? this.#timeoutMs);
 		this.#log?.("> " + next.text);
-		this.#serial?.write(ascii(next.text + "\r"));
+		this.#send(ascii(next.text + "\r"));
+	}
+
+	#send(data: Uint8Array): void {
+		if (data.length) this.#tx.push(data);
+		this.#flush();
+	}
+
+	#flush(): void {
+		const serial = this.#serial;
+		while (serial && this.#tx.length) {
+			const chunk = this.#tx[0];
+			const n = this.#writable === undefined ? chunk.length : Math.min(this.#writable, chunk.length);
+			if (n <= 0) return;
+			try {
+				serial.write(n === chunk.length ? chunk : chunk.subarray(0, n));
+			} catch {
+				// A full or failed port must not crash the parser: drop what is pending; the command times out.
+				this.#tx = [];
+				this.#log?.("! serial write failed");
+				return;
+			}
+			if (this.#writable !== undefined) this.#writable -= n;
+			if (n === chunk.length) this.#tx.shift();
+			else this.#tx[0] = chunk.subarray(n);
+		}
 	}
 
 	#onLine(line: string, endedByCr: boolean): void {
@@ -361,7 +402,7 @@ export default class AtEngine {
 		this.#clock.set(() => {
 			if (this.#current !== current) return;
 			this.#log?.("> <" + payload.byteLength + " bytes>");
-			this.#serial?.write(payload);
+			this.#send(payload instanceof Uint8Array ? payload : new Uint8Array(payload));
 		}, this.#promptDelayMs);
 	}
 
@@ -395,7 +436,7 @@ export default class AtEngine {
 			// No prompt came: if the modem is in fact waiting for data, ESC (0x1B) abandons the input, as the
 			// SIMCom and Quectel send commands document ("ESC to quit without sending"), so the next command is not
 			// swallowed as payload.
-			if (pending.phase === "prompt") this.#serial?.write(Uint8Array.of(0x1b));
+			if (pending.phase === "prompt") this.#send(Uint8Array.of(0x1b));
 		}
 		pending.resolve(result);
 		this.#pump();

@@ -143,7 +143,8 @@ export default abstract class ModemBase implements Modem {
 			return railsOn;
 		}
 		// A module left on (the ESP32 reset, the modem did not) would be switched OFF by a PWRKEY pulse: ask first.
-		if (!this.#rails && (await this.#probe(2, 500))) return this.#booted();
+		// With rails that were off, nothing can answer; one short probe costs 300 ms.
+		if (await this.#probe(this.#rails ? 1 : 2, this.#rails ? 300 : 500)) return this.#booted();
 		for (let attempt = 0; attempt < 2; attempt++) {
 			await this.#pulse(this.profile.pwrKeyOnMs);
 			const deadline = this.clock.now() + this.profile.bootTimeoutMs;

@@ -274,6 +274,34 @@ Engine("a prompt that never comes: timeout, then ESC so a waiting modem does not
 	assert.equal(port.written, ["AT+CASEND=0,5\r", "\x1b"]);
 });
 
+Engine("writes never exceed the room onWritable reported; the rest follows the next report", async () => {
+	const { at, port, clock } = setup();
+	at.writable(4);
+	const p = at.command("AT+CASEND=0,6", { payload: bytes("abcdef") });
+	assert.equal(port.written, ["AT+C"]);
+	at.writable(100);
+	assert.equal(port.written, ["AT+C", "ASEND=0,6\r"]);
+	at.writable(2);
+	at.feed(bytes("\r\n> "));
+	await clock.advanceAsync(0);
+	assert.equal(port.written.slice(2), ["ab"]);
+	at.writable(3);
+	at.writable(10);
+	assert.equal(port.written.slice(2), ["ab", "cde", "f"]);
+	at.feed(bytes("\r\nOK\r\n"));
+	assert.is((await p).status, "ok");
+});
+
+Engine("a Serial whose write throws does not crash the engine: the command times out", async () => {
+	const { at, port, clock } = setup({ timeoutMs: 500 });
+	port.write = () => {
+		throw new Error("output full");
+	};
+	const p = at.command("AT");
+	await clock.advanceAsync(500);
+	assert.is((await p).status, "timeout");
+});
+
 Engine("waitFor resolves on a matching line or undefined at its timeout", async () => {
 	const { at, clock } = setup();
 	const hit = at.waitFor("+APP PDP: 0,ACTIVE", 60_000);
