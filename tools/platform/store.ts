@@ -335,7 +335,7 @@ export default class Store {
 	}
 
 	accounts(): AccountRow[] {
-		return this.db.prepare("SELECT * FROM accounts ORDER BY created_at, account_id").all() as AccountRow[];
+		return this.db.prepare("SELECT * FROM accounts ORDER BY created_at, rowid").all() as AccountRow[];
 	}
 
 	accountOf(deviceId: string): string | undefined {
@@ -354,7 +354,7 @@ export default class Store {
 	}
 
 	contacts(accountId: string): ContactRow[] {
-		return this.db.prepare("SELECT * FROM contacts WHERE account_id = ? ORDER BY created_at, contact_id").all(accountId) as ContactRow[];
+		return this.db.prepare("SELECT * FROM contacts WHERE account_id = ? ORDER BY created_at, rowid").all(accountId) as ContactRow[];
 	}
 
 	contact(contactId: string): ContactRow | undefined {

@@ -41,10 +41,11 @@ D("shows devices, the event timeline, the track, notifications and refusals; clo
 		assert.is(await page.locator('[data-testid="track"] circle').count(), 4);
 		assert.match((await page.locator('[data-testid="track"] polyline').getAttribute("points")) ?? "", /^[\d.]+,[\d.]+( [\d.]+,[\d.]+){3}$/);
 		assert.match((await page.getByTestId("notifications").textContent()) ?? "", /opened.*skipped.*device not claimed/);
+		assert.match((await page.getByTestId("status").textContent()) ?? "", /1 devices · 1 open events/);
 		assert.match((await page.getByTestId("refusal").first().textContent()) ?? "", /409.*nonce-replayed/);
 
 		await page.getByTestId("close-event").click();
-		await page.waitForFunction(() => /closed: .* by user/.test(document.querySelector('[data-testid="timeline"]')?.textContent ?? ""));
+		await page.getByTestId("timeline").filter({ hasText: /closed: .* by user/ }).waitFor();
 		assert.is(h.server.platform.event(d.id, EVENT)!.closed_by, "user");
 		// Nothing secret reaches the page.
 		const html = await page.content();

@@ -128,6 +128,26 @@ L("open, resume after reboot, points, close by device; contacts notified (log + 
 	}
 });
 
+L("a failing webhook is recorded as failed and never delays or refuses the device", async () => {
+	const hook = await receiver();
+	await hook.close(); // nothing listens there any more
+	const h = await harness({ notifier: new WebhookNotifier({ url: hook.url, timeoutMs: 2000 }) });
+	try {
+		const d = newDevice();
+		h.importDevices(d);
+		await setupAccount(h, d);
+		const r = await h.post(d, "/v1/events", open());
+		assert.is(r.reply.status, 200);
+		await h.server.platform.idle();
+		const notes = h.server.platform.store.notifications(h.server.platform.event(d.id, EVENT)!.id);
+		assert.is(notes.length, 2);
+		assert.ok(notes.every((n) => n.status === "failed" && /webhook failed/.test(n.detail ?? "")));
+		assert.ok(h.logs.some((l) => /^notify [0-9a-f]{32} failed: webhook failed/.test(l)));
+	} finally {
+		await h.close();
+	}
+});
+
 L("user closes the event (admin API); the device learns it, signed, on its next request", async () => {
 	const h = await harness();
 	try {
