@@ -315,7 +315,7 @@ export interface ParsedEntry {
 	type: PrimitiveType | "string" | "blob";
 	/** Primitives as number (bigint for 64-bit), strings decoded, blobs as bytes (callers must not print them). */
 	value: number | bigint | string | Uint8Array;
-	/** Where the value starts: page index and entry index of its (first) header entry. */
+	/** Where the entry is: page and entry index of its header (for a blob, its BLOB_IDX entry). */
 	page: number;
 	entry: number;
 }
