@@ -144,9 +144,12 @@ export function encodeOpen(open: OpenEvent): Uint8Array {
 	return encodeUtf8(JSON.stringify(body));
 }
 
-/** docs/protocol.md §6.2 body: 1..32 points, strictly increasing `s`. */
-export function encodeLocationBatch(points: readonly Point[]): Uint8Array {
-	if (points.length < 1 || points.length > maxPointsPerBatch) throw new RangeError("batch must hold 1..32 points");
+/**
+ * docs/protocol.md §6.2 body: up to 32 points, strictly increasing `s`, and the serving cell when the GNSS window
+ * timed out (a cell report). At least one of the two.
+ */
+export function encodeLocationBatch(points: readonly Point[], cell?: ServingCell): Uint8Array {
+	if (points.length > maxPointsPerBatch || (points.length < 1 && !cell)) throw new RangeError("batch must hold 1..32 points or a cell");
 	for (let i = 1; i < points.length; i++) if (points[i].s <= points[i - 1].s) throw new RangeError("point sequence must increase");
 	const list = points.map((p) => {
 		const o: Record<string, unknown> = { s: p.s, t: p.t, la: p.la, lo: p.lo, a: p.a };
@@ -156,7 +159,7 @@ export function encodeLocationBatch(points: readonly Point[]): Uint8Array {
 		o.m = p.m;
 		return o;
 	});
-	return encodeUtf8(JSON.stringify({ points: list }));
+	return encodeUtf8(JSON.stringify(cell ? { points: list, cell: cellObject(cell) } : { points: list }));
 }
 
 /** docs/protocol.md §6.3 body. */

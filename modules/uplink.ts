@@ -1,0 +1,410 @@
+import type { Clock, TimerHandle } from "hal/clock";
+import type { Keystore } from "hal/keystore";
+import type { Fix, ServingCell } from "drivers/gnss/fix";
+import type { Modem, ModemError, ModemEvent } from "drivers/modem/modem";
+import type Counter from "modules/counter";
+import type WallClock from "modules/wallClock";
+import type RequestSigner from "modules/protocol/requestSigner";
+import type { RadioScheduler } from "modules/radioSchedule";
+import type { CloseReason as SosCloseReason } from "modules/sos/messages";
+import type { FixResult, GnssPort, PlatformPort, PlatformReply, RadioPort, StepResult } from "modules/sos/ports";
+import { routes } from "modules/protocol/constants";
+import { serializeRequest } from "modules/protocol/http";
+import HttpResponseParser from "modules/protocol/httpResponseParser";
+import {
+	capturePoint, encodeClose, encodeLocationBatch, encodeOpen, maxPointsPerBatch,
+	type Battery, type CloseReason, type Point, type ResponseBody, type Stage,
+} from "modules/protocol/messages";
+
+/**
+ * The radio, GNSS and platform ports of the SOS runner (modules/sos/ports) over one modem: it brings the modem
+ * up to a pinned TLS connection, runs GNSS windows and LTE send windows as modules/radioSchedule decides (the
+ * SIM7080G and BG95/BG77 cannot run GNSS and LTE at once, so the TLS socket is closed before each GNSS window and
+ * reopened for the next send), signs every request (modules/protocol) and accepts only authenticated responses.
+ * Points are MAC'd at capture and kept until the platform acknowledges them (store-and-forward).
+ * It reaches the modem only through the drivers/modem/modem interface.
+ */
+export interface UplinkOptions {
+	modem: Modem;
+	clock: Clock;
+	keystore: Keystore;
+	signer: RequestSigner;
+	counter: Pick<Counter, "commit" | "skipPast">;
+	wallClock: WallClock;
+	schedule: RadioScheduler;
+	platform: {
+		/** Host name (lowercase) and port the modem connects to; `signer` signs the same authority. */
+		host: string;
+		port: number;
+		apn: string;
+		/** PEM of the platform CA the TLS session pins; uploaded into the modem once per power cycle. */
+		caPem: Uint8Array;
+		caName?: string;
+		sni?: string;
+	};
+	battery?: () => Battery | undefined;
+	log?: (line: string) => void;
+	/** Milliseconds to wait for a whole response after the request went out. */
+	responseTimeoutMs?: number;
+	/** Interval between AT+CGNSINF / AT+QGPSLOC polls inside a GNSS window. */
+	gnssPollMs?: number;
+	/** Network registration timeout for one wake attempt. */
+	attachTimeoutMs?: number;
+}
+
+type Exchange =
+	| { readonly ok: true; readonly status: number; readonly body: ResponseBody }
+	| { readonly ok: false; readonly reason: string; readonly retryable: boolean };
+
+export default class Uplink implements RadioPort, GnssPort, PlatformPort {
+	#o: UplinkOptions;
+	#socket: number | undefined;
+	#caUploaded = false;
+	#eventId: string | undefined;
+	#triggerAt: number | undefined;
+	#stages: Partial<Record<Stage, number>> = {};
+	#seq = 0;
+	#lastFix: Fix | undefined;
+	#captured = new WeakMap<Fix, Point>();
+	#pending: Array<() => void> = [];
+	#listener: ((event: ModemEvent) => void) | undefined;
+	/** Bytes the modem sent and received for the platform (application payload incl. HTTP), for the benchmarks. */
+	readonly traffic = { sent: 0, received: 0, requests: 0 };
+
+	constructor(options: UplinkOptions) {
+		for (const name of ["modem", "clock", "keystore", "signer", "counter", "wallClock", "schedule", "platform"] as const)
+			if (!options[name]) throw new RangeError(`invalid ${name}`);
+		if (!(options.platform.port > 0 && options.platform.port < 65536)) throw new RangeError("invalid port");
+		this.#o = options;
+		options.modem.onEvent = (event) => this.#modemEvent(event);
+	}
+
+	/** Observer of modem events (the simulator's display). */
+	set onModemEvent(listener: ((event: ModemEvent) => void) | undefined) {
+		this.#listener = listener;
+	}
+
+	get lastFix(): Fix | undefined {
+		return this.#lastFix;
+	}
+
+	// RadioPort
+
+	async wake(): Promise<StepResult> {
+		if (this.#triggerAt === undefined) {
+			this.#triggerAt = this.#o.clock.now();
+			this.#stages = { press: 0 };
+		}
+		const up = await this.#ensureLink();
+		return up.ok ? { ok: true } : up;
+	}
+
+	async powerDown(): Promise<void> {
+		await this.#closeSocket();
+		if (this.#o.modem.state !== "off") {
+			const result = await this.#o.modem.powerDown();
+			this.#log(result.ok ? `uplink: modem powered down (${result.value})` : `uplink: power-down failed: ${describe(result.error)}`);
+		}
+		this.#caUploaded = false;
+	}
+
+	// GnssPort
+
+	async acquire(): Promise<FixResult> {
+		const now = this.#o.clock.now();
+		let window = this.#o.schedule.next(now);
+		if (window.kind === "wait") window = this.#o.schedule.next(Math.max(now, window.until));
+		const timeoutMs = window.kind === "gnss" ? window.timeoutMs : 60_000;
+		const modem = this.#o.modem;
+		const powered = await this.#ensurePowered();
+		if (!powered.ok) {
+			this.#o.schedule.onFixTimeout();
+			return powered;
+		}
+		// LTE and GNSS share the RF path: no socket across a GNSS window.
+		await this.#closeSocket();
+		const on = await modem.gnssOn();
+		if (!on.ok) {
+			this.#o.schedule.onFixTimeout();
+			return { ok: false, reason: `gnss on: ${describe(on.error)}` };
+		}
+		const deadline = this.#o.clock.now() + timeoutMs;
+		let fix: Fix | undefined;
+		let reason = "timeout";
+		for (;;) {
+			const read = await modem.gnssRead();
+			if (read.ok) {
+				fix = read.value;
+				break;
+			}
+			if (read.error.kind !== "noFix") {
+				reason = describe(read.error);
+				break;
+			}
+			const left = deadline - this.#o.clock.now();
+			if (left <= 0) break;
+			await this.#sleep(Math.min(left, this.#o.gnssPollMs ?? 2000));
+		}
+		await modem.gnssOff();
+		if (!fix) {
+			this.#o.schedule.onFixTimeout();
+			this.#log(`uplink: no fix (${reason})`);
+			return { ok: false, reason };
+		}
+		this.#lastFix = fix;
+		if (this.#stages.fix === undefined && this.#triggerAt !== undefined) this.#stages.fix = this.#o.clock.now() - this.#triggerAt;
+		if (this.#eventId) this.#captured.set(fix, capturePoint(this.#o.keystore, this.#eventId, ++this.#seq, fix));
+		this.#o.schedule.onFix(fix);
+		return { ok: true, fix };
+	}
+
+	// PlatformPort
+
+	async openEvent(eventId: string, resumed: boolean): Promise<PlatformReply> {
+		if (eventId !== this.#eventId) {
+			this.#eventId = eventId;
+			// A resumed event continues its point numbering past anything sent before the reboot.
+			this.#seq = resumed ? Math.floor(this.#o.clock.now() / 1000) + 1_000_000 : 0;
+		}
+		let cell: ServingCell | undefined;
+		if (this.#o.modem.state === "attached") {
+			const serving = await this.#o.modem.servingCell();
+			if (serving.ok) cell = serving.value;
+		}
+		const battery = this.#o.battery?.();
+		const body = encodeOpen({
+			event: eventId, reason: "button", resumed, stages: this.#stages,
+			...(this.#lastFix ? { fix: this.#lastFix } : {}), ...(cell ? { cell } : {}), ...(battery ? { battery } : {}),
+		});
+		const result = await this.#exchange(routes.open, body);
+		if (result.ok && result.body.state === "open") {
+			this.#o.schedule.start(this.#o.clock.now(), this.#lastFix);
+			this.#o.schedule.next(this.#o.clock.now());
+			this.#o.schedule.onSent(true);
+		}
+		return this.#reply(result);
+	}
+
+	async sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply> {
+		const now = this.#o.clock.now();
+		const window = this.#o.schedule.next(now);
+		const fixes = window.kind === "lte" && window.payload !== "alert" ? window.points : fix ? [fix] : [];
+		const points = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined).slice(0, maxPointsPerBatch);
+		let cell: ServingCell | undefined;
+		if (!fix) {
+			const up = await this.#ensureLink();
+			if (up.ok) {
+				const serving = await this.#o.modem.servingCell();
+				if (serving.ok) cell = serving.value;
+			}
+		}
+		if (points.length === 0 && !cell) {
+			this.#o.schedule.onSent(false);
+			return this.#withInterval({ ok: false, reason: "nothing to report", retryable: true });
+		}
+		const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, cell));
+		this.#o.schedule.onSent(result.ok && result.body.state !== "error");
+		return this.#withInterval(this.#reply(result));
+	}
+
+	async closeEvent(eventId: string, reason: SosCloseReason): Promise<PlatformReply> {
+		const wire: CloseReason = reason === "device" ? "cancel" : reason === "max-duration" ? "timeout" : "done";
+		const result = await this.#exchange(routes.close(eventId), encodeClose(wire, this.#o.battery?.()));
+		this.#endEvent();
+		return this.#reply(result);
+	}
+
+	// internals
+
+	#endEvent(): void {
+		this.#o.schedule.stop();
+		this.#eventId = undefined;
+		this.#triggerAt = undefined;
+		this.#stages = {};
+	}
+
+	#reply(result: Exchange): PlatformReply {
+		if (!result.ok) return result;
+		const body = result.body;
+		if (body.state === "closed" || body.state === "revoked") {
+			this.#endEvent();
+			return { ok: true, state: body.state };
+		}
+		if (body.state === "error") return { ok: false, reason: `platform refused: ${body.error ?? "error"}`, retryable: body.error !== "unknown-event" };
+		if (body.interval !== undefined) this.#o.schedule.setPlatformInterval(body.interval * 1000);
+		return { ok: true, state: "open", ...(body.interval !== undefined ? { intervalMs: body.interval * 1000 } : {}) };
+	}
+
+	/** The wait the schedule asks for until the next GNSS window, handed to the state machine as its interval. */
+	#withInterval(reply: PlatformReply): PlatformReply {
+		if (!reply.ok && !reply.retryable) return reply;
+		if (reply.ok && reply.state !== "open") return reply;
+		const now = this.#o.clock.now();
+		const window = this.#o.schedule.next(now);
+		if (window.kind !== "wait") return reply;
+		if (!window.keepWarm) void this.powerDown();
+		const intervalMs = Math.max(0, window.until - now);
+		return reply.ok ? { ...reply, intervalMs } : reply;
+	}
+
+	async #ensurePowered(): Promise<StepResult> {
+		const modem = this.#o.modem;
+		if (modem.state === "off" || modem.state === "failed") {
+			const on = await modem.powerOn();
+			if (!on.ok) return { ok: false, reason: `power on: ${describe(on.error)}` };
+		}
+		if (modem.state === "booted") {
+			const configured = await modem.configure();
+			if (!configured.ok) return { ok: false, reason: `configure: ${describe(configured.error)}` };
+			this.#caUploaded = false;
+			this.#stage("modem");
+		}
+		return { ok: true };
+	}
+
+	async #ensureLink(): Promise<StepResult> {
+		const modem = this.#o.modem;
+		const powered = await this.#ensurePowered();
+		if (!powered.ok) return powered;
+		if (modem.state !== "attached") {
+			const attached = await modem.attach({ apn: this.#o.platform.apn, timeoutMs: this.#o.attachTimeoutMs ?? 120_000 });
+			if (!attached.ok) return { ok: false, reason: `attach: ${describe(attached.error)}` };
+			this.#stage("attach");
+			if (this.#o.wallClock.source !== "platform") {
+				const time = await modem.networkTime();
+				if (time.ok) this.#o.wallClock.set(time.value.utc, "network");
+			}
+		}
+		if (this.#socket !== undefined) return { ok: true };
+		const caName = this.#o.platform.caName ?? "enigm-ca.pem";
+		if (!this.#caUploaded) {
+			const uploaded = await modem.uploadCa(caName, this.#o.platform.caPem);
+			if (!uploaded.ok) return { ok: false, reason: `CA upload: ${describe(uploaded.error)}` };
+			this.#caUploaded = true;
+		}
+		const { host, port, sni } = this.#o.platform;
+		const opened = await modem.open({ host, port, ca: caName, ...(sni ? { sni } : {}) });
+		if (!opened.ok) return { ok: false, reason: `TLS open: ${describe(opened.error)}` };
+		this.#socket = opened.value;
+		this.#stage("tls");
+		return { ok: true };
+	}
+
+	async #closeSocket(): Promise<void> {
+		const socket = this.#socket;
+		this.#socket = undefined;
+		if (socket !== undefined && this.#o.modem.state === "attached") await this.#o.modem.closeSocket(socket);
+	}
+
+	async #exchange(path: string, body: Uint8Array): Promise<Exchange> {
+		const up = await this.#ensureLink();
+		if (!up.ok || this.#socket === undefined) return { ok: false, reason: up.ok ? "no socket" : up.reason, retryable: true };
+		const socket = this.#socket;
+		const signed = this.#o.signer.sign(path, body);
+		if (!signed.ok) return { ok: false, reason: `signing: ${signed.error}`, retryable: false };
+		const bytes = serializeRequest(signed.request);
+		const sent = await this.#o.modem.send(socket, bytes);
+		this.traffic.requests++;
+		if (!sent.ok) {
+			await this.#closeSocket();
+			return { ok: false, reason: `send: ${describe(sent.error)}`, retryable: true };
+		}
+		this.traffic.sent += bytes.length;
+		this.#o.counter.commit();
+		const parser = new HttpResponseParser();
+		const deadline = this.#o.clock.now() + (this.#o.responseTimeoutMs ?? 30_000);
+		for (;;) {
+			const got = await this.#o.modem.receive(socket, 1460);
+			if (!got.ok) {
+				await this.#closeSocket();
+				return { ok: false, reason: `receive: ${describe(got.error)}`, retryable: true };
+			}
+			this.traffic.received += got.value.length;
+			const parsed = got.value.length ? parser.push(got.value) : undefined;
+			if (parsed && !parsed.ok) {
+				await this.#closeSocket();
+				return { ok: false, reason: `response: ${parsed.error}`, retryable: true };
+			}
+			if (parsed?.ok) {
+				const verified = this.#o.signer.verifyResponse(signed.request, parsed.response);
+				if (!verified.ok) {
+					// Unauthenticated: a middlebox or a broken platform. Never act on it; keep trying.
+					this.#log(`uplink: response to ${path.split("/").slice(0, 3).join("/")} rejected (${verified.error}), status ${parsed.response.status}`);
+					await this.#closeSocket();
+					return { ok: false, reason: `unauthenticated response (${verified.error})`, retryable: true };
+				}
+				if (verified.body.time !== undefined) this.#o.wallClock.set(verified.body.time * 1000, "platform");
+				if (verified.body.state === "error" && verified.body.error === "nonce" && verified.body.nonce !== undefined)
+					this.#o.counter.skipPast(verified.body.nonce);
+				return { ok: true, status: verified.status, body: verified.body };
+			}
+			const left = deadline - this.#o.clock.now();
+			if (left <= 0) {
+				await this.#closeSocket();
+				return { ok: false, reason: "response timeout", retryable: true };
+			}
+			await this.#waitForData(Math.min(left, 1000));
+		}
+	}
+
+	#stage(stage: Stage): void {
+		if (this.#triggerAt !== undefined && this.#stages[stage] === undefined) this.#stages[stage] = this.#o.clock.now() - this.#triggerAt;
+	}
+
+	#modemEvent(event: ModemEvent): void {
+		if (event.type === "reset" || (event.type === "socketClosed" && event.socket === this.#socket)) {
+			this.#socket = undefined;
+			if (event.type === "reset") this.#caUploaded = false;
+		}
+		if (event.type === "time" && this.#o.wallClock.source !== "platform") this.#o.wallClock.set(event.time.utc, "network");
+		if (event.type === "data" || event.type === "socketClosed" || event.type === "reset") this.#wakeWaiters();
+		this.#listener?.(event);
+	}
+
+	#wakeWaiters(): void {
+		const pending = this.#pending;
+		this.#pending = [];
+		for (const resolve of pending) resolve();
+	}
+
+	/** Resolves on the next data indication or after `ms`, whichever comes first. */
+	#waitForData(ms: number): Promise<void> {
+		return new Promise((resolve) => {
+			let timer: TimerHandle | undefined;
+			const done = () => {
+				this.#o.clock.clear(timer);
+				resolve();
+			};
+			timer = this.#o.clock.set(() => {
+				this.#pending = this.#pending.filter((p) => p !== done);
+				resolve();
+			}, ms);
+			this.#pending.push(done);
+		});
+	}
+
+	#sleep(ms: number): Promise<void> {
+		return new Promise((resolve) => this.#o.clock.set(resolve, ms));
+	}
+
+	#log(line: string): void {
+		this.#o.log?.(line);
+	}
+}
+
+function describe(error: ModemError): string {
+	switch (error.kind) {
+		case "timeout":
+		case "state":
+		case "parse":
+			return `${error.kind} at ${error.step}`;
+		case "error":
+			return `error at ${error.step}${error.code !== undefined ? ` (CME ${error.code})` : ""}`;
+		case "socket":
+			return `socket error ${error.code} at ${error.step}`;
+		case "closed":
+			return `socket ${error.socket} closed`;
+		default:
+			return error.kind;
+	}
+}
