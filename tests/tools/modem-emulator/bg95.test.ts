@@ -146,6 +146,45 @@ Tls("open failures: unknown host 565, bad certificate or refused 566", async () 
 	await Promise.all([expired.close(), untrusted.close()]);
 });
 
+Tls("plain TCP: AT+QIOPEN, QISEND, +QIURC recv, QIRD, +QIURC closed; wire bytes counted", async () => {
+	const plain = await startServer();
+	const h = harness({ dialect: "bg95" });
+	await attached(h);
+	assert.is(await h.at(`AT+QIOPEN=1,2,"TCP","127.0.0.1",${plain.port},0,0`, 1000), "\r\nOK\r\n\r\n+QIOPEN: 2,0\r\n");
+	assert.is(await h.at("AT+QISEND=2,3", 20), "\r\n> ");
+	h.write("abc");
+	await h.advance(h.emu.profile.sendMs);
+	await until(() => h.emu.transcript.some((l) => l.includes('+QIURC: "recv",2')));
+	assert.is(h.take(), '\r\nSEND OK\r\n\r\n+QIURC: "recv",2\r\n');
+	assert.is(await h.at("AT+QIRD=2,1500"), "\r\n+QIRD: 40\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n03\r\n\r\nOK\r\n");
+	const stats = h.emu.stats;
+	assert.is(stats.payloadSent, 3);
+	assert.is(stats.payloadReceived, 40);
+	assert.is(stats.wireSent, 3, "plain TCP: wire bytes = payload bytes");
+	assert.is(stats.wireReceived, 40);
+	plain.dropAll();
+	await until(() => h.emu.transcript.some((l) => l.includes('+QIURC: "closed",2')));
+	assert.is(h.take(), '\r\n+QIURC: "closed",2\r\n');
+	assert.is(await h.at("AT+QICLOSE=2"), "\r\nOK\r\n");
+	assert.is(h.emu.stats.wireSent, 3, "kept after the socket is gone");
+	h.close();
+	await plain.close();
+});
+
+Tls("TLS wire bytes include the handshake and record overhead", async () => {
+	const h = harness({ dialect: "bg95", hosts: { "api.enigm.test": "127.0.0.1" } });
+	await attached(h);
+	await configureTls(h, certs!.ca);
+	await openSocket(h, "api.enigm.test", server.port);
+	await h.at("AT+QSSLSEND=0,5", 20);
+	h.write("hello");
+	await h.advance(h.emu.profile.sendMs);
+	const s = h.emu.stats;
+	assert.is(s.payloadSent, 5);
+	assert.ok(s.wireSent > 5 + 22, `TLS adds at least a 5-byte header and a 16-byte tag per record plus the handshake: ${s.wireSent}`);
+	h.close();
+});
+
 const Gnss = suite("bg95 GNSS");
 
 Gnss("AT+QGPSLOC=2: 505 while off, 516 until the fix, then the 11 fields", async () => {

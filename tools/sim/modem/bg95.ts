@@ -26,6 +26,9 @@ const QSSLOPEN_ERR: Readonly<Record<SocketFailure, number>> = Object.freeze({
 	dns: 565, refused: 566, connect: 566, certExpired: 566, certName: 566, certUntrusted: 566, tls: 566,
 });
 
+/** Plain TCP sockets (AT+QIOPEN connectID 0..11) live in the core's socket table at TCP_BASE + connectID. */
+const TCP_BASE = 100;
+
 const int = (s: string | undefined): number => (s !== undefined && /^-?\d+$/.test(s) ? Number(s) : NaN);
 const ufs = (name: string): string => name.replace(/^UFS:/i, "");
 
@@ -106,6 +109,45 @@ export const bg95: Dialect = Object.freeze({
 				return true;
 			}
 			case "+QSSLOPEN": return qsslopen(core, cmd);
+			case "+QIOPEN": { // AT+QIOPEN=<contextID>,<connectID>,"TCP",<remote>,<port>[,<local_port>[,<access_mode>]] -> OK, +QIOPEN: <id>,<err>
+				const id = int(a[1]);
+				const host = a[3] ?? "";
+				const port = int(a[4]);
+				if (cmd.type !== "set" || int(a[0]) !== 1 || !(id >= 0 && id <= 11) || (a[2] ?? "").toUpperCase() !== "TCP" || host === "" || !(port > 0 && port < 65536)) { core.error(50); return true; }
+				if (!core.pdpActive || core.sockets.has(TCP_BASE + id)) { core.error(3); return true; }
+				core.ok();
+				core.openSocket(TCP_BASE + id, host, port, undefined, (failure) => core.urc(`+QIOPEN: ${id},${failure ? QSSLOPEN_ERR[failure] : 0}`), "tcp");
+				return true;
+			}
+			case "+QISEND": { // AT+QISEND=<connectID>,<send_length> -> "> ", bytes, SEND OK
+				const id = int(a[0]);
+				const len = int(a[1]);
+				if (cmd.type !== "set" || !(len >= 1 && len <= 1460)) { core.error(50); return true; }
+				const s = core.sockets.get(TCP_BASE + id);
+				if (!s || s.state !== "open") { core.error(3); return true; }
+				core.hold();
+				core.raw("\r\n> ", "> (prompt)");
+				core.expectPayload(len, (bytes) => {
+					const ok = core.writeSocket(TCP_BASE + id, bytes);
+					core.after(core.profile.sendMs, () => { core.line(ok ? "SEND OK" : "SEND FAIL"); core.release(); });
+				});
+				return true;
+			}
+			case "+QIRD": { // AT+QIRD=<connectID>,<read_length> -> +QIRD: <read_actual_length>\r\n<data>
+				const id = int(a[0]);
+				const len = int(a[1]);
+				if (cmd.type !== "set" || !(len >= 1 && len <= 1500)) { core.error(50); return true; }
+				const data = core.readSocket(TCP_BASE + id, len);
+				if (data === undefined) { core.error(3); return true; }
+				if (data.length === 0) core.line("+QIRD: 0");
+				else core.lineWithData(`+QIRD: ${data.length}`, data, "\r\n");
+				core.ok();
+				return true;
+			}
+			case "+QICLOSE":
+				if (cmd.type !== "set" || !core.closeSocket(TCP_BASE + int(a[0]), false)) { core.error(3); return true; }
+				core.ok();
+				return true;
 			case "+QSSLSEND": { // AT+QSSLSEND=<clientID>,<send_length> -> "> ", bytes, SEND OK
 				const id = int(a[0]);
 				const len = int(a[1]);
@@ -136,7 +178,7 @@ export const bg95: Dialect = Object.freeze({
 				core.ok();
 				return true;
 			case "+QSSLSTATE":
-				for (const s of core.sockets.values()) if (s.state === "open") core.line(`+QSSLSTATE: ${s.id},"SSLClient","",0,0,2,1,${s.id},0,"usbmodem"`);
+				for (const s of core.sockets.values()) if (s.state === "open" && s.id < TCP_BASE) core.line(`+QSSLSTATE: ${s.id},"SSLClient","",0,0,2,1,${s.id},0,"usbmodem"`);
 				core.ok();
 				return true;
 			case "+QLTS": { // AT+QLTS=<mode>: 2 = local time. +QLTS: "yyyy/MM/dd,hh:mm:ss±zz,dst"
@@ -203,8 +245,12 @@ export const bg95: Dialect = Object.freeze({
 		return false;
 	},
 
-	socketData(core: Core, id: number): void { core.urc(`+QSSLURC: "recv",${id}`); },
-	socketClosed(core: Core, id: number): void { core.urc(`+QSSLURC: "closed",${id}`); },
+	socketData(core: Core, id: number): void {
+		if (id >= TCP_BASE) core.urc(`+QIURC: "recv",${id - TCP_BASE}`); else core.urc(`+QSSLURC: "recv",${id}`);
+	},
+	socketClosed(core: Core, id: number): void {
+		if (id >= TCP_BASE) core.urc(`+QIURC: "closed",${id - TCP_BASE}`); else core.urc(`+QSSLURC: "closed",${id}`);
+	},
 	pdpLost(core: Core): void { core.urc('+QIURC: "pdpdeact",1'); },
 
 	/** NITZ: `+CTZE` (AT+CTZR=2) or `+CTZV` (AT+CTZR=1); AT+QLTS answers from now on either way. */

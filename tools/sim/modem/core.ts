@@ -61,6 +61,10 @@ export interface Socket {
 	stream?: net.Socket | tls.TLSSocket;
 	/** Set when the firmware closed it (no closed URC then). */
 	localClose: boolean;
+	/** Wire bytes already added to the closed-socket totals. */
+	accounted?: boolean;
+	/** Dialect's socket family (BG95: "ssl" for AT+QSSL*, "tcp" for AT+QI*). */
+	readonly tag: string;
 	readonly generation: number;
 }
 
@@ -658,6 +662,12 @@ export class Core {
 
 	get pendingIo(): number { return this.#pendingIo; }
 
+	/** Counters, with the TCP wire bytes (TLS handshakes and records included) read from the sockets now. */
+	statsNow(): Core["stats"] {
+		const wire = this.#wire();
+		return { ...this.stats, wireSent: wire.sent, wireReceived: wire.received };
+	}
+
 	whenIoSettled(): Promise<void> {
 		if (this.#pendingIo === 0) return Promise.resolve();
 		return new Promise((resolve) => this.#ioWaiters.push(resolve));
@@ -680,8 +690,8 @@ export class Core {
 	 * Opens a real TCP (and TLS) connection. `done` runs in simulated time no earlier than the profile's radio
 	 * latency after the request, and no earlier than the real loopback connection finished.
 	 */
-	openSocket(id: number, host: string, port: number, tlsSettings: TlsSettings | undefined, done: (failure: SocketFailure | undefined) => void): void {
-		const sock: Socket = { id, state: "opening", rx: [], rxBytes: 0, notified: false, localClose: false, generation: this.generation };
+	openSocket(id: number, host: string, port: number, tlsSettings: TlsSettings | undefined, done: (failure: SocketFailure | undefined) => void, tag = ""): void {
+		const sock: Socket = { id, state: "opening", rx: [], rxBytes: 0, notified: false, localClose: false, generation: this.generation, tag };
 		this.sockets.set(id, sock);
 		this.markRadio(0);
 		const due = this.clock.now() + this.profile.connectMs + (tlsSettings ? this.profile.tlsMs : 0);
@@ -807,17 +817,28 @@ export class Core {
 	}
 
 	#destroy(sock: Socket): void {
+		if (sock.raw && !sock.accounted) {
+			sock.accounted = true;
+			this.#closedWire.sent += sock.raw.bytesWritten ?? 0;
+			this.#closedWire.received += sock.raw.bytesRead ?? 0;
+			this.stats.wireSent = this.#closedWire.sent + this.#liveWire().sent;
+			this.stats.wireReceived = this.#closedWire.received + this.#liveWire().received;
+		}
 		sock.localClose = true;
 		sock.stream?.destroy();
 		sock.raw?.destroy();
 	}
 
-	#wireTotals = { sent: 0, received: 0 };
-	#wire(): { sent: number; received: number } {
+	#closedWire = { sent: 0, received: 0 };
+	#liveWire(): { sent: number; received: number } {
 		let sent = 0, received = 0;
-		for (const s of this.sockets.values()) { sent += s.raw?.bytesWritten ?? 0; received += s.raw?.bytesRead ?? 0; }
-		this.#wireTotals = { sent: Math.max(this.#wireTotals.sent, sent), received: Math.max(this.#wireTotals.received, received) };
-		return this.#wireTotals;
+		for (const s of this.sockets.values()) if (!s.accounted) { sent += s.raw?.bytesWritten ?? 0; received += s.raw?.bytesRead ?? 0; }
+		return { sent, received };
+	}
+	/** Bytes on the TCP wire so far (TLS records included), closed sockets plus open ones. */
+	#wire(): { sent: number; received: number } {
+		const live = this.#liveWire();
+		return { sent: this.#closedWire.sent + live.sent, received: this.#closedWire.received + live.received };
 	}
 
 	// ---------------------------------------------------------------- faults

@@ -134,7 +134,7 @@ export default class ModemEmulator {
 	get hasFix(): boolean { this.#core.updateGnss(); return this.#core.gnss.on && this.#core.gnss.fixed; }
 	get openSockets(): number[] { return [...this.#core.sockets.values()].filter((s) => s.state === "open").map((s) => s.id); }
 	get transcript(): string[] { return this.#core.entries.map(formatEntry); }
-	get stats(): Readonly<Core["stats"]> { return { ...this.#core.stats }; }
+	get stats(): Readonly<Core["stats"]> { return this.#core.statsNow(); }
 	get pendingIo(): number { return this.#core.pendingIo; }
 	whenIoSettled(): Promise<void> { return this.#core.whenIoSettled(); }
 
