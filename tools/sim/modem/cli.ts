@@ -9,7 +9,7 @@
  * PWRKEY line on a pty); with --off it stays off until the first byte arrives. Exit code 2 on bad arguments or
  * a malformed track/fault file (the reasons are printed, line by line).
  */
-import { appendFileSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import ModemEmulator from "./emulator";
 import { profiles } from "./profiles";
@@ -18,6 +18,7 @@ import type { TrackPoint } from "./track";
 import { parseFaults } from "./faults";
 import type { Fault } from "./faults";
 import { realClock } from "./realClock";
+import { fileTranscript } from "./transcript";
 import { startPty } from "./pty";
 
 export interface CliArgs {
@@ -81,7 +82,7 @@ async function main(): Promise<number> {
 		faults = f.faults;
 	}
 	const sink = a.transcript === "-" ? (line: string) => process.stdout.write(line + "\n")
-		: a.transcript ? (line: string) => appendFileSync(a.transcript!, line + "\n") : undefined;
+		: a.transcript ? fileTranscript(a.transcript) : undefined;
 	const emu = new ModemEmulator({
 		dialect: a.dialect, clock: realClock(), profile: a.profile, hosts: a.hosts, faults, wakeOnInput: true,
 		poweredOn: !a.off, wallStart: Date.now(),

@@ -349,7 +349,16 @@ export class Core {
 	#execute(text: string): void {
 		this.stats.commands++;
 		this.commandCount++;
-		try { this.#dispatch(text); } finally { this.#armPendingByCount(); }
+		try {
+			this.#dispatch(text);
+		} catch (e) {
+			// An emulator bug must not take the test or the simulator down: say so and answer like a confused modem.
+			this.log("==", `emulator error on ${JSON.stringify(text)}: ${(e as Error).message}`);
+			this.#held = false;
+			this.line("ERROR");
+		} finally {
+			this.#armPendingByCount();
+		}
 	}
 
 	#dispatch(text: string): void {

@@ -11,7 +11,7 @@
  *     track?: TrackPoint[],        // track.ts parseTrack(); default: one fixed point
  *     hosts?: { "api.enigm.test": "127.0.0.1" },  // name -> loopback address (no real DNS, ever)
  *     faults?: Fault[],            // faults.ts; also emu.inject(fault) at any time
- *     transcript?: (line) => void, // each transcript line as it happens (see transcript.ts); also fileTranscript()
+ *     transcript?: (line) => void, // each transcript line as it happens (see transcript.ts); fileTranscript(path)
  *     wallStart?: number,          // UTC ms the network announces at clock time 0 (default 2026-11-22T08:00:00Z)
  *     timezoneQuarters?: number,   // local offset announced by NITZ, quarter hours (default +4 = UTC+1)
  *     cell?: Partial<CellIdentity>,// serving cell (default test PLMN 001-01)
@@ -63,6 +63,10 @@ export type { Fault } from "./faults";
 export type { LatencyProfile } from "./profiles";
 export type { TrackPoint } from "./track";
 export type { CellIdentity, DialectName } from "./core";
+export { fileTranscript } from "./transcript";
+export { parseTrack, formatTrackErrors } from "./track";
+export { parseFaults } from "./faults";
+export { profiles } from "./profiles";
 
 export interface EmulatorOptions {
 	readonly dialect: DialectName;

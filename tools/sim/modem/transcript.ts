@@ -11,6 +11,14 @@
  * written out: only their length and a short printable preview of the first line (an HTTP request or status line),
  * with any long token-like run (hex, base64: signatures, keys, nonces) replaced by `…`.
  */
+import { appendFileSync, writeFileSync } from "node:fs";
+
+/** A transcript sink appending each line to `path` (truncated first). */
+export function fileTranscript(path: string): (line: string) => void {
+	writeFileSync(path, "");
+	return (line) => appendFileSync(path, line + "\n");
+}
+
 export type Direction = "->" | "<-" | "==" | "!!";
 
 export interface TranscriptEntry {
