@@ -135,6 +135,34 @@ for (const dialect of ["sim7080", "bg95"] as const) {
 			emu.close();
 		}
 	});
+
+	E2E(`${dialect}: roaming profile attaches as roaming; denied registration and network loss reach the driver`, async () => {
+		const clock = new ManualClock(0);
+		const lines: string[] = [];
+		const emu = new ModemEmulator({ dialect, clock, profile: "roaming", transcript: (l) => lines.push(l) });
+		const events: ModemEvent[] = [];
+		const modem: Modem = new (dialect === "sim7080" ? Sim7080 : Bg95)({ serial: { io: emu.Serial, baud: 115200 }, pwrKey: emu.pwrkey, clock, onEvent: (e: ModemEvent) => events.push(e) });
+		try {
+			expectOk(await drive(clock, emu, modem.powerOn()), "powerOn");
+			expectOk(await drive(clock, emu, modem.configure()), "configure");
+			const reg = expectOk(await drive(clock, emu, modem.attach({ apn: "iot.test" })), "attach");
+			assert.is(reg.roaming, true);
+			emu.inject({ kind: "networkLoss" });
+			await drive(clock, emu, modem.servingCell());
+			assert.ok(events.some((e) => e.type === "pdp" && !e.active), JSON.stringify(events));
+			assert.ok(events.some((e) => e.type === "registration" && e.stat === 2), JSON.stringify(events));
+			emu.inject({ kind: "registrationDenied" });
+			const denied = await drive(clock, emu, modem.attach({ apn: "iot.test", timeoutMs: 60_000 }));
+			assert.not.ok(denied.ok);
+			if (!denied.ok) assert.ok(denied.error.kind === "denied" || denied.error.kind === "noService", JSON.stringify(denied.error));
+		} catch (e) {
+			console.log(lines.join("\n"));
+			throw e;
+		} finally {
+			modem.close();
+			emu.close();
+		}
+	});
 }
 
 E2E.run();
