@@ -1,0 +1,162 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import ManualClock from "hal/sim/manualClock";
+import MemoryStore from "hal/sim/memoryStore";
+import SoftKeystore from "hal/sim/softKeystore";
+import type { Fix } from "drivers/gnss/fix";
+import Counter from "modules/counter";
+import WallClock from "modules/wallClock";
+import RadioSchedule from "modules/radioSchedule";
+import RequestSigner from "modules/protocol/requestSigner";
+import { encodeAscii } from "modules/protocol/bytes";
+import Uplink from "modules/uplink";
+import FakeModem from "./fakeModem";
+
+const deviceId = "5f0c3a9e1b7d4c2a8e6f1032547698ab";
+const eventId = "9d2e41f07ab35c6680e1d4f2a7c9b053";
+const key = new Uint8Array(32).map((_, i) => i);
+const fix = (lat: number): Fix => ({ time: Date.UTC(2026, 10, 22, 9, 0, 0), lat, lon: 8.54, accuracy: 6, satellites: 8, quality: "3d", source: "gnss", altitude: 410 });
+
+function setup() {
+	const clock = new ManualClock();
+	const store = new MemoryStore("enigm");
+	store.set("device_id", deviceId);
+	store.set("hmac_key", key.slice().buffer);
+	const keystore = new SoftKeystore({ store });
+	const counter = new Counter({ store });
+	const wallClock = new WallClock(clock);
+	const signer = new RequestSigner({ keystore, counter, host: "platform.example", wallTime: () => wallClock.now() });
+	const modem = new FakeModem({ clock, key, deviceId });
+	const schedule = new RadioSchedule();
+	const log: string[] = [];
+	const uplink = new Uplink({
+		modem, clock, keystore, signer, counter, wallClock, schedule,
+		platform: { host: "platform.example", port: 443, apn: "iot.example", caPem: encodeAscii("-----BEGIN CERTIFICATE-----\n") },
+		log: (l) => log.push(l),
+	});
+	/** Runs an async port call to completion in simulated time. */
+	async function run<T>(work: Promise<T>, limitMs = 600_000): Promise<T> {
+		let done = false;
+		let value: T | undefined;
+		work.then((v) => { done = true; value = v; });
+		for (let t = 0; t < limitMs && !done; t += 250) await clock.advanceAsync(250);
+		if (!done) throw new Error("port call did not complete");
+		return value as T;
+	}
+	return { clock, store, modem, uplink, schedule, wallClock, log, run };
+}
+
+const Up = suite("Uplink: ports over the Modem interface");
+
+Up("wake brings the modem from off to a pinned TLS socket, then the alert is signed and acknowledged", async () => {
+	const { modem, uplink, run, wallClock } = setup();
+	assert.equal(await run(uplink.wake()), { ok: true });
+	assert.equal(modem.calls, ["powerOn", "configure", "attach", "uploadCa", "open"]);
+	assert.ok(wallClock.now() !== undefined, "network time taken after attach");
+	const reply = await run(uplink.openEvent(eventId, false));
+	assert.equal(reply, { ok: true, state: "open", intervalMs: 30_000 });
+	const open = modem.requests[0];
+	assert.is(open.path, "/v1/events");
+	const body = open.body as { event: string; stages: Record<string, number>; cell?: unknown };
+	assert.is(body.event, eventId);
+	assert.ok(body.stages.attach! > 0 && body.stages.tls! >= body.stages.attach!, JSON.stringify(body.stages));
+	assert.ok(body.cell, "serving cell in the alert");
+	const signatureInput = open.headers.find(([n]) => n === "Signature-Input")![1];
+	assert.match(signatureInput, /created=\d+;keyid="5f0c3a9e1b7d4c2a8e6f1032547698ab";nonce="\d+"/);
+});
+
+Up("a GNSS window closes the socket first; the fix goes out as a MAC'd point", async () => {
+	const { modem, uplink, run } = setup();
+	await run(uplink.wake());
+	await run(uplink.openEvent(eventId, false));
+	modem.fixes = [fix(47.3769)];
+	const got = await run(uplink.acquire());
+	assert.ok(got.ok);
+	const gnssAt = modem.calls.indexOf("gnssOn");
+	assert.ok(modem.calls.lastIndexOf("closeSocket", gnssAt) > 0, modem.calls.join(","));
+	const reply = await run(uplink.sendLocation(eventId, got.ok ? got.fix : undefined));
+	assert.ok(reply.ok);
+	const batch = modem.requests[1];
+	assert.is(batch.path, `/v1/events/${eventId}/locations`);
+	const points = (batch.body as { points: Array<{ s: number; la: number; m: string }> }).points;
+	assert.is(points.length, 1);
+	assert.is(points[0].la, 473769000);
+	assert.match(points[0].m, /^[A-Za-z0-9_-]{22}$/);
+	assert.ok(reply.ok && reply.intervalMs !== undefined && reply.intervalMs > 0 && reply.intervalMs <= 30_000, JSON.stringify(reply));
+});
+
+Up("a GNSS window that times out yields a cell report", async () => {
+	const { modem, uplink, run } = setup();
+	await run(uplink.wake());
+	await run(uplink.openEvent(eventId, false));
+	modem.fixes = [];
+	const got = await run(uplink.acquire());
+	assert.not.ok(got.ok);
+	const reply = await run(uplink.sendLocation(eventId, undefined));
+	assert.ok(reply.ok);
+	const body = modem.requests[1].body as { points: unknown[]; cell: { ci: number } };
+	assert.equal(body.points, []);
+	assert.is(body.cell.ci, 0x1234567);
+});
+
+Up("points that could not be delivered are kept and sent with the next batch (store-and-forward)", async () => {
+	const { modem, uplink, run } = setup();
+	await run(uplink.wake());
+	await run(uplink.openEvent(eventId, false));
+	modem.fixes = [fix(47.1), fix(47.2)];
+	let got = await run(uplink.acquire());
+	modem.answer = () => "drop"; // network loss: no response ever comes
+	let reply = await run(uplink.sendLocation(eventId, got.ok ? got.fix : undefined));
+	assert.not.ok(reply.ok);
+	modem.answer = () => ({ status: 200, body: { state: "open", interval: 30 } });
+	got = await run(uplink.acquire());
+	reply = await run(uplink.sendLocation(eventId, got.ok ? got.fix : undefined));
+	assert.ok(reply.ok);
+	const last = modem.requests.at(-1)!.body as { points: Array<{ s: number; la: number }> };
+	assert.equal(last.points.map((p) => p.la), [471000000, 472000000]);
+	assert.equal(last.points.map((p) => p.s), [1, 2]);
+});
+
+Up("a forged 'closed' (bad MAC) is rejected as a transport failure, never acted on", async () => {
+	const { modem, uplink, run, log } = setup();
+	await run(uplink.wake());
+	await run(uplink.openEvent(eventId, false));
+	modem.answer = () => "tamper";
+	const reply = await run(uplink.sendLocation(eventId, undefined));
+	assert.equal(reply.ok, false);
+	assert.ok(!reply.ok && reply.retryable);
+	assert.ok(log.some((l) => l.includes("rejected (mac)")), log.join("\n"));
+});
+
+Up("an authenticated revocation and an authenticated close reach the state machine", async () => {
+	const { modem, uplink, run } = setup();
+	await run(uplink.wake());
+	modem.answer = () => ({ status: 403, body: { state: "revoked" } });
+	assert.equal(await run(uplink.openEvent(eventId, false)), { ok: true, state: "revoked" });
+	modem.answer = () => ({ status: 200, body: { state: "closed", event: eventId } });
+	assert.equal(await run(uplink.openEvent(eventId, false)), { ok: true, state: "closed" });
+});
+
+Up("a signed nonce refusal moves the counter past the platform's highest nonce", async () => {
+	const { modem, uplink, run, store } = setup();
+	await run(uplink.wake());
+	modem.answer = () => ({ status: 409, body: { state: "error", error: "nonce", nonce: 5000 } });
+	const reply = await run(uplink.openEvent(eventId, false));
+	assert.ok(!reply.ok && reply.retryable);
+	modem.answer = () => ({ status: 200, body: { state: "open", interval: 30 } });
+	await run(uplink.openEvent(eventId, false));
+	const nonce = Number(/nonce="(\d+)"/.exec(modem.requests.at(-1)!.headers.find(([n]) => n === "Signature-Input")![1])![1]);
+	assert.ok(nonce > 5000, String(nonce));
+	assert.ok((store.get("nonce_mark") as number) > 5000);
+});
+
+Up("registration failure is reported with its reason; power-down turns the modem off", async () => {
+	const { modem, uplink, run } = setup();
+	modem.attachFails = 1;
+	const r = await run(uplink.wake());
+	assert.equal(r, { ok: false, reason: "attach: noService" });
+	await run(uplink.powerDown());
+	assert.is(modem.state, "off");
+});
+
+Up.run();
