@@ -25,7 +25,7 @@ export function isBoard(name: string): boolean {
 	return Object.prototype.hasOwnProperty.call(boards, name);
 }
 
-/** Values stored in NVS `key_store` (u8). */
+/** Values stored in NVS `key_store` (i32). */
 export const KeyStoreCode = Object.freeze({ nvs: 1, efuse: 2 });
 
 export interface PartitionEntry {

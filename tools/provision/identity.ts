@@ -1,7 +1,8 @@
 /**
  * The device's provisioned NVS content, shared with the firmware (hal/keystore reads it through Moddable's
  * Preference, domain = NVS namespace). Only u8, i32, string and blob entries: Preference on ESP32 reads those
- * four types and throws on any other (moddable.md).
+ * four types and throws on any other (moddable.md). Numbers are i32, never u8: modPreference.c (esp32) returns a u8
+ * entry as a boolean (nvs_get_u8 -> xsmcSetBoolean), so a u8 5 would read back as `true` (docs/protocol.md §1).
  */
 import { KeyStoreCode, type KeyStore } from "./boards";
 import { moddableReadableTypes, type NvsItem, type ParsedImage } from "./nvs";
@@ -27,7 +28,7 @@ export function deviceNvsItems(d: DeviceIdentity): NvsItem[] {
 		{ namespace: NAMESPACE, key: "schema", type: "i32", value: SCHEMA },
 		{ namespace: NAMESPACE, key: "board", type: "string", value: d.board },
 		{ namespace: NAMESPACE, key: "device_id", type: "string", value: d.deviceId },
-		{ namespace: NAMESPACE, key: "key_store", type: "u8", value: KeyStoreCode[d.keyStore] },
+		{ namespace: NAMESPACE, key: "key_store", type: "i32", value: KeyStoreCode[d.keyStore] },
 	];
 	if (d.keyStore === "nvs") {
 		if (d.hmacKey?.length !== 32) throw new RangeError("NVS key store needs a 32-byte key");
@@ -36,7 +37,7 @@ export function deviceNvsItems(d: DeviceIdentity): NvsItem[] {
 		if (d.hmacKey !== undefined) throw new RangeError("an eFuse-stored key must not go into NVS");
 		const block = d.efuseBlock ?? -1;
 		if (!Number.isInteger(block) || block < 0 || block > 5) throw new RangeError("eFuse key block must be 0..5");
-		items.push({ namespace: NAMESPACE, key: "efuse_block", type: "u8", value: block });
+		items.push({ namespace: NAMESPACE, key: "efuse_block", type: "i32", value: block });
 	}
 	return items;
 }
@@ -60,14 +61,14 @@ export function checkDeviceImage(image: ParsedImage): string[] {
 	expect("board", "string");
 	const id = expect("device_id", "string");
 	if (id && typeof id.value === "string" && !DEVICE_ID.test(id.value)) problems.push("device_id: not 32 lowercase hex characters");
-	const store = expect("key_store", "u8");
+	const store = expect("key_store", "i32");
 	if (store?.value === KeyStoreCode.nvs) {
 		const key = expect("hmac_key", "blob");
 		if (key && key.value instanceof Uint8Array && key.value.length !== 32) problems.push("hmac_key: not 32 bytes");
 		if (get("efuse_block")) problems.push("efuse_block: present with key_store = 1 (NVS)");
 	} else if (store?.value === KeyStoreCode.efuse) {
-		const block = expect("efuse_block", "u8");
-		if (block && typeof block.value === "number" && block.value > 5) problems.push("efuse_block: not 0..5");
+		const block = expect("efuse_block", "i32");
+		if (block && typeof block.value === "number" && (block.value < 0 || block.value > 5)) problems.push("efuse_block: not 0..5");
 		if (get("hmac_key")) problems.push("hmac_key: present although the key is in eFuse");
 	} else if (store) problems.push("key_store: not 1 (NVS) or 2 (eFuse)");
 	return problems;

@@ -69,7 +69,35 @@ batch("S3 board: key in key.bin for espefuse (not in NVS), image verifies, impor
 	]);
 });
 
-batch("classic ESP32: the key is the hmac_key blob in NVS; only u8, i32, string and blob entries", async () => {
+/** What Moddable's Preference.get returns for an entry (modules/files/preference/esp32/modPreference.c order). */
+function preferenceGet(entries: ReturnType<typeof parseNvsImage>["entries"], key: string): unknown {
+	const e = entries.find((x) => x.namespace === "enigm" && x.key === key);
+	if (!e) return undefined;
+	switch (e.type) {
+		case "u8": return e.value !== 0; // nvs_get_u8 -> xsmcSetBoolean
+		case "i32": return e.value;
+		case "string": return e.value;
+		case "blob": return (e.value as Uint8Array).buffer;
+		default: throw new Error(`Preference.get throws on ${e.type}`);
+	}
+}
+
+batch("what the firmware reads through Moddable Preference: numbers stay numbers (no u8 read back as boolean)", async () => {
+	const out = outDir();
+	await run({ out, board: "lilygo_t_sim7080g_s3", count: 1, efuseBlock: 4 });
+	const s3 = parseNvsImage(readFileSync(join(out, "devices", "ENK-1", "nvs.bin"))).entries;
+	assert.is(preferenceGet(s3, "efuse_block"), 4);
+	assert.is(preferenceGet(s3, "key_store"), 2);
+	assert.is(preferenceGet(s3, "schema"), 1);
+	assert.type(preferenceGet(s3, "device_id"), "string");
+	await run({ out, board: "lilygo_t_sim7000g", count: 1, prefix: "C" });
+	const classic = parseNvsImage(readFileSync(join(out, "devices", "C-1", "nvs.bin"))).entries;
+	assert.is(preferenceGet(classic, "key_store"), 1);
+	assert.instance(preferenceGet(classic, "hmac_key"), ArrayBuffer);
+	assert.is((preferenceGet(classic, "hmac_key") as ArrayBuffer).byteLength, 32);
+});
+
+batch("classic ESP32: the key is the hmac_key blob in NVS; only Preference-readable entry types", async () => {
 	const out = outDir();
 	await run({ out, board: "lilygo_t_sim7000g", count: 2, efuseBlock: 3 });
 	for (const r of lines<ImportRecord>(out, IMPORT_FILE)) {

@@ -174,7 +174,7 @@ layout("parser reads the device entries back with their types", () => {
 	const parsed = parseNvsImage(classic);
 	assert.equal([...parsed.namespaces], [[1, "enigm"]]);
 	assert.equal(parsed.entries.map((e) => [e.key, e.type]), [
-		["schema", "i32"], ["board", "string"], ["device_id", "string"], ["key_store", "u8"], ["hmac_key", "blob"],
+		["schema", "i32"], ["board", "string"], ["device_id", "string"], ["key_store", "i32"], ["hmac_key", "blob"],
 	]);
 	assert.equal([...(parsed.entries[4]!.value as Uint8Array)], Array.from({ length: 32 }, (_, i) => i));
 });
