@@ -109,7 +109,7 @@ interface Built {
 }
 
 function build(row: Pick<LedgerRow, "deviceId" | "board" | "keyStore" | "efuseBlock">, secrets: Secrets, layout: NvsLayout): Built {
-	let image = buildNvsImage(
+	const image = buildNvsImage(
 		deviceNvsItems({
 			deviceId: row.deviceId,
 			board: row.board,
@@ -120,7 +120,8 @@ function build(row: Pick<LedgerRow, "deviceId" | "board" | "keyStore" | "efuseBl
 	);
 	const built: Built = { image };
 	if (secrets.nvsKeys) {
-		image = built.image = encryptNvsImage(image, secrets.nvsKeys);
+		built.image = encryptNvsImage(image, secrets.nvsKeys);
+		image.fill(0); // the plain image holds the key
 		built.keysPartition = buildNvsKeysPartition(secrets.nvsKeys);
 	}
 	// espefuse burn_key takes the key as the HMAC peripheral will use it (it reverses the byte order itself).
@@ -305,7 +306,22 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		return l;
 	};
 	const efuseBlock = o.efuseBlock ?? DEFAULT_EFUSE_BLOCK;
-	const total = o.csv !== undefined ? await validateSerialCsv(o.csv, o.board) : o.count!;
+	/** Why a board cannot be provisioned with these options, checked for every row before anything is written. */
+	const boardProblem = (board: string): string | undefined => {
+		if (!o.nvsKeys) return undefined;
+		const info = boards[board]!;
+		if (info.keyStore !== "nvs" || info.chip === "sim") return `--nvs-keys applies to ESP32 boards that keep the key in NVS, not ${board}`;
+		const layout = layoutOf(board);
+		if (!layout.nvsKeys) return `--nvs-keys: ${layout.source} has no nvs_keys partition for ${board}`;
+		return undefined;
+	};
+	let total: number;
+	if (o.csv !== undefined) total = await validateSerialCsv(o.csv, o.board, (row) => boardProblem(row.board!));
+	else {
+		const problem = boardProblem(o.board!);
+		if (problem) throw new BatchError(problem);
+		total = o.count!;
+	}
 
 	mkdirSync(join(o.out, "devices"), { recursive: true, mode: 0o700 });
 	const ledger = new Ledger(join(o.out, LEDGER_FILE));
@@ -344,11 +360,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 				}
 				const board = r.board!;
 				const info = boards[board]!;
-				if (o.nvsKeys && (info.keyStore !== "nvs" || info.chip === "sim"))
-					throw new BatchError(`--nvs-keys applies to ESP32 boards that keep the key in NVS, not ${board}`);
 				const layout = layoutOf(board);
-				if (o.nvsKeys && !layout.nvsKeys)
-					throw new BatchError(`--nvs-keys: ${layout.source} has no nvs_keys partition for ${board}`);
 				const secrets: Secrets = { hmacKey: randomBytes(32) };
 				let built: Built | undefined;
 				try {

@@ -113,9 +113,10 @@ export async function* readSerialCsv(file: string, defaultBoard?: string): Async
 
 /**
  * Validates a whole serial CSV before the batch starts: every problem (bad line, unknown board, duplicate serial
- * with both line numbers) is collected, then CsvError lists them. Returns the number of rows.
+ * with both line numbers, whatever `check` says about a row) is collected, then CsvError lists them. Returns the
+ * number of rows.
  */
-export async function validateSerialCsv(file: string, defaultBoard?: string): Promise<number> {
+export async function validateSerialCsv(file: string, defaultBoard?: string, check?: (row: SerialRow) => string | undefined): Promise<number> {
 	const parser = serialCsvParser(defaultBoard);
 	const problems: string[] = [];
 	// Serial -> first line: the one structure that grows with the batch (about 60 bytes a serial).
@@ -129,6 +130,8 @@ export async function validateSerialCsv(file: string, defaultBoard?: string): Pr
 			const row = parser.line(text, n);
 			if (row === undefined) continue;
 			rows++;
+			const problem = check?.(row);
+			if (problem !== undefined) problems.push(`line ${n}: ${problem}`);
 			const first = seen.get(row.serial);
 			if (first !== undefined) problems.push(`line ${n}: duplicate serial ${row.serial} (first on line ${first})`);
 			else seen.set(row.serial, n);

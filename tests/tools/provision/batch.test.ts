@@ -9,6 +9,7 @@ import {
 	type GenerateOptions,
 } from "../../../tools/provision/batch";
 import { checkDeviceImage } from "../../../tools/provision/identity";
+import type { CsvError } from "../../../tools/provision/csv";
 import { decryptNvsImage, moddableReadableTypes, parseNvsImage, parseNvsKeysPartition } from "../../../tools/provision/nvs";
 import { WrapError, platformKeyId, unwrapKey, wrapAad, wrapKey, type Wrapped } from "../../../tools/provision/wrap";
 
@@ -129,13 +130,26 @@ batch("--nvs-keys: encrypted image plus nvs_keys partition; decrypted image hold
 	assert.ok(audit[0]!.nvsEncrypted);
 });
 
-batch("--nvs-keys is refused for an eFuse board", async () => {
+batch("--nvs-keys is refused for an eFuse board before anything is written, in count and CSV mode", async () => {
+	const out = outDir();
 	try {
-		await run({ out: outDir(), board: "lilygo_t_sim7080g_s3", count: 1, nvsKeys: true });
+		await run({ out, board: "lilygo_t_sim7080g_s3", count: 1, nvsKeys: true });
 		assert.unreachable();
 	} catch (error) {
 		assert.instance(error, BatchError);
 	}
+	const csv = join(root, "nvskeys.csv");
+	writeFileSync(csv, "serial,board\nK-1,lilygo_t_sim7000g\nK-2,lilygo_t_sim7080g_s3\nK-3,sim\n");
+	try {
+		await run({ out, csv, nvsKeys: true });
+		assert.unreachable();
+	} catch (error) {
+		assert.equal((error as CsvError).problems, [
+			"line 3: --nvs-keys applies to ESP32 boards that keep the key in NVS, not lilygo_t_sim7080g_s3",
+			"line 4: --nvs-keys applies to ESP32 boards that keep the key in NVS, not sim",
+		]);
+	}
+	assert.not.ok(existsSync(out));
 });
 
 batch("CSV batch with per-row boards", async () => {
