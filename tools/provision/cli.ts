@@ -11,6 +11,7 @@
  * and blob values are shown by length only.
  */
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { boards } from "./boards";
 import { BatchError, generateBatch, reemitBatch } from "./batch";
@@ -200,7 +201,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 	}
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
 	const code = await main(process.argv.slice(2), {
 		stdout: (t) => process.stdout.write(t),
 		stderr: (t) => process.stderr.write(t),
