@@ -74,7 +74,7 @@ export type ModemPowerDescription =
 	| { readonly kind: "simulated" };
 
 export interface PwrKeyDescription {
-	/** Level that presses PWRKEY (through the board's transistor): 1 on both LilyGO boards. */
+	/** Level that presses PWRKEY: 1 on the T-SIM7080G-S3 (through a transistor), 0 on the T-SIM7000G (vendor examples). */
 	readonly activeLevel: 0 | 1;
 	/** Pulse length that turns the modem on (SIM7080 HD "Power on": >= 1 s; SIM7000: >= 1 s). */
 	readonly onPulseMs: number;
