@@ -10,16 +10,17 @@ import HostEntropy from "hal/simulator/entropy";
 
 /**
  * Platform services on the Moddable desktop simulator (module name `hal/target` on lin/mac/win). Preference is a
- * JSON file under `config.file.root`; the wake cause comes from `config.boot.wakeCause` so a QA run can start as
- * if the button woke the device: mcconfig -d -m -p lin boot.wakeCause=button boot.pressed=true
+ * JSON file under `config.file.root`; the wake cause comes from `config.wakeCause` so a QA run can start as if the
+ * button woke the device: mcconfig -d -m -p lin wakeCause=button pressedAtBoot=true
  */
 export function createTarget(board: Board): Target {
 	const clock = new SleepableClock(new TimerClock());
-	const boot = (config as { boot?: { wakeCause?: WakeCause; pressed?: boolean | string } }).boot ?? {};
+	// Command-line overrides arrive as strings ("true"), manifest values as JSON types.
+	const { wakeCause = "powerOn", pressedAtBoot = false } = config as { wakeCause?: WakeCause; pressedAtBoot?: boolean | string };
 	const power = new SimulatorPower({
 		clock,
-		wakeCause: boot.wakeCause ?? "powerOn",
-		buttonPressedAtBoot: boot.pressed === true || boot.pressed === "true",
+		wakeCause,
+		buttonPressedAtBoot: pressedAtBoot === true || pressedAtBoot === "true",
 	});
 	const led = board.pin.led;
 	const indicator =

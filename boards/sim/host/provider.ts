@@ -3,8 +3,9 @@
  * modem emulator behind a pty (lin/mac `embedded:io/serial` opens any device path, given as `device`), and button
  * edges arrive over a loopback TCP connection from the scenario runner, one ASCII byte per edge:
  * "P" press, "R" release (the wire protocol of tools/sim; anything else is ignored). Paths and ports come from the
- * manifest's `config` (`modem.device`, `button.port`), overridable on the command line:
- *   mcconfig -d -m -p lin modem.device=/dev/pts/7 button.port=7807
+ * manifest's `config` (`modemDevice`, `buttonPort`), overridable on the command line (mcconfig turns `name=value`
+ * into a top-level config key, so the keys are flat):
+ *   mcconfig -d -m -p lin modemDevice=/dev/pts/7 buttonPort=7807
  */
 import Serial from "embedded:io/serial";
 import TCP from "embedded:io/socket/tcp";
@@ -12,8 +13,9 @@ import config from "mc/config";
 import type { SerialClass } from "drivers/io";
 import { createSimBoard, simPins } from "boards/sim/board";
 
-const modemDevice: string = config.modem?.device ?? "/tmp/enigm-modem";
-const buttonPort: number = Number(config.button?.port ?? 7807);
+const modemDevice = String(config.modemDevice ?? "/tmp/enigm-modem");
+const buttonPort = Number(config.buttonPort ?? 7807);
+if (!Number.isInteger(buttonPort) || buttonPort < 1 || buttonPort > 65535) throw new RangeError("invalid buttonPort");
 
 const board = createSimBoard({ Serial: Serial as unknown as SerialClass, modemDevice });
 
