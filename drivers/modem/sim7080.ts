@@ -183,11 +183,15 @@ export default class Sim7080 extends ModemBase {
 		let cid = 0;
 		while (this.#sockets.has(cid)) cid++;
 		if (cid >= MAX_SOCKETS) return fail({ kind: "error", step: "AT+CAOPEN" });
-		// SSL Application Note: TLS 1.2 (sslversion 3) on SSL context 0, SNI, then the CA file on connection <cid>.
+		// SSL Application Note: TLS 1.2 (sslversion 3) on SSL context 0 and SNI; then on connection <cid>: SSL on,
+		// bound to context 0 (CRINDEX: enabling "SSL" alone does not bind the context on every firmware), and the
+		// converted CA file. The string keys are lower case: TinyGSM's SIM7080 driver notes that "sslversion" only
+		// works in lower case although the manual prints it in capitals.
 		const setup = [
 			`AT+CSSLCFG="sslversion",0,3`,
 			`AT+CSSLCFG="sni",0,"${sni}"`,
 			`AT+CASSLCFG=${cid},"SSL",1`,
+			`AT+CASSLCFG=${cid},"CRINDEX",0`,
 			`AT+CASSLCFG=${cid},"CACERT","${options.ca}"`,
 		];
 		for (const cmd of setup) {

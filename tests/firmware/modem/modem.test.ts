@@ -100,6 +100,7 @@ const openSteps = (family: Family): Step[] =>
 				{ expect: 'AT+CSSLCFG="sslversion",0,3', reply: OK },
 				{ expect: 'AT+CSSLCFG="sni",0,"api.example.org"', reply: OK },
 				{ expect: 'AT+CASSLCFG=0,"SSL",1', reply: OK },
+				{ expect: 'AT+CASSLCFG=0,"CRINDEX",0', reply: OK },
 				{ expect: 'AT+CASSLCFG=0,"CACERT","ca.crt"', reply: OK },
 				{ expect: 'AT+CAOPEN=0,0,"TCP","api.example.org",443', reply: "\r\n+CAOPEN: 0,0\r\n" + OK, delayMs: 1800 },
 			]
