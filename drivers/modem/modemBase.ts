@@ -30,7 +30,7 @@ export interface FamilyProfile {
 	readonly powerDownCommand: string;
 	readonly powerDownMarker: string;
 	readonly powerDownTimeoutMs: number;
-	/** After a PWRKEY power-off pulse, how long until the module is off (then rails may drop). */
+	/** After the power-down marker or a PWRKEY power-off pulse, how long until the module is off (then rails drop). */
 	readonly offSettleMs: number;
 }
 
@@ -241,8 +241,9 @@ export default abstract class ModemBase implements Modem {
 			this.#log?.("! modem did not power down cleanly: PWRKEY power-off pulse");
 			this.at.abort();
 			await this.#pulse(this.profile.pwrKeyOffMs);
-			await this.delay(this.profile.offSettleMs);
 		}
+		// The power-down marker comes before the module has finished shutting down: let it, then drop the rails.
+		if (this.#rails) await this.delay(this.profile.offSettleMs);
 		const railsOff = this.#rails?.off();
 		if (railsOff && !railsOff.ok) this.#log?.("! rails off failed");
 		this.forgetSession();
