@@ -97,7 +97,9 @@ export default class Routes {
 		ctx: { method: string; path: string; deviceId?: string; detail: string; key?: Buffer; request?: RequestView; event?: string; nonce?: number },
 	): void {
 		const kind = Refusals[cause];
-		this.#p.log(`refused ${kind.status} ${kind.error} (${cause}) device=${ctx.deviceId ?? "-"} ${ctx.method} ${ctx.path}: ${ctx.detail}`);
+		// The path is the client's: bounded and printable only in the log line.
+		const shownPath = ctx.path.slice(0, 200).replace(/[^\x21-\x7e]/g, "?");
+		this.#p.log(`refused ${kind.status} ${kind.error} (${cause}) device=${ctx.deviceId ?? "-"} ${ctx.method.slice(0, 16)} ${shownPath}: ${ctx.detail}`);
 		this.#p.recordRefusal({ deviceId: ctx.deviceId, status: kind.status, code: cause, method: ctx.method, path: ctx.path, detail: ctx.detail });
 		if (kind.signed && ctx.key && ctx.request && ctx.deviceId) {
 			const body: ResponseBody =

@@ -82,13 +82,19 @@ export async function startPlatformServer(o: PlatformServerOptions): Promise<Pla
 	const routes = new Routes(platform);
 	const server = createServer({ key: o.tls.key, cert: o.tls.cert, minVersion: "TLSv1.2" }, routes.handle);
 	server.keepAliveTimeout = 30_000;
-	await new Promise<void>((resolve, reject) => {
-		server.once("error", reject);
-		server.listen(o.port ?? 0, host, () => {
-			server.off("error", reject);
-			resolve();
+	try {
+		await new Promise<void>((resolve, reject) => {
+			server.once("error", reject);
+			server.listen(o.port ?? 0, host, () => {
+				server.off("error", reject);
+				resolve();
+			});
 		});
-	});
+	} catch (e) {
+		platform.close();
+		store.close();
+		throw e;
+	}
 	const port = (server.address() as AddressInfo).port;
 	return {
 		platform,

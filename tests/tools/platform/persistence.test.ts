@@ -121,6 +121,15 @@ P("TLS: the dev CA verifies the server for localhost and 127.0.0.1; a client wit
 	}
 });
 
+P("the server refuses to listen anywhere but loopback", async () => {
+	const { startPlatformServer } = await import("../../../tools/platform/server");
+	for (const host of ["0.0.0.0", "::", "192.168.1.10"])
+		await startPlatformServer({ db: ":memory:", storageKey: randomBytes(32), tls: { key: devCa().key, cert: devCa().cert }, host }).then(
+			() => assert.unreachable(`listened on ${host}`),
+			(e: unknown) => assert.instance(e, RangeError),
+		);
+});
+
 const SERVER = join(process.cwd(), "tools", "platform", "server.ts");
 
 function cli(args: string[], cwd: string): string {
