@@ -87,6 +87,8 @@ const CR = 13;
 const LF = 10;
 const GT = 62;
 const SPACE = 32;
+/** Longest line kept (the longest documented replies, +CGNSINF and +QENG, are under 200 characters). */
+const MAX_LINE = 1024;
 
 const FINAL_ERRORS: readonly string[] = Object.freeze(["ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"]);
 
@@ -233,6 +235,11 @@ export default class AtEngine {
 				if (line.length) this.#onLine(line, wasCr);
 				continue;
 			}
+			if (this.#line.length >= MAX_LINE) {
+				// No line end for this long: noise (wrong baud, a modem in data mode). Drop it rather than grow.
+				this.#log?.("! line dropped: no line end within " + MAX_LINE + " bytes");
+				this.#line = "";
+			}
 			this.#line += String.fromCharCode(b);
 			const current = this.#current;
 			if (current) {
@@ -274,6 +281,8 @@ export default class AtEngine {
 		this.#queue = [];
 		this.#raw = undefined;
 		this.#line = "";
+		this.#dropSpace = false;
+		this.#dropLf = false;
 		for (const p of all) {
 			this.#clock.clear(p.timer);
 			p.resolve({ status: "aborted", lines: p.lines });
@@ -344,12 +353,22 @@ export default class AtEngine {
 	#onLine(line: string, endedByCr: boolean): void {
 		this.#log?.("< " + line);
 		for (const urc of this.#urcs.slice()) {
-			const hit = typeof urc.match === "string" ? line.startsWith(urc.match) : urc.match(line);
-			if (hit && urc.handler(line) !== false) return;
+			// A handler's bug must not break the parser or escape into the serial callback (CONVENTIONS.md 8).
+			try {
+				const hit = typeof urc.match === "string" ? line.startsWith(urc.match) : urc.match(line);
+				if (hit && urc.handler(line) !== false) return;
+			} catch {
+				this.#log?.("! URC handler threw on " + line.slice(0, 16));
+				return;
+			}
 		}
 		const current = this.#current;
 		if (!current) {
-			this.#onUnsolicited?.(line);
+			try {
+				this.#onUnsolicited?.(line);
+			} catch {
+				// same as above
+			}
 			return;
 		}
 		// Echo (before ATE0, V.250 6.2.4): the command text comes back; it is not part of the reply.

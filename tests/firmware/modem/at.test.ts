@@ -302,6 +302,26 @@ Engine("a Serial whose write throws does not crash the engine: the command times
 	assert.is((await p).status, "timeout");
 });
 
+Engine("a throwing URC handler does not break parsing; the reply still completes", async () => {
+	const { at } = setup();
+	at.on("+CADATAIND:", () => {
+		throw new Error("listener bug");
+	});
+	const p = at.command("AT+CPSI?");
+	at.feed(bytes("\r\n+CADATAIND: 0\r\n\r\n+CPSI: NO SERVICE,Online\r\n\r\nOK\r\n"));
+	assert.equal((await p).lines, ["+CPSI: NO SERVICE,Online", "OK"]);
+});
+
+Engine("noise with no line end is dropped at 1024 bytes instead of growing without bound", async () => {
+	const { at } = setup();
+	const p = at.command("AT");
+	at.feed(new Uint8Array(5000).fill(0x55));
+	at.feed(bytes("\r\nOK\r\n"));
+	const r = await p;
+	assert.is(r.status, "ok");
+	assert.ok(r.lines.every((l) => l.length <= 1024));
+});
+
 Engine("waitFor resolves on a matching line or undefined at its timeout", async () => {
 	const { at, clock } = setup();
 	const hit = at.waitFor("+APP PDP: 0,ACTIVE", 60_000);
