@@ -7,6 +7,15 @@
  * gnssOff() (GNSS and LTE share one radio on both families: the driver stops GNSS before data and the caller
  * schedules windows) -> powerDown(). An unexpected boot marker mid-session emits `{ type: "reset" }`, the state
  * drops to "booted", every socket is gone; the owner re-runs configure() and attach() to recover.
+ *
+ * Wiring (main.ts / boards), T-SIM7080G-S3 with its AXP2101:
+ *
+ *     const pmu = new Axp2101({ i2c: { io: device.io.I2C, data: 15, clock: 7 } });     // drivers/pmu/axp2101
+ *     const modem: Modem = new Sim7080({                                                   // drivers/modem/sim7080
+ *         serial: { io: device.io.Serial, port: 1, receive: 4, transmit: 5, baud: 115_200 },
+ *         pwrKey: { io: device.io.Digital, pin: 41 }, rails: pmu.modemRails(), clock, onEvent });
+ *
+ * A board without a PMU (T-SIM7000G) passes no `rails`: new Sim7080({ variant: "sim7000", ... }).
  */
 import type { Fix, ServingCell } from "drivers/gnss/fix";
 import type { Clock } from "hal/clock";

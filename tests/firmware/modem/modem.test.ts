@@ -18,9 +18,9 @@ const OK = "\r\nOK\r\n";
 
 type Family = "sim7080" | "bg95";
 
-function rig(family: Family, options: { rails?: boolean; bootMs?: number; answer?: boolean } = {}) {
+function rig(family: Family, options: { rails?: boolean; bootMs?: number; answer?: boolean; chunk?: number } = {}) {
 	const clock = new ManualClock(0);
-	const serial = new ScriptedSerial(clock);
+	const serial = new ScriptedSerial(clock, { chunk: options.chunk });
 	serial.powerOff();
 	const pin = new FakePin(clock, 1);
 	const railLog: string[] = [];
@@ -212,6 +212,19 @@ for (const family of ["sim7080", "bg95"] as const) {
 		assert.ok(serial.closed);
 	});
 }
+
+for (const family of ["sim7080", "bg95"] as const)
+	for (const chunk of [1, 2, 5])
+		Both(`${family}: the same scenario with the modem's output delivered ${chunk} byte(s) at a time`, async () => {
+			const { clock, serial, modem } = rig(family, { chunk });
+			serial.script(
+				...bootSteps(family), ...configureSteps(family), ...attachSteps(family), ...infoSteps(family),
+				...caSteps(family), ...openSteps(family), ...dataSteps(family), ...gnssSteps(family), ...downSteps(family),
+			);
+			const out = await scenario(modem, clock);
+			assert.equal(serial.errors, []);
+			assert.equal([out.received, out.down, out.fix.lat], ["wo\r\nld", "clean", 31.221492]);
+		});
 
 const Faults = suite("Modem faults and recovery");
 
