@@ -197,7 +197,7 @@ export default class Platform {
 		this.store.transaction(() => {
 			if (old.state === "active") this.revoke(oldId, reason);
 			this.store.setReplacedBy(oldId, newId);
-			this.store.db.prepare("UPDATE devices SET replaces = ? WHERE device_id = ?").run(oldId, newId);
+			this.store.setReplaces(newId, oldId);
 			const account = this.store.accountOf(oldId);
 			if (account) this.store.associate(newId, account, this.now);
 			this.store.audit("replace", this.now, oldId, account ?? null, `replaced by ${newId}`);
@@ -414,9 +414,7 @@ export default class Platform {
 	/** What a contact is told: the emergency context only (notifier.ts). */
 	emergencyContext(e: EventRow, kind: "opened" | "closed"): EmergencyContext {
 		const person = e.account_id ? (this.store.account(e.account_id)?.display_name ?? "Enigm user") : "Enigm user";
-		const last = this.store.db.prepare("SELECT t, la, lo, a FROM points WHERE event = ? ORDER BY s DESC LIMIT 1").get(e.id) as
-			| { t: number; la: number; lo: number; a: number }
-			| undefined;
+		const last = this.store.lastPoint(e.id);
 		const fix = last ?? (e.fix ? (JSON.parse(e.fix) as { t: number; la: number; lo: number; a: number }) : undefined);
 		const cell = e.cell ? (JSON.parse(e.cell) as { mcc: number; mnc: number; tac: number; ci: number }) : undefined;
 		return {

@@ -299,6 +299,10 @@ export default class Store {
 		this.db.prepare("UPDATE devices SET replaced_by = ? WHERE device_id = ?").run(newId, oldId);
 	}
 
+	setReplaces(newId: string, oldId: string): void {
+		this.db.prepare("UPDATE devices SET replaces = ? WHERE device_id = ?").run(oldId, newId);
+	}
+
 	setNonceWindow(deviceId: string, window: number | null): void {
 		this.db.prepare("UPDATE devices SET nonce_window = ? WHERE device_id = ?").run(window, deviceId);
 	}
@@ -453,6 +457,10 @@ export default class Store {
 
 	pointCount(event: number): number {
 		return (this.db.prepare("SELECT COUNT(*) AS n FROM points WHERE event = ?").get(event) as { n: number }).n;
+	}
+
+	lastPoint(event: number): PointRow | undefined {
+		return this.db.prepare("SELECT * FROM points WHERE event = ? ORDER BY s DESC LIMIT 1").get(event) as PointRow | undefined;
 	}
 
 	/** Highest point sequence stored for the event (the `ack` of protocol §5), 0 when none. */
