@@ -378,6 +378,51 @@ Faults("no PMU: a modem already on answers the probe and gets no PWRKEY pulse (w
 	assert.is(r.modem.state, "booted");
 });
 
+Faults("sim7000 variant: APN through AT+CGDCONT, PDP through AT+CNACT=1,\"apn\" -> +APP PDP: ACTIVE", async () => {
+	const clock = new ManualClock(0);
+	const serial = new ScriptedSerial(clock);
+	const pin = new FakePin(clock);
+	const modem = new Sim7080({ serial: { io: serial.io, baud: 115200 }, pwrKey: pin, clock, variant: "sim7000" });
+	assert.is(modem.family, "sim7000");
+	serial.script(
+		{ expect: "AT", reply: OK }, // already on: the probe answers, no PWRKEY pulse
+		...configureSteps("sim7080"),
+		{ expect: 'AT+CGDCONT=1,"IP","iot.example"', reply: OK },
+		{ expect: "AT+CEREG=2", reply: OK },
+		{ expect: "AT+CEREG?", reply: "\r\n+CEREG: 2,1\r\n" + OK },
+		{ expect: 'AT+CNACT=1,"iot.example"', reply: OK + "\r\n+APP PDP: ACTIVE\r\n" },
+	);
+	value(await drive(clock, modem.powerOn()));
+	value(await drive(clock, modem.configure()));
+	assert.equal(value(await drive(clock, modem.attach({ apn: "iot.example" }))), { roaming: false });
+	assert.equal(serial.errors, []);
+	assert.equal(pin.pulses, []);
+});
+
+Faults("sim7080 gnssNeedsRadioOff: GNSS runs with the LTE radio off (CFUN=0) and CFUN=1 comes back after", async () => {
+	const clock = new ManualClock(0);
+	const serial = new ScriptedSerial(clock);
+	const pin = new FakePin(clock);
+	const events: ModemEvent[] = [];
+	const modem = new Sim7080({ serial: { io: serial.io, baud: 115200 }, pwrKey: pin, clock, gnssNeedsRadioOff: true, onEvent: (e) => void events.push(e) });
+	serial.script({ expect: "AT", reply: OK }, ...configureSteps("sim7080"), ...attachSteps("sim7080"),
+		{ expect: "AT+CFUN=0", reply: OK }, { expect: "AT+CGNSPWR=1", reply: OK }, { expect: "AT+CGNSPWR=0", reply: OK }, { expect: "AT+CFUN=1", reply: OK });
+	value(await drive(clock, modem.powerOn()));
+	value(await drive(clock, modem.configure()));
+	value(await drive(clock, modem.attach({ apn: "iot.example" })));
+	value(await drive(clock, modem.gnssOn()));
+	assert.is(modem.state, "ready", "data needs a new attach after GNSS");
+	value(await drive(clock, modem.gnssOff()));
+	assert.equal(serial.errors, []);
+	assert.is(serial.remaining, 0);
+});
+
+Faults("sim7080: *PSUTTZ network time URC becomes a time event", async () => {
+	const { serial, events } = await attached("sim7080");
+	serial.inject('\r\n+CTZV: +04,0\r\n\r\n*PSUTTZ: 26/11/22,08:00:09","+04",0\r\n\r\nDST: 0\r\n');
+	assert.equal(events.filter((e) => e.type === "time"), [{ type: "time", time: { utc: Date.UTC(2026, 10, 22, 8, 0, 9), offsetMinutes: 60 } }]);
+});
+
 Faults("constructors throw on bad options", () => {
 	const clock = new ManualClock();
 	const serial = new ScriptedSerial(clock);
