@@ -55,8 +55,9 @@ export interface AtEngineOptions {
 	 * whose owner calls `feed()` with the bytes it reads. */
 	readonly serial: ({ readonly io: SerialClass } & Omit<SerialOptions, "onReadable" | "format">) | Serial;
 	readonly clock: Clock;
-	/** Gap after each final result code before the next command is written; default 20 ms (u-blox SARA-R4/N4
-	 * AT Commands Manual 1.2.1 asks for 20 ms, and the SIMCom/Quectel modules accept it). */
+	/** Gap after each final result code before the next command is written; default 20 ms: "wait for at least
+	 * 20ms between the end of the reception of the response and the issue of the next AT command" (Telit LE910Cx
+	 * AT Commands Reference Guide 2.2.5 "Command Issuing Timing"; u-blox asks the same for its modules). */
 	readonly guardMs?: number;
 	/** Default command timeout, ms; default 5000. */
 	readonly timeoutMs?: number;
