@@ -10,7 +10,7 @@
  *
  * Wiring (main.ts / boards), T-SIM7080G-S3 with its AXP2101:
  *
- *     const pmu = new Axp2101({ i2c: { io: device.io.I2C, data: 15, clock: 7 } });     // drivers/pmu/axp2101
+ *     const pmu = new Axp2101({ i2c: { io: device.io.I2C, data: 15, clock: 7 }, batteryNtc: false });
  *     const modem: Modem = new Sim7080({                                                   // drivers/modem/sim7080
  *         serial: { io: device.io.Serial, port: 1, receive: 4, transmit: 5, baud: 115_200 },
  *         pwrKey: { io: device.io.Digital, pin: 41 }, rails: pmu.modemRails(), clock, onEvent });

@@ -67,6 +67,7 @@ export const Reg = Object.freeze({
 	ADC_ENABLE: 0x30,     // XPOWERS_AXP2101_ADC_CHANNEL_CTRL, DS REG 30: bit 0 VBAT channel
 	VBAT_H: 0x34,         // XPOWERS_AXP2101_ADC_DATA_RELUST0, DS REG 34 vbat[13:8]
 	VBAT_L: 0x35,         // XPOWERS_AXP2101_ADC_DATA_RELUST1, DS REG 35 vbat[7:0]
+	TS_CTRL: 0x50,        // XPOWERS_AXP2101_TS_PIN_CTRL, DS REG 50 "TS pin CTRL"
 	BAT_DETECT: 0x68,     // XPOWERS_AXP2101_BAT_DET_CTRL, DS REG 68: bit 0 battery detection
 	DCDC_ONOFF: 0x80,     // XPOWERS_AXP2101_DC_ONOFF_DVM_CTRL, DS REG 80: bits 0-4 DCDC1-5 enable
 	LDO_ONOFF0: 0x90,     // XPOWERS_AXP2101_LDO_ONOFF_CTRL0, DS REG 90: ALDO1-4, BLDO1-2, CPUSLDO, DLDO1
@@ -129,6 +130,13 @@ export function decodeVoltage(rail: Rail, code: number): number | undefined {
 export type Axp2101Options = {
 	/** An open I2C instance at the PMU's address, or the ECMA-419 I2C class and its options. */
 	readonly i2c: I2C | ({ readonly io: I2CClass } & Omit<I2COptions, "address" | "hz"> & { readonly address?: number; readonly hz?: number });
+	/**
+	 * Whether the TS pin carries a battery NTC. `false` (the T-SIM7080G-S3: no NTC fitted) makes TS an external
+	 * fixed input that does not gate the charger and stops measuring it (DS REG 50 bit 4 = 1, bits 3:2 = 00
+	 * current source off; DS REG 30 bit 1 = 0), as XPowersLib's disableTSPinMeasure() does and the LilyGO examples
+	 * require ("TS Pin detection must be disable, otherwise it cannot be charged"). Omitted: left as it is.
+	 */
+	readonly batteryNtc?: boolean;
 };
 
 export default class Axp2101 {
@@ -152,6 +160,10 @@ export default class Axp2101 {
 		this.#setBits(Reg.ADC_ENABLE, 0x01, 0x01);
 		this.#setBits(Reg.GAUGE_CTRL, 0x08, 0x08);
 		this.#setBits(Reg.BAT_DETECT, 0x01, 0x01);
+		if (options.batteryNtc === false) {
+			this.#setBits(Reg.TS_CTRL, 0x1f, 0x10);
+			this.#setBits(Reg.ADC_ENABLE, 0x02, 0x00);
+		}
 	}
 
 	/** Sets the rail's voltage (if given), then enables it. */

@@ -126,6 +126,17 @@ Pmu("measurement enables switched off by an earlier owner are switched back on",
 	assert.equal(i2c.writes, [[0x30, 0x03], [0x18, 0x0a], [0x68, 0x01]]);
 });
 
+Pmu("batteryNtc false: TS pin becomes a fixed input that does not gate charging, TS measurement off", () => {
+	const i2c = new FakeI2C();
+	i2c.regs[Reg.TS_CTRL] = 0x06; // EFUSE: TS is the battery NTC (bit 4 = 0), source on with the ADC, 50 uA
+	new Axp2101({ i2c, batteryNtc: false });
+	assert.equal(i2c.writes, [[0x50, 0x10], [0x30, 0x01]]);
+	const keep = new FakeI2C();
+	keep.regs[Reg.TS_CTRL] = 0x06;
+	new Axp2101({ i2c: keep });
+	assert.equal(keep.writes, [], "omitted: TS left alone");
+});
+
 Pmu("I2C failures travel as results, also through the modem rails adapter", () => {
 	const i2c = new FakeI2C();
 	const pmu = new Axp2101({ i2c });
