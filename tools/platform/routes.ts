@@ -16,6 +16,7 @@ const ADMIN_BODY_LIMIT = 16 * 1024 * 1024;
 const CREATED_SKEW = 300;
 
 class TooLarge extends Error {}
+class ClientGone extends Error {}
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
@@ -32,11 +33,23 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 			}
 			chunks.push(c);
 		});
+		let ended = false;
 		req.on("end", () => {
+			ended = true;
 			if (!failed) resolve(Buffer.concat(chunks));
 		});
-		req.on("error", (e) => {
-			if (!failed) reject(e);
+		req.on("close", () => {
+			if (!ended && !failed) {
+				failed = true;
+				reject(new ClientGone());
+			}
+		});
+		// A client that goes away mid-body ("aborted", reset): nothing to answer, nothing to log as a fault.
+		req.on("error", () => {
+			if (!failed) {
+				failed = true;
+				reject(new ClientGone());
+			}
 		});
 	});
 }
@@ -62,6 +75,7 @@ export default class Routes {
 	/** The request listener. Never throws; an unexpected failure answers 500 without detail. */
 	handle = (req: IncomingMessage, res: ServerResponse): void => {
 		this.#dispatch(req, res).catch((e: unknown) => {
+			if (e instanceof ClientGone) return void res.destroy();
 			this.#p.log(`internal error: ${e instanceof Error ? e.message : "unknown"}`);
 			if (!res.headersSent) sendJson(res, 500, { error: "internal" });
 			else res.destroy();

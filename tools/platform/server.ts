@@ -81,7 +81,10 @@ export async function startPlatformServer(o: PlatformServerOptions): Promise<Pla
 	});
 	const routes = new Routes(platform);
 	const server = createServer({ key: o.tls.key, cert: o.tls.cert, minVersion: "TLSv1.2" }, routes.handle);
+	// LTE-M links are slow but a request is a few KiB: a minute bounds a stalled client without cutting a real one.
 	server.keepAliveTimeout = 30_000;
+	server.headersTimeout = 60_000;
+	server.requestTimeout = 60_000;
 	try {
 		await new Promise<void>((resolve, reject) => {
 			server.once("error", reject);
