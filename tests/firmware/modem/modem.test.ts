@@ -343,10 +343,23 @@ Faults("sim7080: GNSS is stopped before a socket opens (radio shared)", async ()
 	assert.equal(serial.errors, []);
 });
 
-Faults("sim7080: +APP PDP: 0,DEACTIVE drops the state to ready", async () => {
-	const { modem, serial, events } = await attached("sim7080");
+Faults("sim7080: +APP PDP: 0,DEACTIVE drops the state to ready and closes the sockets", async () => {
+	const { modem, serial, events, clock } = await attached("sim7080");
+	serial.script(...openSteps("sim7080"));
+	const socket = value(await drive(clock, modem.open({ host: "api.example.org", port: 443, ca: "ca.crt" })));
 	serial.inject("\r\n+APP PDP: 0,DEACTIVE\r\n");
+	assert.ok(events.some((e) => e.type === "socketClosed" && e.socket === socket));
 	assert.is(modem.state, "ready");
+	assert.ok(events.some((e) => e.type === "pdp" && !e.active));
+});
+
+Faults('bg95: +QIURC: "pdpdeact",1 drops the state to ready and closes the sockets', async () => {
+	const { modem, serial, events, clock } = await attached("bg95");
+	serial.script(...openSteps("bg95"));
+	const socket = value(await drive(clock, modem.open({ host: "api.example.org", port: 443, ca: "ca.crt" })));
+	serial.inject('\r\n+QIURC: "pdpdeact",1\r\n');
+	assert.is(modem.state, "ready");
+	assert.ok(events.some((e) => e.type === "socketClosed" && e.socket === socket));
 	assert.ok(events.some((e) => e.type === "pdp" && !e.active));
 });
 
