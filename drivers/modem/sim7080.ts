@@ -76,7 +76,7 @@ export default class Sim7080 extends ModemBase {
 			this.#dropSockets();
 			this.pdpLost();
 		});
-		// AT+CLTS=1 network time URCs: `*PSUTTZ: yyyy,M,d,h,m,s,"±zz",dst`, `+CTZV: ±zz,dst`, `DST: d`.
+		// AT+CLTS=1 network time URCs: `*PSUTTZ: ...` (UTC and offset, see parsePsuttz), `+CTZV: ±zz,dst`, `DST: d`.
 		this.at.on("*PSUTTZ:", (line) => {
 			const time = parsePsuttz(line);
 			if (time) this.emit({ type: "time", time });
