@@ -1,6 +1,7 @@
 import type { Clock } from "hal/clock";
 import type { Entropy } from "hal/entropy";
 import type { Indicator } from "hal/indicator";
+import type { Keystore } from "hal/keystore";
 import type { Power } from "hal/power";
 import type { Store } from "hal/store";
 
@@ -16,4 +17,9 @@ export interface Target {
 	readonly power: Power;
 	readonly entropy: Entropy;
 	readonly indicator: Indicator;
+	/**
+	 * The device's signing key, never exposed: eFuse HMAC peripheral (ESP32-S3), encrypted NVS + PSA Crypto (classic
+	 * ESP32), or the simulated store with HMAC in TypeScript. Throws RangeError when the device is not provisioned.
+	 */
+	keystore(store: Store): Keystore;
 }

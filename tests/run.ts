@@ -10,7 +10,7 @@ interface Step {
 	command: string;
 	args: string[];
 	/** Extracts [passed, failed] from the step's output. */
-	count: (output: string) => [number, number];
+	count: (output: string, code: number) => [number, number];
 }
 
 const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
@@ -23,8 +23,8 @@ const uvuCount = (output: string): [number, number] => {
 };
 
 const steps: Step[] = [
-	{ name: "typecheck", command: "npx", args: ["tsc", "-p", "tsconfig.json"], count: (o) => [o.trim() ? 0 : 1, o.trim() ? 1 : 0] },
-	{ name: "typecheck-tools", command: "npx", args: ["tsc", "-p", "tsconfig.tools.json"], count: (o) => [o.trim() ? 0 : 1, o.trim() ? 1 : 0] },
+	{ name: "typecheck", command: process.execPath, args: ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], count: (_o, code) => (code === 0 ? [1, 0] : [0, 1]) },
+	{ name: "typecheck-tools", command: process.execPath, args: ["node_modules/typescript/bin/tsc", "-p", "tsconfig.tools.json"], count: (_o, code) => (code === 0 ? [1, 0] : [0, 1]) },
 	{ name: "unit-firmware", command: process.execPath, args: ["--import", "tsx", "node_modules/uvu/bin.js", "tests/firmware", "\\.test\\.ts$"], count: uvuCount },
 	{ name: "unit-tools", command: process.execPath, args: ["--import", "tsx", "node_modules/uvu/bin.js", "tests/tools", "\\.test\\.ts$"], count: uvuCount },
 	{ name: "xs", command: process.execPath, args: ["--import", "tsx", "tests/xs/run.ts"], count: (o) => {
@@ -56,7 +56,7 @@ for (const step of steps) {
 	if (only && ![...only].some((name) => step.name.startsWith(name))) continue;
 	console.log(`\n=== ${step.name} ===`);
 	const { code, output } = await run(step);
-	let [p, f] = step.count(output);
+	let [p, f] = step.count(output, code);
 	if (code !== 0 && f === 0) f = 1; // a crashed step counts as a failure even if it printed no counts
 	passed += p;
 	failed += f;

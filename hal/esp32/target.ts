@@ -7,6 +7,8 @@ import PreferenceStore from "hal/moddable/preferenceStore";
 import DigitalIndicator from "hal/moddable/digitalIndicator";
 import Esp32Power from "hal/esp32/power";
 import Esp32Entropy from "hal/esp32/entropy";
+// Mapped per board manifest: eFuse HMAC on the ESP32-S3, NVS + PSA Crypto on the classic ESP32.
+import { openDeviceKeystore } from "hal/deviceKeystore";
 
 /** ESP32 platform services for a hardware board (module name `hal/target` on esp32, see manifest.json). */
 export function createTarget(board: Board): Target {
@@ -26,5 +28,6 @@ export function createTarget(board: Board): Target {
 		power,
 		entropy: new Esp32Entropy(),
 		indicator,
+		keystore: openDeviceKeystore,
 	});
 }

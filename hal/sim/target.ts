@@ -1,7 +1,8 @@
 import type { Clock } from "hal/clock";
 import type { Entropy } from "hal/entropy";
-import type { StoredValue } from "hal/store";
+import type { Store, StoredValue } from "hal/store";
 import type { Target } from "hal/targetTypes";
+import SoftKeystore from "hal/sim/softKeystore";
 import MemoryStore from "hal/sim/memoryStore";
 import SimPower, { type SimPowerOptions } from "hal/sim/power";
 import SimIndicator from "hal/sim/indicator";
@@ -37,6 +38,7 @@ export function createSimTarget(options: SimTargetOptions): Target & {
 		power: new SimPower(options.power),
 		entropy,
 		indicator: new SimIndicator(options.onIndicator),
+		keystore: (store: Store) => new SoftKeystore({ store }),
 	});
 }
 

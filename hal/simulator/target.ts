@@ -1,6 +1,7 @@
 import config from "mc/config";
 import type { Board } from "hal/board";
 import type { Target } from "hal/targetTypes";
+import SoftKeystore from "hal/sim/softKeystore";
 import type { WakeCause } from "hal/power";
 import TimerClock from "hal/moddable/timerClock";
 import PreferenceStore from "hal/moddable/preferenceStore";
@@ -33,5 +34,6 @@ export function createTarget(board: Board): Target {
 		power,
 		entropy: new HostEntropy(),
 		indicator,
+		keystore: (store) => new SoftKeystore({ store }),
 	});
 }

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import TriplePress from "drivers/button/triplePress";
 import type { PressOutput } from "drivers/button/pressRecognizer";
 import ManualClock from "hal/sim/manualClock";
-import { createSimDigital } from "hal/sim/simDigital";
+import { createSimDigital, SimPinBank } from "boards/sim/simDigital";
 import { corpus, edgesOf } from "./corpus";
 
 const Driver = suite("TriplePress driver over an ECMA-419 Digital input");
@@ -12,10 +12,11 @@ const BUTTON = 0;
 
 function setup(wake?: { byButton: boolean; pressedAtBoot: boolean; edges: Array<{ time: number; pressed: boolean }> }) {
 	const clock = new ManualClock();
-	const bank = createSimDigital({ [BUTTON]: wake?.pressedAtBoot ? 0 : 1 });
+	const bank = new SimPinBank();
+	bank.drive(BUTTON, wake?.pressedAtBoot ? 0 : 1);
 	const outputs: PressOutput[] = [];
 	const button = new TriplePress({
-		button: { io: bank.Digital, pin: BUTTON, activeLow: true },
+		button: { io: createSimDigital(bank), pin: BUTTON, activeLow: true },
 		clock,
 		wake,
 		onOutput: (o) => outputs.push(o),
@@ -24,7 +25,7 @@ function setup(wake?: { byButton: boolean; pressedAtBoot: boolean; edges: Array<
 	const play = (edges: Array<[number, boolean]>) => {
 		for (const [time, pressed] of edges) {
 			clock.advanceTo(time);
-			bank.setLevel(BUTTON, pressed ? 0 : 1);
+			bank.drive(BUTTON, pressed ? 0 : 1);
 		}
 		clock.advance(10_000);
 	};
@@ -72,11 +73,11 @@ Driver("idle only when nothing is pending; close releases the pin and the timer"
 	const { clock, bank, button } = setup();
 	assert.ok(button.idle);
 	clock.advance(5);
-	bank.setLevel(BUTTON, 0);
+	bank.drive(BUTTON, 0);
 	assert.not.ok(button.idle);
 	button.close();
 	assert.is(clock.pending, 0);
-	bank.setLevel(BUTTON, 1);
+	bank.drive(BUTTON, 1);
 });
 
 Driver("constructor refuses missing options", () => {

@@ -1,0 +1,181 @@
+/**
+ * Wiring only: the board (host provider), the platform's HAL target, the drivers and the modules. No logic lives
+ * here beyond choosing implementations from the board's data (CONVENTIONS 3): one main.ts serves every board.
+ * Moddable calls the default export at start-up; Node runs (npm start, scenarios) call `wire` with the simulated
+ * board and target.
+ */
+import board from "embedded:provider/builtin";
+import config from "mc/config";
+import { createTarget } from "hal/target";
+import type { Board, PowerRail } from "hal/board";
+import type { Target } from "hal/targetTypes";
+import TriplePress from "drivers/button/triplePress";
+import type { PressTiming } from "drivers/button/pressRecognizer";
+import type { Modem, ModemOptions, ModemRails } from "drivers/modem/modem";
+import Sim7080 from "drivers/modem/sim7080";
+import Bg95 from "drivers/modem/bg95";
+import Axp2101, { type Rail } from "drivers/pmu/axp2101";
+import Counter from "modules/counter";
+import Journal from "modules/journal";
+import RadioSchedule, { type RadioScheduleConfig } from "modules/radioSchedule";
+import RequestSigner from "modules/protocol/requestSigner";
+import type { Battery } from "modules/protocol/messages";
+import SosRunner from "modules/sos/runner";
+import type { SosConfig } from "modules/sos/messages";
+import Uplink from "modules/uplink";
+import WallClock from "modules/wallClock";
+
+export interface FirmwareSettings {
+	readonly platform: {
+		/** Host name the modem connects to and the signatures cover (`@authority`). */
+		readonly host: string;
+		readonly port: number;
+		readonly apn: string;
+		/** PEM of the platform CA that the TLS session pins. */
+		readonly caPem: Uint8Array;
+		readonly sni?: string;
+	};
+	readonly sos?: Partial<SosConfig>;
+	readonly press?: Partial<PressTiming>;
+	readonly schedule?: Partial<RadioScheduleConfig>;
+	/** Grace after boot or after a spoiled press sequence before a dormant device sleeps again, ms. */
+	readonly idleSleepMs?: number;
+	/** One line per transition, modem step and press decision; never secrets. */
+	readonly log?: (line: string) => void;
+	/** The modem driver's AT transcript (lengths only for payloads). */
+	readonly modemLog?: (line: string) => void;
+}
+
+export interface Firmware {
+	readonly runner: SosRunner;
+	readonly uplink: Uplink;
+	readonly modem: Modem;
+	readonly button: TriplePress;
+	readonly journal: Journal;
+	close(): void;
+}
+
+/** Store domain (NVS namespace) that provisioning fills and the firmware keeps its journal and counter in. */
+export const storeDomain = "enigm";
+
+const railNames: Record<PowerRail["name"], Rail | undefined> = {
+	DC1: "dcdc1", DC2: "dcdc2", DC3: "dcdc3", DC4: "dcdc4", DC5: "dcdc5",
+	ALDO1: "aldo1", ALDO2: "aldo2", ALDO3: "aldo3", ALDO4: "aldo4", BLDO1: "bldo1", BLDO2: "bldo2",
+	DLDO1: undefined, DLDO2: undefined, CPUSLDO: undefined,
+};
+
+export function wire(board: Board, target: Target, settings: FirmwareSettings): Firmware {
+	const log = settings.log ?? ((line: string) => trace(line + "\n"));
+	const { clock, power } = target;
+	const store = target.store(storeDomain);
+	const keystore = target.keystore(store);
+	const counter = new Counter({ store });
+	const wallClock = new WallClock(clock);
+	const { host, port } = settings.platform;
+	const signer = new RequestSigner({ keystore, counter, host: port === 443 ? host : `${host}:${port}`, wallTime: () => wallClock.now() });
+
+	let rails: ModemRails | undefined;
+	let battery: (() => Battery | undefined) | undefined;
+	if (board.power.kind === "pmu") {
+		const bus = board.I2C?.[board.power.bus];
+		if (!bus || !board.io.I2C) throw new RangeError("invalid board: PMU bus");
+		const pmu = new Axp2101({ i2c: { io: board.io.I2C, ...bus }, batteryNtc: false });
+		const set = [board.power.rails.modem, board.power.rails.levelShifter, board.power.rails.gnssAntenna].map((r) => {
+			const rail = railNames[r.name];
+			if (!rail) throw new RangeError(`invalid board: rail ${r.name}`);
+			return { rail, millivolts: r.millivolts };
+		});
+		rails = pmu.modemRails(set);
+		// Dormancy means the rails are off, whatever state the last run left them in.
+		rails.off();
+		battery = () => {
+			const status = pmu.battery();
+			return status.ok && status.value.present ? { millivolts: status.value.millivolts, percent: status.value.percent } : undefined;
+		};
+	}
+	if (board.pin.modemPwrKey === undefined) throw new RangeError("invalid board: modem PWRKEY pin");
+	const modemOptions: ModemOptions = {
+		serial: { io: board.io.Serial, ...board.Serial.modem },
+		pwrKey: { io: board.io.Digital, pin: board.pin.modemPwrKey },
+		pwrKeyActive: board.pwrKey.activeLevel,
+		clock,
+		...(rails ? { rails } : {}),
+		...(settings.modemLog ? { log: settings.modemLog } : {}),
+	};
+	const modem: Modem = board.modem === "bg95" ? new Bg95(modemOptions) : new Sim7080({ ...modemOptions, variant: board.modem === "sim7000" ? "sim7000" : "sim7080" });
+
+	const uplink = new Uplink({
+		modem, clock, keystore, signer, counter, wallClock,
+		schedule: new RadioSchedule(settings.schedule),
+		platform: settings.platform,
+		log,
+		...(battery ? { battery } : {}),
+	});
+	const journal = new Journal(store);
+	const runner = new SosRunner({
+		clock, entropy: target.entropy, indicator: target.indicator, journal,
+		radio: uplink, gnss: uplink, platform: uplink,
+		sleep: () => power.deepSleep(),
+		log,
+		...(settings.sos ? { config: settings.sos } : {}),
+	});
+
+	// A dormant device whose button has nothing in progress goes back to deep sleep after a short grace.
+	const idleSleepMs = settings.idleSleepMs ?? 1500;
+	let idleTimer = clock.set(checkIdle, idleSleepMs);
+	function checkIdle(): void {
+		const state = runner.state.name;
+		if ((state === "dormant" || state === "revoked") && button.idle) runner.dispatch({ type: "buttonIdle", now: clock.now() });
+	}
+	const button = new TriplePress({
+		button: { io: board.io.Digital, pin: board.pin.button, activeLow: board.button.activeLow, mode: board.io.Digital[board.button.mode] },
+		clock,
+		...(settings.press ? { timing: settings.press } : {}),
+		wake: { byButton: power.wakeCause === "button", pressedAtBoot: power.buttonPressedAtBoot, edges: power.bootButtonEdges() },
+		onOutput(output) {
+			if (output.type === "press") log(`button: press ${output.count}`);
+			else if (output.type === "rejected") log(`button: not an alert (${output.reason} after ${output.presses} presses)`);
+			if (output.type === "triple") {
+				log("button: triple press");
+				runner.triplePress();
+			} else {
+				clock.clear(idleTimer);
+				idleTimer = clock.set(checkIdle, idleSleepMs);
+			}
+		},
+	});
+
+	log(`boot: ${board.name}, wake ${power.wakeCause}${power.buttonPressedAtBoot ? ", button held" : ""}, device ${keystore.deviceId.slice(0, 8)}…`);
+	runner.boot();
+
+	return {
+		runner, uplink, modem, button, journal,
+		close() {
+			clock.clear(idleTimer);
+			button.close();
+			modem.close();
+			keystore.close();
+		},
+	};
+}
+
+/** Platform settings from the manifest's `config` (mcconfig `name=value` overrides them). */
+function settingsFromConfig(): FirmwareSettings {
+	const c = config as Record<string, unknown>;
+	const pem = String(c.platformCa ?? "");
+	const caPem = new Uint8Array(pem.length);
+	for (let i = 0; i < pem.length; i++) caPem[i] = pem.charCodeAt(i) & 0x7f;
+	return {
+		platform: {
+			host: String(c.platformHost ?? "platform.enigm.invalid"),
+			port: Number(c.platformPort ?? 443),
+			apn: String(c.apn ?? ""),
+			caPem,
+		},
+	};
+}
+
+export default function main(): void {
+	const device = board as unknown as Board;
+	wire(device, createTarget(device), settingsFromConfig());
+}
