@@ -32,6 +32,8 @@ export interface OpenBody {
 
 export interface LocationsBody {
 	points: Point[];
+	/** The serving cell of a cell report (docs/protocol.md §6.2). */
+	cell?: NonNullable<OpenBody["cell"]>;
 }
 
 export interface CloseBody {
@@ -104,6 +106,20 @@ function bat(v: unknown): { mv?: number; pct?: number } {
 	return out;
 }
 
+function cell(v: unknown): NonNullable<OpenBody["cell"]> {
+	const c = object(v, "cell", ["mcc", "mnc", "tac", "ci", "rsrp", "rat"]);
+	const out: NonNullable<OpenBody["cell"]> = {
+		mcc: int(c, "mcc", "cell", 0, 999)!,
+		mnc: int(c, "mnc", "cell", 0, 999)!,
+		tac: int(c, "tac", "cell", 0, 0xffffff)!,
+		ci: int(c, "ci", "cell", 0, 0xfffffff)!,
+		rat: oneOf(c, "rat", "cell", ["lte-m", "nb-iot", "gsm", "unknown"] as const),
+	};
+	const rsrp = int(c, "rsrp", "cell", -200, 0, true);
+	if (rsrp !== undefined) out.rsrp = rsrp;
+	return out;
+}
+
 /** §6.1 */
 export function parseOpen(v: unknown): OpenBody {
 	const o = object(v, "body", ["event", "reason", "resumed", "stages", "fix", "cell", "bat"]);
@@ -119,27 +135,18 @@ export function parseOpen(v: unknown): OpenBody {
 		for (const k of Object.keys(s)) out.stages[k] = int(s, k, "stages", 0, 2 ** 40)!;
 	}
 	if (o.fix !== undefined) out.fix = fixFields(object(o.fix, "fix", ["t", "la", "lo", "a", "al", "n", "q"]), "fix");
-	if (o.cell !== undefined) {
-		const c = object(o.cell, "cell", ["mcc", "mnc", "tac", "ci", "rsrp", "rat"]);
-		out.cell = {
-			mcc: int(c, "mcc", "cell", 0, 999)!,
-			mnc: int(c, "mnc", "cell", 0, 999)!,
-			tac: int(c, "tac", "cell", 0, 0xffffff)!,
-			ci: int(c, "ci", "cell", 0, 0xfffffff)!,
-			rat: oneOf(c, "rat", "cell", ["lte-m", "nb-iot", "gsm", "unknown"] as const),
-		};
-		const rsrp = int(c, "rsrp", "cell", -200, 0, true);
-		if (rsrp !== undefined) out.cell.rsrp = rsrp;
-	}
+	if (o.cell !== undefined) out.cell = cell(o.cell);
 	if (o.bat !== undefined) out.bat = bat(o.bat);
 	return out;
 }
 
 /** §6.2 (schema only; MACs are checked by `verifyPointMac`). */
 export function parseLocations(v: unknown): LocationsBody {
-	const o = object(v, "body", ["points"]);
-	if (!Array.isArray(o.points) || o.points.length < 1 || o.points.length > MAX_POINTS)
-		throw new BodyError(`body.points is not an array of 1..${MAX_POINTS} points`);
+	const o = object(v, "body", ["points", "cell"]);
+	// A cell report (GNSS window timed out) carries the serving cell and possibly no point at all.
+	const min = o.cell === undefined ? 1 : 0;
+	if (!Array.isArray(o.points) || o.points.length < min || o.points.length > MAX_POINTS)
+		throw new BodyError(`body.points is not an array of ${min}..${MAX_POINTS} points`);
 	const points: Point[] = [];
 	let last = 0;
 	for (const [k, raw] of o.points.entries()) {
@@ -151,7 +158,7 @@ export function parseLocations(v: unknown): LocationsBody {
 		if (typeof p.m !== "string" || !/^[A-Za-z0-9_-]{22}$/.test(p.m)) throw new BodyError(`${what}.m is not 22 base64url characters`);
 		points.push({ s, ...fixFields(p, what), m: p.m });
 	}
-	return { points };
+	return o.cell === undefined ? { points } : { points, cell: cell(o.cell) };
 }
 
 /** §6.3 */

@@ -370,7 +370,7 @@ export default class Platform {
 		for (const p of body.points) if (!verifyPointMac(key, event.event_id, p)) return undefined;
 		for (const p of body.points)
 			this.store.insertPoint({ event: event.id, s: p.s, t: p.t, la: p.la, lo: p.lo, a: p.a, al: p.al ?? null, n: p.n, q: p.q, m: p.m, received_at: this.now });
-		this.store.touchEvent(event.id, this.now, false);
+		this.store.touchEvent(event.id, this.now, false, body.cell ? { cell: json(body.cell) } : {});
 		return this.store.highestPoint(event.id);
 	}
 

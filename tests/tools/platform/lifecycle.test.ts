@@ -128,6 +128,29 @@ L("open, resume after reboot, points, close by device; contacts notified (log + 
 	}
 });
 
+L("a cell report (GNSS window timed out) is accepted with or without stored points; an empty batch without a cell is refused", async () => {
+	const h = await harness();
+	try {
+		const d = newDevice();
+		h.importDevices(d);
+		await setupAccount(h, d);
+		assert.is((await h.post(d, "/v1/events", open())).reply.status, 200);
+		const cell = { mcc: 228, mnc: 1, tac: 4321, ci: 26411011, rsrp: -101, rat: "lte-m" };
+		const onlyCell = await h.post(d, `/v1/events/${EVENT}/locations`, { points: [], cell });
+		assert.is(onlyCell.reply.status, 200, JSON.stringify(onlyCell.reply.json()));
+		assert.is(checkResponse(onlyCell.reply, onlyCell.req, d), "ok");
+		assert.equal(JSON.parse(h.server.platform.event(d.id, EVENT)!.cell!), cell);
+		const withPoint = await h.post(d, `/v1/events/${EVENT}/locations`, { points: [point(d, EVENT, 1, 1763783100)], cell });
+		assert.is(withPoint.reply.json().ack, 1);
+		const empty = await h.post(d, `/v1/events/${EVENT}/locations`, { points: [] });
+		assert.is(empty.reply.status, 400);
+		const badCell = await h.post(d, `/v1/events/${EVENT}/locations`, { points: [], cell: { ...cell, ci: -1 } });
+		assert.is(badCell.reply.status, 400);
+	} finally {
+		await h.close();
+	}
+});
+
 L("a failing webhook is recorded as failed and never delays or refuses the device", async () => {
 	const hook = await receiver();
 	await hook.close(); // nothing listens there any more
