@@ -20,7 +20,7 @@ import Journal from "modules/journal";
 import RadioSchedule, { type RadioScheduleConfig } from "modules/radioSchedule";
 import RequestSigner from "modules/protocol/requestSigner";
 import type { Battery } from "modules/protocol/messages";
-import SosRunner from "modules/sos/runner";
+import SosRunner, { type SosRunnerOptions } from "modules/sos/runner";
 import type { SosConfig } from "modules/sos/messages";
 import Uplink from "modules/uplink";
 import WallClock from "modules/wallClock";
@@ -44,6 +44,8 @@ export interface FirmwareSettings {
 	readonly log?: (line: string) => void;
 	/** The modem driver's AT transcript (lengths only for payloads). */
 	readonly modemLog?: (line: string) => void;
+	/** Observer of every SOS transition (the simulator's display, scenario expectations). */
+	readonly onTransition?: SosRunnerOptions["onTransition"];
 }
 
 export interface Firmware {
@@ -118,6 +120,7 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 		sleep: () => power.deepSleep(),
 		log,
 		...(settings.sos ? { config: settings.sos } : {}),
+		...(settings.onTransition ? { onTransition: settings.onTransition } : {}),
 	});
 
 	// A dormant device whose button has nothing in progress goes back to deep sleep after a short grace.
@@ -159,12 +162,18 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 	};
 }
 
-/** Platform settings from the manifest's `config` (mcconfig `name=value` overrides them). */
-function settingsFromConfig(): FirmwareSettings {
+/**
+ * Platform settings from the manifest's `config` (mcconfig `name=value` overrides them). The CA comes from the
+ * target when it has its own source (the desktop simulator's `platformCaFile`), else from `config.platformCa`.
+ */
+function settingsFromConfig(target: Target): FirmwareSettings {
 	const c = config as Record<string, unknown>;
-	const pem = String(c.platformCa ?? "");
-	const caPem = new Uint8Array(pem.length);
-	for (let i = 0; i < pem.length; i++) caPem[i] = pem.charCodeAt(i) & 0x7f;
+	let caPem = target.platformCa?.();
+	if (!caPem) {
+		const pem = String(c.platformCa ?? "");
+		caPem = new Uint8Array(pem.length);
+		for (let i = 0; i < pem.length; i++) caPem[i] = pem.charCodeAt(i) & 0x7f;
+	}
 	return {
 		platform: {
 			host: String(c.platformHost ?? "platform.enigm.invalid"),
@@ -177,5 +186,6 @@ function settingsFromConfig(): FirmwareSettings {
 
 export default function main(): void {
 	const device = board as unknown as Board;
-	wire(device, createTarget(device), settingsFromConfig());
+	const target = createTarget(device);
+	wire(device, target, settingsFromConfig(target));
 }

@@ -304,11 +304,11 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (!signed.ok) return { ok: false, reason: `signing: ${signed.error}`, retryable: false };
 		const bytes = serializeRequest(signed.request);
 		const sent = await this.#o.modem.send(socket, bytes);
-		this.traffic.requests++;
 		if (!sent.ok) {
 			await this.#closeSocket();
 			return { ok: false, reason: `send: ${describe(sent.error)}`, retryable: true };
 		}
+		this.traffic.requests++;
 		this.traffic.sent += bytes.length;
 		this.#o.counter.commit();
 		const parser = new HttpResponseParser();

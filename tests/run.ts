@@ -11,6 +11,7 @@ interface Step {
 	args: string[];
 	/** Extracts [passed, failed] from the step's output. */
 	count: (output: string, code: number) => [number, number];
+	env?: Record<string, string>;
 }
 
 const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
@@ -26,7 +27,7 @@ const steps: Step[] = [
 	{ name: "typecheck", command: process.execPath, args: ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], count: (_o, code) => (code === 0 ? [1, 0] : [0, 1]) },
 	{ name: "typecheck-tools", command: process.execPath, args: ["node_modules/typescript/bin/tsc", "-p", "tsconfig.tools.json"], count: (_o, code) => (code === 0 ? [1, 0] : [0, 1]) },
 	{ name: "unit-firmware", command: process.execPath, args: ["--import", "tsx", "node_modules/uvu/bin.js", "tests/firmware", "\\.test\\.ts$"], count: uvuCount },
-	{ name: "unit-tools", command: process.execPath, args: ["--import", "tsx", "node_modules/uvu/bin.js", "tests/tools", "\\.test\\.ts$"], count: uvuCount },
+	{ name: "unit-tools", command: process.execPath, args: ["--import", "tsx", "node_modules/uvu/bin.js", "tests/tools", "\\.test\\.ts$"], count: uvuCount, env: { TSX_TSCONFIG_PATH: "tsconfig.tools.json" } },
 	{ name: "xs", command: process.execPath, args: ["--import", "tsx", "tests/xs/run.ts"], count: (o) => {
 		const m = /^(\d+) passed, (\d+) failed$/m.exec(stripAnsi(o));
 		return m ? [Number(m[1]), Number(m[2])] : [0, 1];
@@ -35,7 +36,7 @@ const steps: Step[] = [
 
 function run(step: Step): Promise<{ code: number; output: string }> {
 	return new Promise((resolve) => {
-		const child = spawn(step.command, step.args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+		const child = spawn(step.command, step.args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0", ...step.env } });
 		let output = "";
 		const tee = (chunk: Buffer, sink: NodeJS.WriteStream) => {
 			output += chunk.toString();

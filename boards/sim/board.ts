@@ -27,7 +27,7 @@ export function createSimBoard(options: SimBoardOptions): Board & { readonly ban
 	if (typeof Serial !== "function") throw new RangeError("invalid Serial");
 	if (typeof modemDevice !== "string" || !modemDevice) throw new RangeError("invalid modemDevice");
 	const bank = options.bank ?? new SimPinBank();
-	bank.drive(simPins.button, 1); // released: pulled up
+	bank.rest(simPins.button, 1); // released (pulled up) unless the harness already drives it: a wake press is held
 	return Object.freeze({
 		name: "sim",
 		bank,

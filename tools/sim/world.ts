@@ -1,0 +1,434 @@
+/**
+ * The host simulator: one machine's whole Enigm world in one process, for `npm start`, the QA scenarios, the
+ * benchmarks and the end-to-end tests.
+ *
+ *   - a device provisioned by tools/provision (board `sim`): its NVS image is parsed back into the simulated
+ *     Preference store, and its platform import record is imported into
+ *   - the reference platform (tools/platform: SQLite, TLS on loopback with the development CA), with an account,
+ *     the device claimed and two selected contacts;
+ *   - the modem emulator (tools/sim/modem: SIM7080G or BG95 dialect, real TLS to the platform, GNSS from a track,
+ *     latency profile, injected faults);
+ *   - the real firmware (main.ts `wire`) on the `sim` board with hal/sim's target (memory store, simulated power).
+ *
+ * Time is simulated (hal/sim/manualClock) or real. In simulated time `run(ms)` jumps from deadline to deadline;
+ * because the sockets are real, it first lets real IO settle (the emulator's connects, handshakes and writes, the
+ * platform's requests in flight, responses on their way back), so a run is deterministic in simulated time.
+ *
+ * Deep sleep is modelled as the ESP32 does it: the firmware instance is discarded (RAM is lost), NVS is kept, and
+ * the next button press boots a new instance with wake cause "button" after the boot latency.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Clock } from "hal/clock";
+import ManualClock, { settle } from "hal/sim/manualClock";
+import { createSimTarget } from "hal/sim/target";
+import type { StoredValue } from "hal/store";
+import type { WakeCause } from "hal/power";
+import { createSimBoard, simPins } from "boards/sim/board";
+import { SimPinBank } from "boards/sim/simDigital";
+import type { SosConfig, SosStateName } from "modules/sos/messages";
+import type { RadioScheduleConfig } from "modules/radioSchedule";
+import type { PressTiming } from "drivers/button/pressRecognizer";
+import { wire, storeDomain, type Firmware } from "../../main";
+import ModemEmulator, { type Fault, type TrackPoint } from "./modem/emulator";
+import { realClock } from "./modem/realClock";
+import { startPlatformServer, type PlatformServer } from "../platform/server";
+import { ensureDevCa } from "../platform/devCa";
+import { LogNotifier } from "../platform/notifier";
+import { generateBatch, IMPORT_FILE } from "../provision/batch";
+import { parseNvsImage } from "../provision/nvs";
+
+export type LogSource = "device" | "modem" | "platform" | "world" | "notify";
+
+export interface WorldOptions {
+	/** "manual": simulated time (scenarios, tests, benchmarks); "real": wall time (interactive npm start). */
+	readonly time?: "manual" | "real";
+	readonly dialect?: "sim7080" | "bg95";
+	readonly profile?: string;
+	readonly track?: readonly TrackPoint[];
+	readonly faults?: readonly Fault[];
+	readonly sos?: Partial<SosConfig>;
+	readonly schedule?: Partial<RadioScheduleConfig>;
+	readonly press?: Partial<PressTiming>;
+	/** Platform-side maximum event duration and default interval (seconds). */
+	readonly platformMaxEventMs?: number;
+	readonly platformInterval?: number;
+	/**
+	 * ESP32 deep-sleep wake to the button driver attaching (bootloader with image validation skipped on wake, ESP-IDF
+	 * start-up, the XS machine and main.ts), ms; default 200.
+	 */
+	readonly bootLatencyMs?: number;
+	readonly log?: (source: LogSource, line: string) => void;
+	/** Each AT transcript line of the emulator. */
+	readonly transcript?: (line: string) => void;
+	/** A working directory (SQLite, provisioning output); default a fresh temp dir, removed on close. */
+	readonly dir?: string;
+}
+
+/** Figures the scenarios and benchmarks read. */
+export interface WorldMetrics {
+	/** Deep-sleep wakes by the button. */
+	wakes: number;
+	/** Milliseconds the modem was not off. */
+	radioOnMs: number;
+	/** Bytes on the emulated TCP wire (TLS records) while the device was dormant (must stay 0). */
+	dormantWireBytes: number;
+	/** Bytes the modem put on the TCP wire, and received, in all. */
+	wireSent: number;
+	wireReceived: number;
+	/** Simulated milliseconds spent in each SOS state (dormant includes deep sleep). */
+	stateMs: Record<string, number>;
+	/** Transitions seen, in order, with their simulated times. */
+	transitions: Array<{ at: number; from: SosStateName; to: SosStateName; event: string }>;
+}
+
+/** Three deliberate presses (250 ms each, 250 ms apart), as a person raising an alert presses. */
+export const deliberateTriple: ReadonlyArray<readonly [number, number]> = Object.freeze([[0, 250], [500, 750], [1000, 1250]] as const);
+
+const defaultContacts = [
+	{ name: "Grace", channel: "sms", address: "+41790000001" },
+	{ name: "Alan", channel: "email", address: "alan@example.org" },
+];
+
+export default class World {
+	readonly clock: Clock;
+	readonly manual: ManualClock | undefined;
+	readonly emulator: ModemEmulator;
+	readonly platform: PlatformServer;
+	readonly deviceId: string;
+	readonly accountId: string;
+	readonly bank = new SimPinBank();
+	readonly nvs = new Map<string, Map<string, StoredValue>>();
+	readonly metrics: WorldMetrics = {
+		wakes: 0, radioOnMs: 0, dormantWireBytes: 0, wireSent: 0, wireReceived: 0, stateMs: {}, transitions: [],
+	};
+	#options: WorldOptions;
+	#dir: string;
+	#ownDir: boolean;
+	#firmware: Firmware | undefined;
+	#asleep = false;
+	#booting = false;
+	#inflight = 0;
+	#awaitingDelivery: number | undefined;
+	#requestsSent = 0;
+	#requestsSeen = 0;
+	#stateSince = 0;
+	#lastState: SosStateName = "dormant";
+	#closed = false;
+
+	private constructor(o: {
+		options: WorldOptions; dir: string; ownDir: boolean; clock: Clock; manual: ManualClock | undefined;
+		emulator: ModemEmulator; platform: PlatformServer; deviceId: string; accountId: string;
+	}) {
+		this.#options = o.options;
+		this.#dir = o.dir;
+		this.#ownDir = o.ownDir;
+		this.clock = o.clock;
+		this.manual = o.manual;
+		this.emulator = o.emulator;
+		this.platform = o.platform;
+		this.deviceId = o.deviceId;
+		this.accountId = o.accountId;
+		this.bank.drive(simPins.button, 1); // released: pulled up
+		// The board's modem PWRKEY pin is wired to the emulated modem's PWRKEY.
+		this.bank.onWrite = (pin, level) => {
+			if (pin === simPins.modemPwrKey) this.emulator.pwrkey.write(level);
+		};
+	}
+
+	static async create(options: WorldOptions = {}): Promise<World> {
+		const log = (source: LogSource, line: string) => options.log?.(source, line);
+		const ownDir = !options.dir;
+		const dir = options.dir ?? mkdtempSync(join(tmpdir(), "enigm-world-"));
+		const manual = options.time === "real" ? undefined : new ManualClock();
+		const clock: Clock = manual ?? realClock();
+		const wallStart = Date.UTC(2026, 10, 22, 8, 0, 0);
+		// The platform's wall clock follows the simulated clock, so `created` and the event timeout agree with the
+		// network time the emulator announces.
+		const wallClock: Clock = { now: () => wallStart + clock.now(), set: (f, ms) => clock.set(f, ms), clear: (h) => clock.clear(h) };
+
+		// 1. Manufacturing: one device for the simulated board, through the real provisioning code.
+		const platformKey = new Uint8Array(randomBytes(32));
+		const batch = join(dir, "batch");
+		await generateBatch({ out: batch, board: "sim", count: 1, prefix: "SIM", platformKey, log: () => {} });
+		const image = parseNvsImage(new Uint8Array(readFileSync(join(batch, "devices", "SIM-1", "nvs.bin"))));
+
+		// 2. The platform, with the device imported, claimed and two contacts selected.
+		const ca = ensureDevCa(join(dir, "devca"));
+		const platform = await startPlatformServer({
+			db: join(dir, "platform.sqlite"),
+			storageKey: randomBytes(32),
+			importKey: Buffer.from(platformKey),
+			tls: ca,
+			port: 0,
+			clock: wallClock,
+			notifier: new LogNotifier((line) => log("notify", line)),
+			log: (line) => log("platform", line),
+			...(options.platformMaxEventMs !== undefined ? { maxEventMs: options.platformMaxEventMs } : {}),
+			...(options.platformInterval !== undefined ? { interval: options.platformInterval } : {}),
+		});
+		const summary = platform.platform.importRecords(readFileSync(join(batch, IMPORT_FILE), "utf8"));
+		if (summary.imported !== 1) throw new Error(`platform import failed: ${JSON.stringify(summary.failed)}`);
+		const idEntry = image.entries.find((e) => e.namespace === storeDomain && e.key === "device_id");
+		if (!idEntry || typeof idEntry.value !== "string") throw new Error("provisioned image has no device_id");
+		const deviceId = idEntry.value;
+		const accountId = platform.platform.createAccount("Ada L.");
+		platform.platform.claim(accountId, platform.platform.issueClaimCode(deviceId).code);
+		for (const contact of defaultContacts) platform.platform.addContact(accountId, contact);
+
+		// 3. The modem, with the platform's host name resolving to loopback.
+		const emulator = new ModemEmulator({
+			dialect: options.dialect ?? "sim7080",
+			clock,
+			profile: options.profile ?? "good",
+			hosts: { localhost: "127.0.0.1" },
+			wallStart,
+			...(options.track ? { track: options.track } : {}),
+			...(options.faults ? { faults: options.faults } : {}),
+			...(options.transcript ? { transcript: options.transcript } : {}),
+		});
+
+		const world = new World({ options, dir, ownDir, clock, manual, emulator, platform, deviceId, accountId });
+		// NVS as Moddable's Preference reads it: i32 -> number, string, blob -> ArrayBuffer, u8 -> boolean.
+		const domain = new Map<string, StoredValue>();
+		for (const e of image.entries) {
+			if (e.namespace !== storeDomain) continue;
+			if (e.type === "blob" && e.value instanceof Uint8Array) domain.set(e.key, e.value.slice().buffer);
+			else if (e.type === "u8") domain.set(e.key, e.value !== 0);
+			else if (typeof e.value === "number" || typeof e.value === "string") domain.set(e.key, e.value);
+		}
+		world.nvs.set(storeDomain, domain);
+		platform.server.on("request", (_req, res) => {
+			world.#requestsSeen++;
+			world.#inflight++;
+			res.on("close", () => {
+				world.#inflight--;
+				world.#awaitingDelivery = world.emulator.stats.wireReceived;
+			});
+		});
+		world.#caPem = new TextEncoder().encode(ca.ca);
+		world.#boot("powerOn", false);
+		return world;
+	}
+
+	#caPem = new Uint8Array(0);
+
+	get firmware(): Firmware | undefined {
+		return this.#firmware;
+	}
+
+	get asleep(): boolean {
+		return this.#asleep;
+	}
+
+	get state(): SosStateName {
+		return this.#firmware?.runner.state.name ?? (this.#asleep ? this.#sleepingState() : "dormant");
+	}
+
+	#sleepingState(): SosStateName {
+		return this.nvs.get(storeDomain)?.get("revoked") === true ? "revoked" : "dormant";
+	}
+
+	get dashboardUrl(): string {
+		return `${this.platform.url}/dashboard`;
+	}
+
+	#log(source: LogSource, line: string): void {
+		this.#options.log?.(source, line);
+	}
+
+	/** Boots a fresh firmware instance (power-on, reset, or a wake from deep sleep). */
+	#boot(wakeCause: WakeCause, pressedAtBoot: boolean): void {
+		this.#asleep = false;
+		const target = createSimTarget({
+			clock: this.clock,
+			nvs: this.nvs,
+			power: { wakeCause, buttonPressedAtBoot: pressedAtBoot, onDeepSleep: () => this.#sleep() },
+		});
+		const board = createSimBoard({ Serial: this.emulator.Serial, modemDevice: "emulator", bank: this.bank });
+		const firmware = wire(board, target, {
+			platform: { host: "localhost", port: this.platform.port, apn: "iot.enigm.test", caPem: this.#caPem },
+			...(this.#options.sos ? { sos: this.#options.sos } : {}),
+			...(this.#options.schedule ? { schedule: this.#options.schedule } : {}),
+			...(this.#options.press ? { press: this.#options.press } : {}),
+			log: (line) => this.#log("device", line),
+			onTransition: (from, to, event) => {
+				this.#account(to.name);
+				this.metrics.transitions.push({ at: this.clock.now(), from: from.name, to: to.name, event: event.type });
+				this.onTransition?.(from.name, to.name, event.type);
+			},
+		});
+		this.#firmware = firmware;
+		this.#observe(firmware);
+	}
+
+	/** Observer for displays: every SOS transition of whichever firmware instance runs. */
+	onTransition: ((from: SosStateName, to: SosStateName, event: string) => void) | undefined;
+
+	/** Hooks the board's PWRKEY pin to the emulator and counts requests and state time. */
+	#observe(firmware: Firmware): void {
+		const uplink = firmware.uplink;
+		let sent = uplink.traffic.requests;
+		const poll = () => {
+			if (uplink.traffic.requests !== sent) {
+				this.#requestsSent += uplink.traffic.requests - sent;
+				sent = uplink.traffic.requests;
+			}
+		};
+		this.#pollRequests = poll;
+	}
+
+	#pollRequests: () => void = () => {};
+
+	#account(state: SosStateName): void {
+		const now = this.clock.now();
+		this.metrics.stateMs[this.#lastState] = (this.metrics.stateMs[this.#lastState] ?? 0) + (now - this.#stateSince);
+		this.#stateSince = now;
+		this.#lastState = state;
+	}
+
+	#sleep(): void {
+		const firmware = this.#firmware;
+		this.#firmware = undefined;
+		this.#asleep = true;
+		this.#log("world", "device in deep sleep (radios off, nothing on the wire)");
+		// The ESP32 loses RAM: the instance goes; NVS stays. Close on the next turn, after the effect returns.
+		this.clock.set(() => firmware?.close(), 0);
+	}
+
+	/**
+	 * Presses the button: `presses` are [downAt, upAt] pairs relative to now, in ms. A press while the device sleeps
+	 * wakes it; the firmware starts `bootLatencyMs` later with the wake cause "button".
+	 */
+	press(presses: ReadonlyArray<readonly [number, number]> = deliberateTriple): void {
+		const start = this.clock.now();
+		for (const [down, up] of presses) {
+			this.clock.set(() => this.#edge(true), Math.max(0, start + down - this.clock.now()));
+			this.clock.set(() => this.#edge(false), Math.max(0, start + up - this.clock.now()));
+		}
+	}
+
+	/** One raw edge (scenarios script bounce and chatter with these). */
+	edge(pressed: boolean, afterMs = 0): void {
+		this.clock.set(() => this.#edge(pressed), afterMs);
+	}
+
+	#edge(pressed: boolean): void {
+		this.bank.drive(simPins.button, pressed ? 0 : 1);
+		if (pressed && this.#asleep && !this.#booting) {
+			// ext0 wake on the button level: the chip boots and the firmware samples the button when it starts.
+			this.#booting = true;
+			this.metrics.wakes++;
+			this.clock.set(() => {
+				this.#booting = false;
+				this.#boot("button", this.bank.level(simPins.button) === 0);
+			}, this.#options.bootLatencyMs ?? 200);
+		}
+	}
+
+	/** A reset (brownout, watchdog) in the middle of whatever is happening: RAM lost, NVS kept, modem untouched. */
+	reboot(): void {
+		this.#firmware?.close();
+		this.#firmware = undefined;
+		this.#log("world", "device reset");
+		this.#boot("reset", this.bank.level(simPins.button) === 0);
+	}
+
+	inject(fault: Fault): void {
+		this.emulator.inject(fault);
+	}
+
+	/** The user closes the event in the app (platform side); the device learns it on its next exchange. */
+	closeEventByUser(): boolean {
+		const open = this.platform.platform.store.events(this.deviceId).find((e) => e.state === "open");
+		if (!open) return false;
+		this.platform.platform.closeByUser(this.deviceId, open.event_id, "user");
+		return true;
+	}
+
+	revoke(reason = "lost"): void {
+		this.platform.platform.revoke(this.deviceId, reason);
+	}
+
+	/** Runs `ms` of simulated time (manual clock), or waits `ms` of real time (real clock). */
+	async run(ms: number): Promise<void> {
+		if (!this.manual) {
+			await new Promise((resolve) => setTimeout(resolve, ms));
+			return;
+		}
+		const clock = this.manual;
+		const end = clock.now() + ms;
+		for (;;) {
+			await this.#settleIo();
+			const next = clock.nextDeadline();
+			const target = next === undefined || next > end ? end : next;
+			const before = clock.now();
+			this.#sample(target - before);
+			clock.advanceTo(target);
+			await settle();
+			if (clock.now() >= end && (next === undefined || next > end)) break;
+		}
+		this.#account(this.state);
+	}
+
+	/** Runs until `predicate` holds or `limitMs` of simulated time passed; returns whether it held. */
+	async runUntil(predicate: () => boolean, limitMs: number, stepMs = 1000): Promise<boolean> {
+		const end = this.clock.now() + limitMs;
+		while (!predicate()) {
+			if (this.clock.now() >= end) return false;
+			await this.run(Math.min(stepMs, end - this.clock.now()));
+		}
+		return true;
+	}
+
+	#sample(stepMs: number): void {
+		if (stepMs <= 0) return;
+		if (this.emulator.power !== "off") this.metrics.radioOnMs += stepMs;
+	}
+
+	/** Lets real IO finish before simulated time moves on. */
+	async #settleIo(): Promise<void> {
+		const giveUp = performance.now() + 3000;
+		for (;;) {
+			await this.emulator.whenIoSettled();
+			await new Promise((resolve) => setImmediate(resolve));
+			this.#pollRequests();
+			const stats = this.emulator.stats;
+			const dormant = this.#asleep || this.state === "dormant" || this.state === "revoked";
+			const wire = stats.wireSent + stats.wireReceived;
+			if (dormant && wire > this.metrics.wireSent + this.metrics.wireReceived) this.metrics.dormantWireBytes += wire - (this.metrics.wireSent + this.metrics.wireReceived);
+			this.metrics.wireSent = stats.wireSent;
+			this.metrics.wireReceived = stats.wireReceived;
+			const delivered = this.#awaitingDelivery === undefined || stats.wireReceived > this.#awaitingDelivery;
+			const unseen = this.#requestsSent > this.#requestsSeen;
+			if (this.#inflight === 0 && delivered && !unseen) {
+				this.#awaitingDelivery = undefined;
+				return;
+			}
+			if (performance.now() > giveUp) {
+				// A request lost on the way (network loss fault) or a response that never comes: stop waiting.
+				this.#awaitingDelivery = undefined;
+				this.#requestsSeen = this.#requestsSent;
+				return;
+			}
+			await new Promise((resolve) => setTimeout(resolve, 1));
+		}
+	}
+
+	/** The platform's view of this device's events, newest first. */
+	events() {
+		return this.platform.platform.store.events(this.deviceId);
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.#firmware?.close();
+		this.#firmware = undefined;
+		this.emulator.close();
+		await this.platform.close();
+		if (this.#ownDir) rmSync(this.#dir, { recursive: true, force: true });
+	}
+}
