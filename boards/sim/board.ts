@@ -16,6 +16,8 @@ export interface SimBoardOptions {
 	/** Where the modem is: a pty path on the desktop simulator (lin serial opens `device`), a name in tests. */
 	modemDevice: string;
 	bank?: SimPinBank;
+	/** Which modem family the emulator on the other end speaks (default sim7080); main.ts picks the driver by it. */
+	modem?: "sim7080" | "bg95";
 }
 
 /**
@@ -26,6 +28,8 @@ export function createSimBoard(options: SimBoardOptions): Board & { readonly ban
 	const { Serial, modemDevice } = options ?? ({} as SimBoardOptions);
 	if (typeof Serial !== "function") throw new RangeError("invalid Serial");
 	if (typeof modemDevice !== "string" || !modemDevice) throw new RangeError("invalid modemDevice");
+	const modem = options.modem ?? "sim7080";
+	if (modem !== "sim7080" && modem !== "bg95") throw new RangeError("invalid modem");
 	const bank = options.bank ?? new SimPinBank();
 	bank.rest(simPins.button, 1); // released (pulled up) unless the harness already drives it: a wake press is held
 	return Object.freeze({
@@ -38,6 +42,6 @@ export function createSimBoard(options: SimBoardOptions): Board & { readonly ban
 		pwrKey: Object.freeze({ activeLevel: 1 as const, onPulseMs: 1000, offPulseMs: 1200 }),
 		Serial: Object.freeze({ modem: Object.freeze({ port: modemDevice, device: modemDevice, baud: 115200 }) }),
 		power: Object.freeze({ kind: "simulated" as const }),
-		modem: "sim7080" as const,
+		modem,
 	});
 }

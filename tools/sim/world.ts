@@ -247,7 +247,7 @@ export default class World {
 			nvs: this.nvs,
 			power: { wakeCause, buttonPressedAtBoot: pressedAtBoot, onDeepSleep: () => this.#sleep() },
 		});
-		const board = createSimBoard({ Serial: this.emulator.Serial, modemDevice: "emulator", bank: this.bank });
+		const board = createSimBoard({ Serial: this.emulator.Serial, modemDevice: "emulator", bank: this.bank, modem: this.emulator.dialect });
 		const firmware = wire(board, target, {
 			platform: { host: "localhost", port: this.platform.port, apn: "iot.enigm.test", caPem: this.#caPem },
 			...(this.#options.sos ? { sos: this.#options.sos } : {}),
