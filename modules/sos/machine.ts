@@ -218,6 +218,9 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 				case "boot":
 					return to("revoked", c, [{ type: "indicate", pattern: "refused" }, { type: "sleep" }]);
 				case "buttonIdle":
+				case "radiosOff":
+					// Revoked mid-event: once the radios are down nothing is left to do, so the device sleeps (it
+					// would otherwise stay awake until the next button press, draining the battery).
 					return to("revoked", c, [{ type: "sleep" }]);
 				default:
 					return undefined;

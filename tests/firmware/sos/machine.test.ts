@@ -81,6 +81,10 @@ Machine("revocation is terminal: a later triple press only refuses", () => {
 	let r = transition(streaming(), { type: "revoked", now: 0 });
 	assert.is(r.state.name, "revoked");
 	assert.ok(types(r.effects).includes("markRevoked"));
+	assert.ok(types(r.effects).includes("radio.powerDown"));
+	const down = transition(r.state, { type: "radiosOff", now: 0 });
+	assert.is(down.state.name, "revoked");
+	assert.ok(types(down.effects).includes("sleep"), "a revoked device sleeps once its radios are off");
 	r = transition(r.state, { type: "triplePress", now: 0, eventId: id });
 	assert.is(r.state.name, "revoked");
 	assert.not.ok(types(r.effects).includes("radio.wake"));

@@ -93,6 +93,7 @@ Runner("an authenticated revocation stops the event and the device never activat
 	d.runner.triplePress();
 	await d.clock.advanceAsync(60_000);
 	assert.is(d.runner.state.name, "revoked");
+	assert.is(d.sleeps, 1, "back to deep sleep once the radios are off");
 	const after = createDevice({ backing, clock: new ManualClock() });
 	after.runner.boot();
 	after.runner.triplePress();
