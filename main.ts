@@ -128,7 +128,9 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 	let idleTimer = clock.set(checkIdle, idleSleepMs);
 	function checkIdle(): void {
 		const state = runner.state.name;
-		if ((state === "dormant" || state === "revoked") && button.idle) runner.dispatch({ type: "buttonIdle", now: clock.now() });
+		if (state !== "dormant" && state !== "revoked") return;
+		if (button.idle) runner.dispatch({ type: "buttonIdle", now: clock.now() });
+		else idleTimer = clock.set(checkIdle, idleSleepMs); // still held or mid-sequence: look again later
 	}
 	const button = new TriplePress({
 		button: { io: board.io.Digital, pin: board.pin.button, activeLow: board.button.activeLow, mode: board.io.Digital[board.button.mode] },
@@ -141,10 +143,15 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 			if (output.type === "triple") {
 				log("button: triple press");
 				runner.triplePress();
-			} else {
-				clock.clear(idleTimer);
-				idleTimer = clock.set(checkIdle, idleSleepMs);
+				return;
 			}
+			if (output.type === "hold") {
+				// The device-side close: a 5 s hold during an event cancels it (the platform tells the contacts).
+				log("button: hold");
+				runner.dispatch({ type: "deviceClose", now: clock.now() });
+			}
+			clock.clear(idleTimer);
+			idleTimer = clock.set(checkIdle, idleSleepMs);
 		},
 	});
 
@@ -168,6 +175,7 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
  */
 function settingsFromConfig(target: Target): FirmwareSettings {
 	const c = config as Record<string, unknown>;
+	const idleSleepMs = Number(c.idleSleepMs);
 	let caPem = target.platformCa?.();
 	if (!caPem) {
 		const pem = String(c.platformCa ?? "");
@@ -181,6 +189,8 @@ function settingsFromConfig(target: Target): FirmwareSettings {
 			apn: String(c.apn ?? ""),
 			caPem,
 		},
+		// The desktop simulator waits longer than a board for presses after boot (a person at the keyboard).
+		...(Number.isFinite(idleSleepMs) && idleSleepMs > 0 ? { idleSleepMs } : {}),
 	};
 }
 

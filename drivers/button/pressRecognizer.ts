@@ -14,6 +14,10 @@
  * 6. Exactly three: after the third release the button must stay quiet for `quietMs`; a fourth press spoils the
  *    sequence (a pocket produces runs of presses, a person in distress produces a deliberate three).
  * After a spoiled sequence nothing counts until the button has been released and quiet for `quietMs`.
+ *
+ * Separately, a continuous hold of `holdMs` (default 5 s) is reported once as `hold`: the device-side gesture that
+ * cancels an event in progress. Five seconds is far beyond any press of a triple, so neither gesture can be
+ * mistaken for the other.
  */
 export interface PressTiming {
 	debounceMs: number;
@@ -22,6 +26,7 @@ export interface PressTiming {
 	maxGapMs: number;
 	maxSequenceMs: number;
 	quietMs: number;
+	holdMs: number;
 }
 
 export const defaultPressTiming: Readonly<PressTiming> = Object.freeze({
@@ -31,6 +36,7 @@ export const defaultPressTiming: Readonly<PressTiming> = Object.freeze({
 	maxGapMs: 1000,
 	maxSequenceMs: 4000,
 	quietMs: 800,
+	holdMs: 5000,
 });
 
 export type RejectReason =
@@ -45,6 +51,8 @@ export type PressOutput =
 	| { readonly type: "press"; readonly time: number; readonly count: number }
 	/** Three deliberate presses: start the emergency event. */
 	| { readonly type: "triple"; readonly time: number }
+	/** The button has been held down continuously for `holdMs` (reported once per hold). */
+	| { readonly type: "hold"; readonly time: number }
 	/** The sequence was spoiled; `presses` valid presses had been seen. */
 	| { readonly type: "rejected"; readonly time: number; readonly reason: RejectReason; readonly presses: number };
 
@@ -57,6 +65,7 @@ export function checkPressTiming(timing: PressTiming): PressTiming {
 	if (timing.minPressMs >= timing.maxPressMs) throw new RangeError("minPressMs must be below maxPressMs");
 	if (timing.debounceMs <= 0) throw new RangeError("invalid debounceMs");
 	if (timing.maxSequenceMs < timing.minPressMs * 3) throw new RangeError("maxSequenceMs too short for three presses");
+	if (timing.holdMs <= timing.maxPressMs) throw new RangeError("holdMs must exceed maxPressMs");
 	return timing;
 }
 
@@ -73,6 +82,9 @@ export default class PressRecognizer {
 	#pressDownAt = 0;
 	#releasedAt = 0;
 	#trustedPress = false;
+	// Hold gesture: when the current debounced press began, and whether its hold was reported.
+	#holdFrom = 0;
+	#holdReported = true;
 
 	constructor(timing: Partial<PressTiming> = {}) {
 		this.timing = Object.freeze(checkPressTiming({ ...defaultPressTiming, ...timing }));
@@ -98,6 +110,8 @@ export default class PressRecognizer {
 		this.#count = 0;
 		this.#firstDownAt = this.#pressDownAt = downAt;
 		this.#trustedPress = true;
+		this.#holdFrom = downAt;
+		this.#holdReported = false;
 		if (releasedAt === undefined) return [];
 		this.#rawPressed = this.#stablePressed = false;
 		this.#rawSince = this.#lastTime = releasedAt;
@@ -125,6 +139,7 @@ export default class PressRecognizer {
 		};
 		if (this.#rawPressed !== this.#stablePressed) consider(this.#rawSince + this.timing.debounceMs);
 		const t = this.timing;
+		if (this.#stablePressed && !this.#holdReported) consider(this.#holdFrom + t.holdMs);
 		switch (this.#phase) {
 			case "pressed":
 				consider(this.#pressDownAt + t.maxPressMs);
@@ -150,6 +165,11 @@ export default class PressRecognizer {
 				out.push(...this.#stable(this.#rawPressed, this.#rawSince));
 				continue;
 			}
+			if (this.#stablePressed && !this.#holdReported && this.#holdFrom + this.timing.holdMs === deadline) {
+				this.#holdReported = true;
+				out.push({ type: "hold", time: deadline });
+				continue;
+			}
 			out.push(...this.#expire(deadline));
 		}
 		if (time > this.#lastTime) this.#lastTime = time;
@@ -158,6 +178,10 @@ export default class PressRecognizer {
 
 	#stable(pressed: boolean, at: number): PressOutput[] {
 		this.#stablePressed = pressed;
+		if (pressed) {
+			this.#holdFrom = at;
+			this.#holdReported = false;
+		}
 		const t = this.timing;
 		switch (this.#phase) {
 			case "idle":

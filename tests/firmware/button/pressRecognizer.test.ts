@@ -56,6 +56,27 @@ Recognizer("nextDeadline is undefined when idle and set while a sequence runs", 
 	assert.is(r.nextDeadline(), 30);
 });
 
+Recognizer("a continuous hold is reported once, at holdMs after the press settled", () => {
+	const out = run([[0, true], [12_000, false]]);
+	const holds = out.filter((o) => o.type === "hold");
+	assert.equal(holds, [{ type: "hold", time: 5000 }]);
+	assert.ok(out.some((o) => o.type === "rejected" && o.reason === "long-press"), "a hold is never a press");
+});
+
+Recognizer("bounce at the start of a hold does not delay it by more than the bounce", () => {
+	const out = run([[0, true], [4, false], [8, true], [14, false], [18, true], [9000, false]]);
+	assert.equal(out.filter((o) => o.type === "hold").map((o) => o.time), [5018]);
+});
+
+Recognizer("releasing before holdMs reports no hold; presses of a triple never do", () => {
+	assert.not.ok(run([[0, true], [4900, false]]).some((o) => o.type === "hold"));
+	assert.not.ok(run([[0, true], [250, false], [500, true], [750, false], [1000, true], [1250, false]]).some((o) => o.type === "hold"));
+});
+
+Recognizer("holdMs must exceed maxPressMs", () => {
+	assert.throws(() => new PressRecognizer({ holdMs: 1000, maxPressMs: 1200 }), RangeError);
+});
+
 Recognizer.run();
 
 const Wake = suite("PressRecognizer: the press that woke the chip");

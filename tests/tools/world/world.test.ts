@@ -1,0 +1,46 @@
+/**
+ * The whole firmware in the host simulator (tools/sim/world): device-side gestures end to end.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import World from "../../../tools/sim/world";
+
+const W = suite("world: button gestures end to end");
+
+W("a 5 s hold during an event cancels it: the platform records a device close, the device sleeps", async () => {
+	const world = await World.create();
+	try {
+		await world.run(3000);
+		assert.ok(world.asleep, "dormant device sleeps after boot");
+		world.press();
+		assert.ok(await world.runUntil(() => world.state === "active.streaming", 120_000), world.state);
+		world.edge(true);
+		world.edge(false, 6000);
+		assert.ok(await world.runUntil(() => world.asleep, 60_000), world.state);
+		const [event] = world.events();
+		assert.is(event.state, "closed");
+		assert.is(event.closed_by, "device");
+		assert.is(event.close_reason, "cancel");
+		assert.is(world.emulator.power, "off");
+	} finally {
+		await world.close();
+	}
+});
+
+W("a long hold from dormancy raises nothing and the device goes back to sleep after the release", async () => {
+	const world = await World.create();
+	try {
+		await world.run(3000);
+		world.edge(true);
+		world.edge(false, 8000);
+		await world.run(20_000);
+		assert.is(world.events().length, 0);
+		assert.ok(world.asleep);
+		assert.is(world.metrics.wakes, 1);
+		assert.is(world.metrics.wireSent, 0);
+	} finally {
+		await world.close();
+	}
+});
+
+W.run();
