@@ -50,6 +50,13 @@ export interface UplinkOptions {
 	gnssPollMs?: number;
 	/** Network registration timeout for one wake attempt. */
 	attachTimeoutMs?: number;
+	/**
+	 * Registration timeout when the link dropped after the alert went through (coverage lost mid-event). Shorter
+	 * than `attachTimeoutMs` so GNSS windows keep their cadence while offline and the points queue up for
+	 * store-and-forward: the modem keeps searching on its own meanwhile (CFUN=1 stays set), so the next attempt
+	 * registers as soon as the network is back. Default 30 s.
+	 */
+	reattachTimeoutMs?: number;
 }
 
 type Exchange =
@@ -192,7 +199,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		const points = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined).slice(0, maxPointsPerBatch);
 		let cell: ServingCell | undefined;
 		if (!fix) {
-			const up = await this.#ensureLink();
+			const up = await this.#ensureLink(true);
 			if (up.ok) {
 				const serving = await this.#o.modem.servingCell();
 				if (serving.ok) cell = serving.value;
@@ -202,7 +209,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			this.#o.schedule.onSent(false);
 			return this.#withInterval({ ok: false, reason: "nothing to report", retryable: true });
 		}
-		const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, cell));
+		const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, cell), true);
 		this.#o.schedule.onSent(result.ok && result.body.state !== "error");
 		return this.#withInterval(this.#reply(result));
 	}
@@ -262,12 +269,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		return { ok: true };
 	}
 
-	async #ensureLink(): Promise<StepResult> {
+	async #ensureLink(reattach = false): Promise<StepResult> {
 		const modem = this.#o.modem;
 		const powered = await this.#ensurePowered();
 		if (!powered.ok) return powered;
 		if (modem.state !== "attached") {
-			const attached = await modem.attach({ apn: this.#o.platform.apn, timeoutMs: this.#o.attachTimeoutMs ?? 120_000 });
+			const timeoutMs = reattach ? (this.#o.reattachTimeoutMs ?? 30_000) : (this.#o.attachTimeoutMs ?? 120_000);
+			const attached = await modem.attach({ apn: this.#o.platform.apn, timeoutMs });
 			if (!attached.ok) return { ok: false, reason: `attach: ${describe(attached.error)}` };
 			this.#stage("attach");
 			if (this.#o.wallClock.source !== "platform") {
@@ -296,8 +304,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (socket !== undefined && this.#o.modem.state === "attached") await this.#o.modem.closeSocket(socket);
 	}
 
-	async #exchange(path: string, body: Uint8Array): Promise<Exchange> {
-		const up = await this.#ensureLink();
+	async #exchange(path: string, body: Uint8Array, reattach = false): Promise<Exchange> {
+		const up = await this.#ensureLink(reattach);
 		if (!up.ok || this.#socket === undefined) return { ok: false, reason: up.ok ? "no socket" : up.reason, retryable: true };
 		const socket = this.#socket;
 		const signed = this.#o.signer.sign(path, body);
