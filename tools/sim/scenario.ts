@@ -310,6 +310,9 @@ function check(
 				push(key, e[key], dormant, dormant === e[key], `state ${world.state}, ${world.asleep ? "in deep sleep" : "awake"}`);
 				break;
 			}
+			case "asleepAtEnd":
+				push(key, e[key], world.asleep, world.asleep === e[key], `state ${world.state}, ${world.asleep ? "in deep sleep" : "awake"}`);
+				break;
 			case "zeroBytesWhileDormant": {
 				const zero = metrics.dormantWireBytes === 0;
 				push(key, e[key], metrics.dormantWireBytes, zero === e[key], `${metrics.dormantWireBytes} bytes on the wire while dormant`);

@@ -52,6 +52,8 @@ export interface Expectations {
 	readonly finalState?: string;
 	/** Dormant and in deep sleep at the end. */
 	readonly dormantAtEnd?: boolean;
+	/** In deep sleep at the end, whatever the state (a revoked device sleeps too). */
+	readonly asleepAtEnd?: boolean;
 	/** No byte on the wire while the device was dormant or revoked. */
 	readonly zeroBytesWhileDormant?: boolean;
 	/** Events the platform opened for the device (exact). */
@@ -86,7 +88,7 @@ export const boundSense: Readonly<Record<string, "min" | "max" | "exact">> = Obj
 	radioOnMs: "max", cellReports: "min", refusedRequests: "exact",
 });
 
-const booleanExpectations = ["pointSequenceComplete", "dormantAtEnd", "zeroBytesWhileDormant", "noWakes", "eventResumed"] as const;
+const booleanExpectations = ["pointSequenceComplete", "dormantAtEnd", "asleepAtEnd", "zeroBytesWhileDormant", "noWakes", "eventResumed"] as const;
 const expectationNames: readonly string[] = Object.freeze([
 	"alertAcceptedWithinMs", "pointsFixedBetween", "finalState", "eventClosedBy", "transitionsInclude", "transitionsExclude",
 	...booleanExpectations, ...Object.keys(boundSense),
