@@ -65,6 +65,11 @@ export interface WorldOptions {
 	readonly transcript?: (line: string) => void;
 	/** A working directory (SQLite, provisioning output); default a fresh temp dir, removed on close. */
 	readonly dir?: string;
+	/**
+	 * Where the development CA lives (created with openssl on first use, tools/platform/devCa); default `<dir>/devca`.
+	 * `npm start` uses `.cache/devca`, the same as `npm run platform`, so a browser that trusts it once keeps trusting.
+	 */
+	readonly caDir?: string;
 }
 
 /** Figures the scenarios and benchmarks read. */
@@ -156,7 +161,7 @@ export default class World {
 		const image = parseNvsImage(new Uint8Array(readFileSync(join(batch, "devices", "SIM-1", "nvs.bin"))));
 
 		// 2. The platform, with the device imported, claimed and two contacts selected.
-		const ca = ensureDevCa(join(dir, "devca"));
+		const ca = ensureDevCa(options.caDir ?? join(dir, "devca"));
 		const platform = await startPlatformServer({
 			db: join(dir, "platform.sqlite"),
 			storageKey: randomBytes(32),
