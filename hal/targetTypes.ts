@@ -22,4 +22,9 @@ export interface Target {
 	 * ESP32), or the simulated store with HMAC in TypeScript. Throws RangeError when the device is not provisioned.
 	 */
 	keystore(store: Store): Keystore;
+	/**
+	 * The platform CA (PEM bytes) when the platform keeps it outside `mc/config`: the desktop simulator reads the
+	 * file named by `config.platformCaFile`. Absent on boards, where main.ts takes the PEM from `config.platformCa`.
+	 */
+	platformCa?(): Uint8Array | undefined;
 }

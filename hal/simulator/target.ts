@@ -8,16 +8,18 @@ import PreferenceStore from "hal/moddable/preferenceStore";
 import DigitalIndicator from "hal/moddable/digitalIndicator";
 import SimulatorPower, { SleepableClock } from "hal/simulator/power";
 import HostEntropy from "hal/simulator/entropy";
+import { readPlatformCa } from "hal/simulator/platformCa";
 
 /**
  * Platform services on the Moddable desktop simulator (module name `hal/target` on lin/mac/win). Preference is a
  * JSON file under `config.file.root`; the wake cause comes from `config.wakeCause` so a QA run can start as if the
  * button woke the device: mcconfig -d -m -p lin wakeCause=button pressedAtBoot=true
+ * The platform CA is read from the file `config.platformCaFile` (a PEM path) when it is set.
  */
 export function createTarget(board: Board): Target {
 	const clock = new SleepableClock(new TimerClock());
 	// Command-line overrides arrive as strings ("true"), manifest values as JSON types.
-	const { wakeCause = "powerOn", pressedAtBoot = false } = config as { wakeCause?: WakeCause; pressedAtBoot?: boolean | string };
+	const { wakeCause = "powerOn", pressedAtBoot = false, platformCaFile } = config as { wakeCause?: WakeCause; pressedAtBoot?: boolean | string; platformCaFile?: string };
 	const power = new SimulatorPower({
 		clock,
 		wakeCause,
@@ -35,5 +37,6 @@ export function createTarget(board: Board): Target {
 		entropy: new HostEntropy(),
 		indicator,
 		keystore: (store) => new SoftKeystore({ store }),
+		platformCa: () => (platformCaFile ? readPlatformCa(String(platformCaFile)) : undefined),
 	});
 }

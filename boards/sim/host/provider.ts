@@ -17,7 +17,23 @@ const modemDevice = String(config.modemDevice ?? "/tmp/enigm-modem");
 const buttonPort = Number(config.buttonPort ?? 7807);
 if (!Number.isInteger(buttonPort) || buttonPort < 1 || buttonPort > 65535) throw new RangeError("invalid buttonPort");
 
-const board = createSimBoard({ Serial: Serial as unknown as SerialClass, modemDevice });
+/**
+ * The desktop simulator's `embedded:io/serial` writes only ArrayBuffers (modules/io/serial/lin/serial.c
+ * `xs_serial_write` takes `xsToArrayBuffer`, which throws on a view), while ECMA-419 9.4 and the ESP32 build accept
+ * any buffer and the AT engine writes Uint8Array views. Views are copied into an ArrayBuffer of their own bytes.
+ */
+class HostSerial extends Serial {
+	override write(value: Parameters<Serial["write"]>[0]): void {
+		if (ArrayBuffer.isView(value)) {
+			const copy = new Uint8Array(value.byteLength);
+			copy.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+			value = copy.buffer;
+		}
+		super.write(value);
+	}
+}
+
+const board = createSimBoard({ Serial: HostSerial as unknown as SerialClass, modemDevice });
 
 board.bank.onWrite = (pin, level) => trace(`gpio ${pin} <- ${level}\n`);
 
