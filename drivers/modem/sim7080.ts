@@ -103,12 +103,31 @@ export default class Sim7080 extends ModemBase {
 	protected async activatePdp(): Promise<ModemResult<void>> {
 		// AT+CNACT=0,1 -> OK, then `+APP PDP: 0,ACTIVE` (allow 60 s). SIM7000: AT+CNACT=1,"<apn>" -> `+APP PDP: ACTIVE`.
 		const sim7000 = this.#variant === "sim7000";
-		const active = this.at.waitFor((line) => (sim7000 ? line === "+APP PDP: ACTIVE" : /^\+APP PDP: 0,ACTIVE$/.test(line)), 60_000);
+		// The waiter is armed before the command (the URC may arrive in the same chunk as OK) and removed when the
+		// command fails: a stale waiter would swallow the `+APP PDP` of the next session on this engine.
+		let stop = (): void => {};
+		const active = new Promise<string | undefined>((resolve) => {
+			const remove = this.at.on((line) => (sim7000 ? line === "+APP PDP: ACTIVE" : /^\+APP PDP: 0,ACTIVE$/.test(line)), (line) => {
+				stop();
+				resolve(line);
+			});
+			const timer = this.clock.set(() => {
+				stop();
+				resolve(undefined);
+			}, 60_000);
+			stop = () => {
+				remove();
+				this.clock.clear(timer);
+			};
+		});
 		const r = await this.run(sim7000 ? `AT+CNACT=1,"${this.#apn}"` : "AT+CNACT=0,1", { timeoutMs: 60_000 });
 		if (!r.ok) {
-			// Already active answers ERROR on some firmware; the query tells.
+			stop();
+			// Already active answers ERROR on some firmware; the query tells. SIM7080: `+CNACT: <pdpidx>,<statusx>,
+			// <address>` per context (context 1 inactive is `+CNACT: 1,0,…`); SIM7000: `+CNACT: <status>,<address>`.
 			const q = await this.run("AT+CNACT?");
-			if (q.ok && q.value.lines.some((l) => /^\+CNACT: 0,1,/.test(l) || /^\+CNACT: 1,/.test(l))) return ok(undefined);
+			const up = sim7000 ? /^\+CNACT: 1,/ : /^\+CNACT: 0,1,/;
+			if (q.ok && q.value.lines.some((l) => up.test(l))) return ok(undefined);
 			return r;
 		}
 		if ((await active) === undefined) return fail({ kind: "timeout", step: "+APP PDP" });
