@@ -32,6 +32,7 @@
  *   emu.power                      // "off" | "booting" | "on"
  *   emu.registration               // +CEREG <stat> now
  *   emu.gnssOn / emu.hasFix        // GNSS engine state
+ *   emu.radioBusyUntil             // clock time until which LTE holds the radio (RRC connected plus tail)
  *   emu.transcript                 // formatted transcript lines so far
  *   emu.stats                      // commands, bytes each way on the UART, payload bytes, bytes on the TCP wire
  *   emu.pendingIo / whenIoSettled()// real socket work in flight (connect, TLS handshake, writes): await it before
@@ -135,6 +136,8 @@ export default class ModemEmulator {
 	get registration(): number { return this.#core.regStat; }
 	get pdpActive(): boolean { return this.#core.pdpActive; }
 	get gnssOn(): boolean { return this.#core.gnss.on; }
+	/** Clock time until which LTE keeps the radio busy (RRC connected: attach, data, the inactivity tail). */
+	get radioBusyUntil(): number { return this.#core.radioBusyUntil; }
 	get hasFix(): boolean { this.#core.updateGnss(); return this.#core.gnss.on && this.#core.gnss.fixed; }
 	get openSockets(): number[] { return [...this.#core.sockets.values()].filter((s) => s.state === "open").map((s) => s.id); }
 	get transcript(): string[] { return this.#core.entries.map(formatEntry); }
