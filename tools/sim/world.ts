@@ -205,7 +205,10 @@ export default class World {
 			else if (typeof e.value === "number" || typeof e.value === "string") domain.set(e.key, e.value);
 		}
 		world.nvs.set(storeDomain, domain);
-		platform.server.on("request", (_req, res) => {
+		platform.server.on("request", (req, res) => {
+			// Only the modem's requests hold simulated time back: a test client or the dashboard (loopback too) must
+			// not make the next run wait for a delivery to the modem that never comes.
+			if (!world.emulator.localPorts.includes(req.socket.remotePort ?? -1)) return;
 			world.#requestsSeen++;
 			world.#inflight++;
 			res.on("close", () => {

@@ -143,6 +143,10 @@ export default class ModemEmulator {
 	get transcript(): string[] { return this.#core.entries.map(formatEntry); }
 	get stats(): Readonly<Core["stats"]> { return this.#core.statsNow(); }
 	get pendingIo(): number { return this.#core.pendingIo; }
+	/** Local TCP ports of this modem's real sockets: a server tells the modem's connections from other clients by them. */
+	get localPorts(): number[] {
+		return [...this.#core.sockets.values()].map((s) => s.raw?.localPort).filter((p): p is number => p !== undefined);
+	}
 	whenIoSettled(): Promise<void> { return this.#core.whenIoSettled(); }
 
 	get pwrkey(): DigitalOutput { return this.#pwrkey; }
