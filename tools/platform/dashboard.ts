@@ -9,7 +9,7 @@ const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:10px 18px;display:flex;gap:16px;align-items:baseline}
 header h1{font-size:18px;margin:0}header span{opacity:.7}
-main{display:grid;grid-template-columns:1fr 1fr;gap:14px;padding:14px}
+main{display:grid;grid-template-columns:1fr 1fr;gap:14px;padding:14px;align-items:start}
 section{background:#fff;border-radius:8px;padding:10px 14px;box-shadow:0 1px 2px #0002;overflow:auto}
 section.wide{grid-column:1/3}
 h2{font-size:15px;margin:4px 0 8px}
@@ -17,7 +17,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:3px 6px;
 th{font-weight:600;color:#555}tr.sel{background:#e8f0ff}tr.click{cursor:pointer}
 .st{padding:1px 6px;border-radius:9px;font-size:12px}.open{background:#ffe1e1;color:#a00}.closed{background:#e2f3e5;color:#185}
 .active{background:#e2f3e5;color:#185}.revoked{background:#eee;color:#666}.sent{color:#185}.failed{color:#a00}.skipped{color:#777}
-svg{background:#eef3f8;border-radius:6px}ol.tl{margin:0;padding-left:18px}code{font-size:12px}
+svg{background:#eef3f8;border-radius:6px;display:block;max-width:100%;height:auto}p.cap{color:#556;font-size:12px;margin:4px 0 8px}ol.tl{margin:0;padding-left:18px}code{font-size:12px}
 button{font:inherit;padding:2px 8px}
 `;
 
@@ -41,20 +41,39 @@ function row(cells, opts = {}) {
 }
 function badge(s) { return el("span", s, "st " + s); }
 function plot(points) {
-  const W = 520, H = 300, P = 16, svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("width", W); svg.setAttribute("height", H); svg.dataset.testid = "track";
-  if (!points.length) { const t = document.createElementNS(svg.namespaceURI, "text"); t.setAttribute("x", 20); t.setAttribute("y", 30); t.textContent = "no points"; svg.append(t); return svg; }
+  // Equirectangular around the track's mean latitude, centred in the box, north up; a scale bar in metres.
+  const W = 520, H = 300, P = 24, NS = "http://www.w3.org/2000/svg", svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("viewBox", "0 0 " + W + " " + H); svg.setAttribute("width", W); svg.setAttribute("height", H); svg.dataset.testid = "track";
+  const add = (tag, attrs, text) => { const e = document.createElementNS(NS, tag); for (const k in attrs) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = text; svg.append(e); return e; };
+  if (!points.length) { add("text", { x: 20, y: 30, fill: "#667" }, "no GNSS points (yet)"); return svg; }
   const la = points.map((p) => p.la / 1e7), lo = points.map((p) => p.lo / 1e7);
   const k = Math.cos((Math.min(...la) + Math.max(...la)) / 2 * Math.PI / 180);
   const x0 = Math.min(...lo), x1 = Math.max(...lo), y0 = Math.min(...la), y1 = Math.max(...la);
-  const span = Math.max((x1 - x0) * k, y1 - y0, 1e-5), s = Math.min(W - 2 * P, H - 2 * P) / span;
-  const X = (v) => P + (v - x0) * k * s, Y = (v) => H - P - (v - y0) * s;
-  const line = document.createElementNS(svg.namespaceURI, "polyline");
-  line.setAttribute("points", points.map((p) => X(p.lo / 1e7).toFixed(1) + "," + Y(p.la / 1e7).toFixed(1)).join(" "));
-  line.setAttribute("fill", "none"); line.setAttribute("stroke", "#2a62c9"); line.setAttribute("stroke-width", "2"); svg.append(line);
-  points.forEach((p, i) => { const c = document.createElementNS(svg.namespaceURI, "circle"); c.setAttribute("cx", X(p.lo / 1e7)); c.setAttribute("cy", Y(p.la / 1e7));
-    c.setAttribute("r", i === points.length - 1 ? 5 : 3); c.setAttribute("fill", i === points.length - 1 ? "#c22" : "#2a62c9"); c.dataset.s = p.s; svg.append(c); });
+  // Fit the longer side; at least ~22 m (2e-4 degrees) across, so one point or a standstill does not zoom to noise.
+  const s = Math.min((W - 2 * P) / Math.max((x1 - x0) * k, 2e-4), (H - 2 * P) / Math.max(y1 - y0, 2e-4));
+  const ox = (W - (x1 - x0) * k * s) / 2, oy = (H - (y1 - y0) * s) / 2;
+  const X = (v) => ox + (v - x0) * k * s, Y = (v) => H - oy - (v - y0) * s;
+  // Scale bar: a round number of metres near a fifth of the width (1 degree of latitude is about 111.32 km).
+  const mPerPx = 111320 / s, target = mPerPx * W / 5, mag = Math.pow(10, Math.floor(Math.log10(target)));
+  const metres = [1, 2, 5, 10].map((f) => f * mag).filter((m) => m <= target).pop() || mag, px = metres / mPerPx;
+  add("line", { x1: P, y1: H - 10, x2: P + px, y2: H - 10, stroke: "#445", "stroke-width": 2 });
+  add("text", { x: P + px + 6, y: H - 6, fill: "#445", "font-size": 11 }, metres >= 1000 ? metres / 1000 + " km" : metres + " m");
+  add("text", { x: W - 14, y: 16, fill: "#445", "font-size": 11, "text-anchor": "middle" }, "N");
+  const line = add("polyline", { points: points.map((p) => X(p.lo / 1e7).toFixed(1) + "," + Y(p.la / 1e7).toFixed(1)).join(" "), fill: "none", stroke: "#2a62c9", "stroke-width": 2, "stroke-linejoin": "round" });
+  line.dataset.testid = "track-line";
+  points.forEach((p, i) => {
+    const first = i === 0, last = i === points.length - 1;
+    const c = add("circle", { cx: X(p.lo / 1e7).toFixed(1), cy: Y(p.la / 1e7).toFixed(1), r: first || last ? 6 : 3.5, fill: last ? "#c22" : first ? "#1a8a3a" : "#2a62c9", stroke: "#fff", "stroke-width": 1 });
+    c.dataset.s = p.s;
+    const t = document.createElementNS(NS, "title"); t.textContent = "#" + p.s + " " + when(p.t * 1000) + " ±" + p.a + " m"; c.append(t);
+  });
   return svg;
+}
+function trackCaption(points) {
+  if (!points.length) return "";
+  const la = points.map((p) => p.la / 1e7), lo = points.map((p) => p.lo / 1e7), k = Math.cos(la[0] * Math.PI / 180);
+  const ew = Math.round((Math.max(...lo) - Math.min(...lo)) * k * 111320), ns = Math.round((Math.max(...la) - Math.min(...la)) * 111320);
+  return points.length + " points · start (green) " + when(points[0].t * 1000) + " · latest (red) " + when(points[points.length - 1].t * 1000) + " · extent " + ew + " m E–W × " + ns + " m N–S";
 }
 async function showEvent(ev) {
   const d = await get("/admin/events/" + ev.device_id + "/" + ev.event_id);
@@ -71,6 +90,8 @@ async function showEvent(ev) {
   box.append(tl);
   if (d.state === "open") { const b = el("button", "Close event (user)"); b.dataset.testid = "close-event"; b.onclick = async () => { await post("/admin/events/" + d.device_id + "/" + d.event_id + "/close", { reason: "closed from dashboard" }); refresh(); }; box.append(b); }
   box.append(plot(d.points));
+  const cap = el("p", trackCaption(d.points), "cap"); cap.dataset.testid = "track-caption"; box.append(cap);
+  if (d.cell) { try { const c = typeof d.cell === "string" ? JSON.parse(d.cell) : d.cell; box.append(el("p", "serving cell: " + String(c.mcc).padStart(3, "0") + "-" + String(c.mnc).padStart(2, "0") + " TAC " + c.tac + " CI " + c.ci + (c.rsrp !== undefined ? " · RSRP " + c.rsrp + " dBm" : ""), "cap")); } catch (e) { /* not JSON: leave it out */ } }
   const pts = el("div"); table(pts, ["s", "fix time", "lat", "lon", "±m", "q"], d.points.slice(-10).reverse().map((p) => row([p.s, when(p.t * 1000), (p.la / 1e7).toFixed(6), (p.lo / 1e7).toFixed(6), p.a, p.q]))); box.append(pts);
   box.append(el("h2", "Contacts notified"));
   const nt = el("div"); nt.dataset.testid = "notifications";
