@@ -151,6 +151,7 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 	let closedBy: string | undefined;
 	let notified = 0;
 	let closeTimer: unknown;
+	let sleptAt = 0;
 	const seenPoints = new Map<number, number>();
 
 	const onLog = (source: LogSource, line: string) => {
@@ -169,6 +170,7 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 				return;
 			}
 			case "world":
+				if (/deep sleep/.test(line)) sleptAt = now();
 				print("device", line.replace(/^device /, ""));
 				return;
 			case "platform": {
@@ -298,8 +300,8 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 			const row = w.events().find((e) => e.event_id === eventId);
 			const points = row ? w.platform.platform.store.pointCount(row.id) : 0;
 			print("sim", paint("1", `event complete: alert accepted${openedAt !== undefined && tripleAt !== undefined ? ` ${((openedAt - tripleAt) / 1000).toFixed(1)} s after the triple press` : ""}, ` +
-				`${points} location points, ${notified} contact notifications, closed by ${closedBy}; the device is dormant (deep sleep)`));
-			print("sim", `radio on ${(m.radioOnMs / 1000).toFixed(1)} s, ${m.wireSent} bytes sent and ${m.wireReceived} received on the wire, ${m.dormantWireBytes} while dormant`);
+				`${points} location points, ${notified} contact notifications, closed by ${closedBy}; the device is dormant (deep sleep)`), sleptAt);
+			print("sim", `radio on ${(m.radioOnMs / 1000).toFixed(1)} s, ${m.wireSent} bytes sent and ${m.wireReceived} received on the wire, ${m.dormantWireBytes} while dormant`, sleptAt);
 			if (args.exitWhenDormant) stop(0);
 			else print("sim", interactive ? "press the button again for a new event, or q to quit (the dashboard stays up)" : "Ctrl-C to quit (the dashboard stays up)");
 		}
