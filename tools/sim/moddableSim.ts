@@ -49,6 +49,13 @@ export interface SimArgs {
 	/** Press timing (ms): how long each press is held, and the release time between presses. */
 	readonly pressMs: number;
 	readonly gapMs: number;
+	/** Close the event from the platform (as the user) after the points and wait for the device's dormancy. */
+	readonly close: boolean;
+	/**
+	 * Do not start mcsim: the world waits for a simulator started elsewhere, typically by `mcconfig -d -m -p lin`,
+	 * which also starts xsbug (the traces then go to xsbug's console, so only the platform's view is checked).
+	 */
+	readonly noLaunch: boolean;
 }
 
 export const usage = `usage: node --import tsx tools/sim/moddableSim.ts --mc <out>/bin/lin/mc/debug/<app>/mc.so
@@ -57,14 +64,18 @@ export const usage = `usage: node --import tsx tools/sim/moddableSim.ts --mc <ou
   [--dialect sim7080|bg95] [--profile good|poor|roaming] [--track file.gpx|csv] [--interval S] (platform reporting
   interval, default 5) [--points N] (location points the platform must hold, default 1)
   [--dir D] (work directory, default .cache/moddable-sim) [--display] (use $DISPLAY, no Xvfb)
-  [--press-ms MS] (default 150) [--gap-ms MS] (default 250)`;
+  [--press-ms MS] (default 150) [--gap-ms MS] (default 250)
+  [--no-close] (leave the event open; default: the user closes it from the platform once the points arrived, and
+  the device must go back to dormancy and deep sleep)
+  [--no-launch] (start the world only and wait for a simulator launched by  mcconfig -d -m -p lin  with xsbug;
+  only the platform's view is checked, the traces are in xsbug)`;
 
 export function parseArgs(argv: readonly string[]): { ok: true; args: SimArgs } | { ok: false; error: string } {
 	let mc: string | undefined;
 	const a = {
 		presses: 3, timeoutS: 120, hold: false, dialect: "sim7080" as "sim7080" | "bg95", profile: "good",
 		track: undefined as string | undefined, interval: 5, points: 1, dir: join(".cache", "moddable-sim"), display: false,
-		pressMs: 150, gapMs: 250,
+		pressMs: 150, gapMs: 250, close: true, noLaunch: false,
 	};
 	const int = (flag: string, v: string | undefined, min: number, max: number): number | string => {
 		if (v === undefined || !/^\d+$/.test(v)) return `${flag} needs an integer`;
@@ -84,6 +95,8 @@ export function parseArgs(argv: readonly string[]): { ok: true; args: SimArgs } 
 			case "--press-ms": n = int(flag, next(), 10, 5000); if (typeof n === "string") return { ok: false, error: n }; a.pressMs = n; break;
 			case "--gap-ms": n = int(flag, next(), 10, 5000); if (typeof n === "string") return { ok: false, error: n }; a.gapMs = n; break;
 			case "--hold": a.hold = true; break;
+			case "--no-close": a.close = false; break;
+			case "--no-launch": a.noLaunch = true; break;
 			case "--display": a.display = true; break;
 			case "--dialect": { const v = next(); if (v !== "sim7080" && v !== "bg95") return { ok: false, error: "--dialect must be sim7080 or bg95" }; a.dialect = v; break; }
 			case "--profile": { const v = next(); if (!v) return { ok: false, error: "--profile needs a name" }; a.profile = v; break; }
@@ -423,7 +436,7 @@ const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
 		p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e); });
 	});
 
-export async function run(args: SimArgs, tools: Tools, out: (line: string) => void): Promise<RunResult> {
+export async function run(args: SimArgs, tools: Tools | undefined, out: (line: string) => void): Promise<RunResult> {
 	// Firmware-independent modules are loaded here so `--help` and the unit tests stay light.
 	const { ensureDevCa } = await import("../platform/devCa");
 	const { startPlatformServer, systemClock } = await import("../platform/server");
@@ -516,42 +529,48 @@ export async function run(args: SimArgs, tools: Tools, out: (line: string) => vo
 		cleanups.push(() => button.close());
 		out(`button link listening on 127.0.0.1:${cfg.buttonPort}`);
 
-		// 5. mcsim under Xvfb.
-		let display = process.env.DISPLAY ?? "";
-		if (tools.xvfb && !args.display) {
-			const x = await startXvfb(tools.xvfb);
-			display = x.display;
-			cleanups.push(() => { x.proc.kill("SIGTERM"); });
-			out(`Xvfb on ${display}`);
-		}
-		mkdirSync(join(homedir(), ".config", "tech.moddable.mcsim"), { recursive: true });
-		const sim = spawn(tools.timeout, ["--signal=TERM", "--kill-after=5", String(args.timeoutS), tools.stdbuf, "-oL", "-eL", tools.mcsim, mcPath], {
-			stdio: ["ignore", "pipe", "pipe"],
-			env: { ...process.env, DISPLAY: display },
-		});
+		// 5. mcsim under Xvfb, or a simulator launched by the user (mcconfig with xsbug).
 		let simExit: number | null | undefined;
-		const exited = new Promise<void>((resolve) => sim.once("exit", (code) => { simExit = code; resolve(); }));
-		cleanups.push(async () => { if (simExit === undefined) { sim.kill("SIGTERM"); await exited; } });
-		sim.stdout!.setEncoding("utf8");
-		// Debug builds print an `instruments:` line every second (heap, sockets, timers): not echoed.
-		sim.stdout!.on("data", (c: string) => { for (const l of traces.push(c)) if (!l.startsWith("instruments")) out(`[device] ${l}`); });
-		sim.stderr!.setEncoding("utf8");
-		sim.stderr!.on("data", (c: string) => { for (const l of c.split(/\r?\n/)) if (l.trim()) out(`[mcsim] ${l}`); });
-		out(`mcsim ${mcPath} (timeout ${args.timeoutS} s)`);
+		let exited: Promise<void>;
+		if (tools && !args.noLaunch) {
+			let display = process.env.DISPLAY ?? "";
+			if (tools.xvfb && !args.display) {
+				const x = await startXvfb(tools.xvfb);
+				display = x.display;
+				cleanups.push(() => { x.proc.kill("SIGTERM"); });
+				out(`Xvfb on ${display}`);
+			}
+			mkdirSync(join(homedir(), ".config", "tech.moddable.mcsim"), { recursive: true });
+			const sim = spawn(tools.timeout, ["--signal=TERM", "--kill-after=5", String(args.timeoutS), tools.stdbuf, "-oL", "-eL", tools.mcsim, mcPath], {
+				stdio: ["ignore", "pipe", "pipe"],
+				env: { ...process.env, DISPLAY: display },
+			});
+			exited = new Promise<void>((resolve) => sim.once("exit", (code) => { simExit = code; resolve(); }));
+			cleanups.push(async () => { if (simExit === undefined) { sim.kill("SIGTERM"); await exited; } });
+			sim.stdout!.setEncoding("utf8");
+			// Debug builds print an `instruments:` line every second (heap, sockets, timers): not echoed.
+			sim.stdout!.on("data", (c: string) => { for (const l of traces.push(c)) if (!l.startsWith("instruments")) out(`[device] ${l}`); });
+			sim.stderr!.setEncoding("utf8");
+			sim.stderr!.on("data", (c: string) => { for (const l of c.split(/\r?\n/)) if (l.trim()) out(`[mcsim] ${l}`); });
+			out(`mcsim ${mcPath} (timeout ${args.timeoutS} s)`);
+		} else {
+			exited = new Promise<void>(() => {});
+			out(`waiting ${args.timeoutS} s for a simulator: run  mcconfig -d -m -p lin  (with the same config) in another terminal; its traces go to xsbug`);
+		}
+		const launched = tools !== undefined && !args.noLaunch;
 
 		const deadline = Date.now() + args.timeoutS * 1000;
 		const left = () => Math.max(1, deadline - Date.now());
 		const failed = exited.then(() => { throw new Error(`mcsim exited (${simExit}) before the checks finished`); });
 		const race = <T>(p: Promise<T>, what: string) => Promise.race([within(p, left(), what), failed]);
 		try {
-			const boot = await race(traces.waitFor(/^boot: /), "the firmware's boot trace");
-			check("firmware booted", true, boot);
+			if (launched) check("firmware booted", true, await race(traces.waitFor(/^boot: /), "the firmware's boot trace"));
 			await race(button.connection(), "the firmware to connect to the button link");
 			check("button link connected", true, `127.0.0.1:${cfg.buttonPort}`);
 			if (args.presses > 0) {
 				out(`pressing ${args.presses}× (${args.pressMs} ms down, ${args.gapMs} ms up)`);
 				await button.press(args.presses, args.pressMs, args.gapMs);
-				for (const t of expectedTraces) check(t.name, true, await race(traces.waitFor(t.re), t.name));
+				if (launched) for (const t of expectedTraces) check(t.name, true, await race(traces.waitFor(t.re), t.name));
 				const event = await race(pollFor(() => platform.platform.store.events(deviceId).find((e) => e.state === "open")), "the platform to open the event");
 				check("platform: event open", true, `event ${event.event_id.slice(0, 8)}… reason ${event.reason ?? "?"}`);
 				if (args.points > 0) {
@@ -560,6 +579,17 @@ export async function run(args: SimArgs, tools: Tools, out: (line: string) => vo
 				}
 				const notified = platform.platform.store.notifications(event.id);
 				check("platform: contacts notified", notified.length > 0, `${notified.length} notification(s)`);
+				if (args.close) {
+					const from = traces.lines.length;
+					out("the user closes the event from the platform (as the dashboard's close button does)");
+					platform.platform.closeByUser(deviceId, event.event_id, "qa");
+					if (launched) {
+						check("device: back to dormant", true, await race(traces.waitFor(/^sos: \S+ -> dormant \(/, from), "the device to return to dormancy"));
+						check("device: deep sleep", true, await race(traces.waitFor(/^power: deep sleep/, from), "the device to enter deep sleep"));
+					}
+					const closed = platform.platform.store.event(deviceId, event.event_id);
+					check("platform: event closed", closed?.state === "closed", `closed_by ${closed?.closed_by ?? "?"}`);
+				}
 			}
 		} catch (e) {
 			check("end to end", false, (e as Error).message);
@@ -625,10 +655,14 @@ export class UsageError extends Error {}
 async function main(): Promise<number> {
 	const parsed = parseArgs(process.argv.slice(2));
 	if (!parsed.ok) { process.stderr.write(`${parsed.error}\n`); return 2; }
-	const found = findTools(process.env, parsed.args.display);
-	if (!found.ok) { process.stderr.write(found.errors.map((e) => `moddableSim: ${e}\n`).join("")); return 2; }
+	let tools: Tools | undefined;
+	if (!parsed.args.noLaunch) {
+		const found = findTools(process.env, parsed.args.display);
+		if (!found.ok) { process.stderr.write(found.errors.map((e) => `moddableSim: ${e}\n`).join("")); return 2; }
+		tools = found.tools;
+	}
 	try {
-		const result = await run(parsed.args, found.tools, (line) => process.stdout.write(line + "\n"));
+		const result = await run(parsed.args, tools, (line) => process.stdout.write(line + "\n"));
 		const failed = result.checks.filter((c) => !c.ok);
 		process.stdout.write(`${result.checks.length - failed.length} passed, ${failed.length} failed\n`);
 		return result.ok ? 0 : 1;

@@ -382,7 +382,7 @@ if (skip) {
 	console.log(`SKIP moddable-sim end to end: ${skip}`);
 } else {
 	const E = suite("moddableSim end to end (mcsim)");
-	E("a triple press in the simulator opens an event on the platform and streams a location point", () => {
+	E("a triple press in the simulator opens an event, streams a point, and a user close brings the device back to deep sleep", () => {
 		const mc = process.env.ENIGM_MCSIM_MC ?? "/tmp/mcbuild/bin/lin/mc/debug/main/mc.so";
 		let output: string;
 		try {
@@ -395,7 +395,10 @@ if (skip) {
 		for (const t of expectedTraces) assert.match(output, `PASS ${t.name}`);
 		assert.match(output, /PASS platform: event open: event [0-9a-f]{8}… reason button/);
 		assert.match(output, /PASS platform: location points: \d+ point\(s\) stored/);
-		assert.match(output, /\n9 passed, 0 failed\n/);
+		assert.match(output, /PASS device: back to dormant: sos: active\.closing -> dormant/);
+		assert.match(output, "PASS device: deep sleep");
+		assert.match(output, "PASS platform: event closed: closed_by user");
+		assert.match(output, /\n12 passed, 0 failed\n/);
 	});
 	E.run();
 }
