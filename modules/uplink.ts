@@ -170,8 +170,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	async openEvent(eventId: string, resumed: boolean): Promise<PlatformReply> {
 		if (eventId !== this.#eventId) {
 			this.#eventId = eventId;
-			// A resumed event continues its point numbering past anything sent before the reboot.
-			this.#seq = resumed ? Math.floor(this.#o.clock.now() / 1000) + 1_000_000 : 0;
+			this.#seq = resumed ? resumedSeqBase(this.#o.wallClock.now(), this.#o.clock.now()) : 0;
 		}
 		let cell: ServingCell | undefined;
 		if (this.#o.modem.state === "attached") {
@@ -398,6 +397,19 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#log(line: string): void {
 		this.#o.log?.(line);
 	}
+}
+
+/**
+ * First point number of an event resumed after a reboot: past every number used before it, in this boot or an
+ * earlier one, since the platform keeps one point per number (a reused number is dropped as a duplicate). The
+ * tick clock restarts at every boot (Moddable Time.ticks), so two resumes would start from the same ticks; wall
+ * time (network or platform, set before the resumed alert goes out) only moves forward across reboots and outpaces
+ * the numbering, one point per GNSS window of several seconds against one number per second. Seconds since 2020
+ * plus 1,000,000 stay under the protocol's 2^31 limit until 2087. Ticks only when wall time is still unknown.
+ */
+export function resumedSeqBase(wallMs: number | undefined, ticksMs: number): number {
+	const seconds = wallMs !== undefined ? (wallMs - Date.UTC(2020, 0, 1)) / 1000 : ticksMs / 1000;
+	return 1_000_000 + Math.max(0, Math.floor(seconds));
 }
 
 function describe(error: ModemError): string {

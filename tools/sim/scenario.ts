@@ -49,7 +49,7 @@ export interface ScenarioReport {
 	readonly realMs: number;
 	readonly metrics?: {
 		wakes: number; radioOnMs: number; dormantWireBytes: number; wireSent: number; wireReceived: number;
-		stateMs: Record<string, number>; atCommands: number; locationBatches: number; cellReports: number; refusedRequests: number;
+		stateMs: Record<string, number>; atCommands: number; fixesObtained: number; locationBatches: number; cellReports: number; refusedRequests: number;
 	};
 	readonly events?: readonly EventReport[];
 	readonly transitions?: ReadonlyArray<{ at: number; transition: string }>;
@@ -124,6 +124,7 @@ async function execute(s: Scenario, options: RunOptions, started: number): Promi
 		...(s.platformMaxEventMs !== undefined ? { platformMaxEventMs: s.platformMaxEventMs } : {}),
 		...(s.platformInterval !== undefined ? { platformInterval: s.platformInterval } : {}),
 		...(s.bootLatencyMs !== undefined ? { bootLatencyMs: s.bootLatencyMs } : {}),
+		platformDb: ":memory:",
 		log: record,
 		...(options.transcriptDir || options.log ? { transcript: (line: string) => record("at", line) } : {}),
 	});
@@ -157,6 +158,7 @@ async function execute(s: Scenario, options: RunOptions, started: number): Promi
 			wireReceived: world.metrics.wireReceived,
 			stateMs: { ...world.metrics.stateMs },
 			atCommands: world.emulator.stats.commands,
+			fixesObtained: world.metrics.transitions.filter((t) => t.event === "fixObtained").length,
 			locationBatches: batches.length,
 			cellReports: batches.filter((b) => b.cell && b.points === 0).length,
 			refusedRequests: refusals.length,
@@ -281,18 +283,27 @@ function check(
 				bound(key, e[key]!, firstReport?.points ?? 0, " points");
 				break;
 			case "pointSequenceComplete": {
+				// Runs of consecutive sequence numbers: the event's first boot numbers from 1, and each resume after a
+				// reboot starts a new run past the old ones. More runs than boots means a point is missing.
 				const seq = first ? store.points(first.id).map((p) => p.s).sort((a, b) => a - b) : [];
-				const gaps: string[] = [];
-				if (seq.length && seq[0] !== 1) gaps.push(`starts at ${seq[0]}`);
-				for (let i = 1; i < seq.length; i++) {
-					const d = seq[i]! - seq[i - 1]!;
-					// A resumed event numbers its points from 1,000,000 + boot seconds: a new run, not a gap.
-					if (d > 1 && d < 500_000) gaps.push(`${seq[i - 1]}..${seq[i]}`);
+				const runs: Array<[number, number]> = [];
+				for (const v of seq) {
+					const last = runs[runs.length - 1];
+					if (last && v === last[1] + 1) last[1] = v;
+					else runs.push([v, v]);
 				}
-				const complete = seq.length > 0 && gaps.length === 0;
-				push(key, e[key], complete, complete === e[key], seq.length === 0 ? "no points" : gaps.length ? `gaps: ${gaps.join(", ")}` : `${seq.length} points, no gap`);
+				const boots = 1 + (first?.resumed_count ?? 0);
+				const problems: string[] = [];
+				if (seq.length === 0) problems.push("no points");
+				else if (seq[0] !== 1) problems.push(`starts at ${seq[0]}`);
+				if (runs.length > boots) problems.push(`${runs.length} runs for ${boots} boot(s): ${runs.map(([a, b]) => `${a}..${b}`).join(", ")}`);
+				const complete = problems.length === 0;
+				push(key, e[key], complete, complete === e[key], complete ? `${seq.length} points in ${runs.length} run(s) for ${boots} boot(s)` : problems.join("; "));
 				break;
 			}
+			case "undeliveredFixes":
+				bound(key, e[key]!, Math.max(0, metrics.fixesObtained - rows.reduce((n, r) => n + store.pointCount(r.id), 0)), " fixes");
+				break;
 			case "pointsFixedBetween": {
 				const { fromMs, toMs, min } = e[key]!;
 				const pts = first ? store.points(first.id) : [];

@@ -44,8 +44,10 @@ export interface Expectations {
 	readonly alertAcceptedWithinMs?: number;
 	/** Min points the platform stored for the first event. */
 	readonly pointsDelivered?: Bound;
-	/** The platform's points for the first event have no gap in their sequence numbers (per boot). */
+	/** The first event's points start at 1 and form at most one run of consecutive numbers per boot. */
 	readonly pointSequenceComplete?: boolean;
+	/** Max GNSS fixes the device obtained during events that the platform did not store (lost points). */
+	readonly undeliveredFixes?: Bound;
 	/** Min points whose fix time lies in [fromMs, toMs) of simulated time (points captured while offline). */
 	readonly pointsFixedBetween?: { readonly fromMs: number; readonly toMs: number; readonly min: number };
 	/** SOS state at the end (`dormant`, `revoked`, `active.streaming`, ...). */
@@ -85,7 +87,7 @@ export type ExpectationName = keyof Expectations;
 /** The default sense of a plain number, per bounded expectation. */
 export const boundSense: Readonly<Record<string, "min" | "max" | "exact">> = Object.freeze({
 	pointsDelivered: "min", eventsOpened: "exact", contactsNotified: "exact", wakes: "exact",
-	radioOnMs: "max", cellReports: "min", refusedRequests: "exact",
+	radioOnMs: "max", cellReports: "min", refusedRequests: "exact", undeliveredFixes: "max",
 });
 
 const booleanExpectations = ["pointSequenceComplete", "dormantAtEnd", "asleepAtEnd", "zeroBytesWhileDormant", "noWakes", "eventResumed"] as const;

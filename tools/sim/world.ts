@@ -66,6 +66,12 @@ export interface WorldOptions {
 	/** A working directory (SQLite, provisioning output); default a fresh temp dir, removed on close. */
 	readonly dir?: string;
 	/**
+	 * The platform's SQLite file; default `platform.sqlite` in `dir`. `":memory:"` skips the disk: the store syncs
+	 * every transaction (synchronous = FULL), and under disk contention those fsyncs, not the simulation, set the
+	 * pace of a simulated-time run (the QA scenarios use it).
+	 */
+	readonly platformDb?: string;
+	/**
 	 * Where the development CA lives (created with openssl on first use, tools/platform/devCa); default `<dir>/devca`.
 	 * `npm start` uses `.cache/devca`, the same as `npm run platform`, so a browser that trusts it once keeps trusting.
 	 */
@@ -163,7 +169,7 @@ export default class World {
 		// 2. The platform, with the device imported, claimed and two contacts selected.
 		const ca = ensureDevCa(options.caDir ?? join(dir, "devca"));
 		const platform = await startPlatformServer({
-			db: join(dir, "platform.sqlite"),
+			db: options.platformDb ?? join(dir, "platform.sqlite"),
 			storageKey: randomBytes(32),
 			importKey: Buffer.from(platformKey),
 			tls: ca,
@@ -250,8 +256,13 @@ export default class World {
 	/** Boots a fresh firmware instance (power-on, reset, or a wake from deep sleep). */
 	#boot(wakeCause: WakeCause, pressedAtBoot: boolean): void {
 		this.#asleep = false;
+		// The device's clock is Moddable's Time.ticks (hal/moddable/timerClock): milliseconds since this boot. It
+		// restarts at every boot, so the firmware never sees the world's time across a reset or a deep sleep.
+		const bootAt = this.clock.now();
+		const world = this.clock;
+		const clock: Clock = { now: () => world.now() - bootAt, set: (f, ms) => world.set(f, ms), clear: (h) => world.clear(h) };
 		const target = createSimTarget({
-			clock: this.clock,
+			clock,
 			nvs: this.nvs,
 			power: { wakeCause, buttonPressedAtBoot: pressedAtBoot, onDeepSleep: () => this.#sleep() },
 		});
