@@ -4,10 +4,10 @@
  * development CA for sending captured, replayed or forged requests.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import World, { type WorldOptions } from "../../../tools/sim/world";
+import { send as sendTls, type Reply } from "../platform/helpers";
 import { parseTrack, type TrackPoint } from "../../../tools/sim/modem/track";
 
 export interface Captured {
@@ -18,12 +18,7 @@ export interface Captured {
 	status?: number;
 }
 
-export interface Reply {
-	readonly status: number;
-	readonly headers: Record<string, string | string[] | undefined>;
-	readonly body: Buffer;
-	json(): Record<string, unknown>;
-}
+export type { Reply };
 
 export function walkTrack(): TrackPoint[] {
 	const parsed = parseTrack(readFileSync(new URL("../../../tools/sim/tracks/walk.gpx", import.meta.url), "utf8"));
@@ -78,27 +73,13 @@ export async function testWorld(options: WorldOptions = {}): Promise<TestWorld> 
 	};
 }
 
-/** Sends a request over TLS to the World's platform, trusting only its development CA. */
+/** Sends a request over TLS to the World's platform, trusting only its development CA (framing headers recomputed). */
 export function send(t: TestWorld, r: { method: string; path: string; headers: Record<string, string>; body: Buffer }): Promise<Reply> {
 	const headers = { ...r.headers };
 	delete headers["content-length"];
 	delete headers["connection"];
 	delete headers["transfer-encoding"];
-	return new Promise((resolve, reject) => {
-		const req = request(
-			{ host: "127.0.0.1", servername: "localhost", port: t.world.platform.port, method: r.method, path: r.path, headers: { ...headers, "content-length": String(r.body.length) }, ca: t.caPem, agent: false },
-			(res) => {
-				const chunks: Buffer[] = [];
-				res.on("data", (c: Buffer) => chunks.push(c));
-				res.on("end", () => {
-					const body = Buffer.concat(chunks);
-					resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body.toString("utf8")) as Record<string, unknown> });
-				});
-			},
-		);
-		req.on("error", reject);
-		req.end(r.body);
-	});
+	return sendTls(t.world.platform.port, { ...r, headers }, t.caPem);
 }
 
 /** Presses a deliberate triple and runs until the event streams (or `limitMs` of simulated time passes). */
