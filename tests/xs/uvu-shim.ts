@@ -13,7 +13,7 @@
  * which the lane requires: a file that crashes, hangs on a promise or never calls run() prints no result line.
  */
 import { drain } from "./shims/host";
-import { flushTrace } from "./shims/globals";
+import { flushTrace, hostPrint } from "./shims/globals";
 import { meterNow, printMeter } from "./meter";
 
 declare const __XS_METER__: boolean | undefined;
@@ -49,16 +49,6 @@ export interface Test {
 
 const metering = typeof __XS_METER__ !== "undefined" && __XS_METER__ === true;
 
-function write(line: string): void {
-	const host = globalThis as {
-		__xsnap?: { print(text: string): void };
-		print?: (text: string) => void;
-		console?: { log(text: string): void };
-	};
-	const print = host.__xsnap?.print ?? host.print;
-	if (print) print(line);
-	else host.console?.log(line);
-}
 
 /** A readable rendering for failure reports (no util.inspect in XS). */
 export function show(value: unknown, depth = 0): string {
@@ -116,12 +106,12 @@ async function runQueue(): Promise<void> {
 		for (let job = queue.shift(); job; job = queue.shift()) await job();
 	} catch (error) {
 		failed++;
-		write(`FAIL (runner)\n${describe(error)}`);
+		hostPrint(`FAIL (runner)\n${describe(error)}`);
 	}
 	if (metering) printMeter("(total)", meterNow());
 	flushTrace();
-	if (skipped) write(`XS-SKIPPED ${skipped}`);
-	write(`XS-RESULT ${passed} passed, ${failed} failed`);
+	if (skipped) hostPrint(`XS-SKIPPED ${skipped}`);
+	hostPrint(`XS-RESULT ${passed} passed, ${failed} failed`);
 	const process = (globalThis as { process?: { exitCode?: number } }).process;
 	if (process && failed) process.exitCode = 1;
 }
@@ -140,12 +130,12 @@ async function runSuite(name: string, ctx: Suite): Promise<void> {
 	const cases = only.length ? only : tests;
 	const prefix = name ? `${name} > ` : "";
 	skipped += ctx.skips + (only.length ? tests.length : 0);
-	if (only.length) write(`note: ${name || "(default suite)"} runs only its ${only.length} .only test(s)`);
+	if (only.length) hostPrint(`note: ${name || "(default suite)"} runs only its ${only.length} .only test(s)`);
 	try {
 		for (const hook of before) await hook(state);
 	} catch (error) {
 		failed++;
-		write(`FAIL ${prefix}(before hook)\n${describe(error)}`);
+		hostPrint(`FAIL ${prefix}(before hook)\n${describe(error)}`);
 		skipped += cases.length;
 		await runAfter(prefix, after, state);
 		return;
@@ -160,14 +150,14 @@ async function runSuite(name: string, ctx: Suite): Promise<void> {
 			if (metering) printMeter(`${prefix}${test.name}`, meterNow() - start);
 			for (const hook of aEach) await hook(state);
 			passed++;
-			write(`  ok ${prefix}${test.name}`);
+			hostPrint(`  ok ${prefix}${test.name}`);
 		} catch (error) {
 			failed++;
-			write(`FAIL ${prefix}${test.name}\n${describe(error)}`);
+			hostPrint(`FAIL ${prefix}${test.name}\n${describe(error)}`);
 			try {
 				for (const hook of aEach) await hook(state);
 			} catch (hookError) {
-				write(`    (after.each also failed)\n${describe(hookError)}`);
+				hostPrint(`    (after.each also failed)\n${describe(hookError)}`);
 			}
 		}
 	}
@@ -180,7 +170,7 @@ async function runAfter(prefix: string, after: Hook[], state: Context): Promise<
 		for (const hook of after) await hook(state);
 	} catch (error) {
 		failed++;
-		write(`FAIL ${prefix}(after hook)\n${describe(error)}`);
+		hostPrint(`FAIL ${prefix}(after hook)\n${describe(error)}`);
 	}
 }
 

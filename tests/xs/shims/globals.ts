@@ -4,7 +4,8 @@
  */
 let pending = "";
 
-function out(line: string): void {
+/** One complete line to the host: xsnap's `print`, else console.log (a lane bundle run by Node). */
+export function hostPrint(line: string): void {
 	const host = globalThis as {
 		__xsnap?: { print(text: string): void };
 		print?: (text: string) => void;
@@ -19,11 +20,11 @@ export function trace(...values: unknown[]): void {
 	pending += values.map((v) => String(v)).join("");
 	const lines = pending.split("\n");
 	pending = lines.pop()!;
-	for (const line of lines) out(line);
+	for (const line of lines) hostPrint(line);
 }
 
 /** Prints a trailing partial line, if any. */
 export function flushTrace(): void {
-	if (pending) out(pending);
+	if (pending) hostPrint(pending);
 	pending = "";
 }
