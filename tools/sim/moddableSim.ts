@@ -24,7 +24,7 @@
  * generated from the manifest's `config` and any `name=value` overrides.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
@@ -597,7 +597,11 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 		const peaks = instrumentPeaks(traces.lines);
 		if (peaks["Stack used"] !== undefined) {
 			// A txSlot is 32 bytes on a 64-bit host (16 on the ESP32); manifest `creation.stack` counts slots.
-			out(`XS peaks (debug instruments, sampled each second): stack ${peaks["Stack used"]} bytes = ${Math.ceil((peaks["Stack used"] ?? 0) / 32)} slots, chunks ${peaks["Chunk used"]} bytes, slots ${peaks["Slot used"]} bytes`);
+			const used = Math.ceil((peaks["Stack used"] ?? 0) / 32);
+			out(`XS peaks (debug instruments, sampled each second): stack ${peaks["Stack used"]} bytes = ${used} slots, chunks ${peaks["Chunk used"]} bytes, slots ${peaks["Slot used"]} bytes`);
+			const boards = boardStackSlots(resolve("boards"));
+			const tight = boards.filter((b) => used > b.stack);
+			if (tight.length > 0) out(`WARN the XS stack peak (${used} slots) exceeds creation.stack of ${tight.map((b) => `${b.board} (${b.stack})`).join(", ")}: that board would abort with "stack overflow"`);
 		}
 		if (args.hold && simExit === undefined) {
 			out(`holding until Ctrl-C or the mcsim timeout: dashboard ${dashboard}` + (process.stdin.isTTY ? "; Enter or space = one button press, q = quit" : ""));
@@ -609,6 +613,22 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 			try { await c(); } catch { /* best effort */ }
 		}
 	}
+}
+
+/** `creation.stack` (XS stack slots) of each hardware board's manifest (boards/<board>/manifest.json), sim excluded. */
+export function boardStackSlots(boardsDir: string): { board: string; stack: number }[] {
+	const out: { board: string; stack: number }[] = [];
+	let names: string[];
+	try { names = readdirSync(boardsDir); } catch { return out; }
+	for (const board of names.sort()) {
+		if (board === "sim") continue;
+		try {
+			const manifest = JSON.parse(readFileSync(join(boardsDir, board, "manifest.json"), "utf8")) as { creation?: { stack?: unknown } };
+			const stack = manifest.creation?.stack;
+			if (typeof stack === "number") out.push({ board, stack });
+		} catch { /* not a board directory */ }
+	}
+	return out;
 }
 
 /** Keeps the world up; on a terminal, Enter/space presses the button once and q or Ctrl-C ends the hold. */

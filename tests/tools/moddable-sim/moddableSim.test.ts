@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
-	ButtonServer, LineWatcher, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
+	ButtonServer, LineWatcher, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
 	parseMcConfig, preferenceDomain, pressScript, writePreferenceFile, type NvsEntryLike,
 } from "../../../tools/sim/moddableSim";
 import { generateBatch } from "../../../tools/provision/batch";
@@ -300,6 +300,19 @@ T("instrument peaks are taken per named column", () => {
 	]);
 	assert.equal(p, { Timers: 2, "Stack used": 20864, "Stack available": 12288 });
 	assert.equal(instrumentPeaks(["instruments: 1,2,3"]), {});
+});
+
+T("the boards' XS stack sizes are read from their manifests, the sim board excluded", () => {
+	const dir = tempDir();
+	for (const [board, manifest] of [["a_board", { creation: { stack: 512 } }], ["sim", { creation: { stack: 512 } }], ["no_creation", {}]] as const) {
+		mkdirSync(join(dir, board));
+		writeFileSync(join(dir, board, "manifest.json"), JSON.stringify(manifest));
+	}
+	writeFileSync(join(dir, "README.md"), "not a board");
+	assert.equal(boardStackSlots(dir), [{ board: "a_board", stack: 512 }]);
+	assert.equal(boardStackSlots(join(dir, "missing")), []);
+	const real = boardStackSlots(join(process.cwd(), "boards"));
+	assert.ok(real.length >= 2, "both LilyGO boards declare creation.stack");
 });
 
 T.run();
