@@ -24,7 +24,7 @@
  * generated from the manifest's `config` and any `name=value` overrides.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
@@ -481,6 +481,8 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 		const prefs = preferenceDomain(image.entries as readonly NvsEntryLike[], "enigm");
 		const deviceId = prefs.device_id as string;
 		const prefFile = writePreferenceFile(cfg.fileRoot, "enigm", prefs);
+		// The NVS image holds the key in clear; the Preference file is now the simulated device's only copy.
+		rmSync(join(batch, "devices"), { recursive: true, force: true });
 		out(`device ${deviceId.slice(0, 8)}… provisioned (tools/provision, board sim); Preference file ${prefFile}`);
 		const ca = ensureDevCa(resolve(".cache", "devca"));
 		mkdirSync(dirname(cfg.platformCaFile), { recursive: true });
