@@ -69,7 +69,9 @@ export function encodeAscii(text: string): Uint8Array {
 /** Latin-1 view of bytes (one char per byte), for header parsing where non-ASCII is then rejected explicitly. */
 export function decodeLatin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
 	let out = "";
-	for (let i = start; i < end; i += 4096) out += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + 4096))));
+	// XS puts every argument of an apply() on its stack (512 slots on the boards, manifest `creation.stack`): 64 at a
+	// time keeps decoding a response well inside it while still avoiding one string concatenation per byte.
+	for (let i = start; i < end; i += 64) out += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + 64))));
 	return out;
 }
 
