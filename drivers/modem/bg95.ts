@@ -32,13 +32,24 @@ const PROFILE: FamilyProfile = Object.freeze({
 	powerDownMarker: "POWERED DOWN",
 	powerDownTimeoutMs: 10_000,
 	offSettleMs: 2000,
+	socket: Object.freeze({
+		// AT+QSSLSEND <send_length> max 1460; AT+QSSLRECV <read_length> max 1500.
+		maxSend: 1460,
+		maxReceive: 1500,
+		// AT+QSSLSEND=<clientID>,<send_length> -> `>` -> bytes -> SEND OK | SEND FAIL | ERROR.
+		send: (socket: number, length: number) => ({
+			text: `AT+QSSLSEND=${socket},${length}`,
+			options: { timeoutMs: 30_000, final: (line: string) => (line === "SEND OK" ? "ok" as const : line === "SEND FAIL" ? "error" as const : undefined) },
+		}),
+		// AT+QSSLRECV=<clientID>,<read_length> -> `+QSSLRECV: <have_read_length>` CR LF <data> ... OK.
+		receive: (socket: number, length: number) => ({ text: `AT+QSSLRECV=${socket},${length}`, options: { counted: { prefix: "+QSSLRECV: ", inline: false }, timeoutMs: 10_000 } }),
+		// AT+QSSLCLOSE=<clientID>[,<timeout s>]
+		close: (socket: number) => ({ text: `AT+QSSLCLOSE=${socket},10`, options: { timeoutMs: 15_000 } }),
+	}),
 });
 
 /** AT+QSSLOPEN <clientID> range 0..11. */
 const MAX_SOCKETS = 12;
-/** AT+QSSLSEND <send_length> max 1460; AT+QSSLRECV <read_length> max 1500. */
-const MAX_SEND = 1460;
-const MAX_RECV = 1500;
 /** Quectel file errors (FILE Application Note, summary of error codes): 407 file already exists. */
 const FILE_EXISTS = 407;
 /** GNSS Application Note error codes. */
@@ -47,7 +58,6 @@ const GNSS_SESSION_NOT_ACTIVE = 505;
 
 export default class Bg95 extends ModemBase {
 	#ctx: number;
-	#sockets = new Set<number>();
 	#gnss = false;
 
 	constructor(options: Bg95Options) {
@@ -59,10 +69,10 @@ export default class Bg95 extends ModemBase {
 		this.at.on("+QSSLURC:", (line) => {
 			const [kind, id] = splitFields(line.slice(9));
 			const socket = Number(id);
-			if (!this.#sockets.has(socket)) return;
+			if (!this.sockets.has(socket)) return;
 			if (kind === "recv") this.emit({ type: "data", socket });
 			else if (kind === "closed") {
-				this.#sockets.delete(socket);
+				this.sockets.delete(socket);
 				this.emit({ type: "socketClosed", socket });
 			}
 		});
@@ -101,13 +111,13 @@ export default class Bg95 extends ModemBase {
 
 	/** The bearer is gone: every socket with it; tell the owner about each. */
 	#dropSockets(): void {
-		const gone = [...this.#sockets];
-		this.#sockets.clear();
+		const gone = [...this.sockets];
+		this.sockets.clear();
 		for (const socket of gone) this.emit({ type: "socketClosed", socket });
 	}
 
 	protected forgetSession(): void {
-		this.#sockets.clear();
+		this.sockets.clear();
 		this.#gnss = false;
 	}
 
@@ -168,7 +178,7 @@ export default class Bg95 extends ModemBase {
 			if (!off.ok) return off;
 		}
 		let id = 0;
-		while (this.#sockets.has(id)) id++;
+		while (this.sockets.has(id)) id++;
 		if (id >= MAX_SOCKETS) return fail({ kind: "error", step: "AT+QSSLOPEN" });
 		const c = this.#ctx;
 		// sslversion 3 = TLS 1.2; seclevel 1 = verify the server with the CA; sni 1 = send the server name.
@@ -198,42 +208,8 @@ export default class Bg95 extends ModemBase {
 			await this.run(`AT+QSSLCLOSE=${id},10`, { timeoutMs: 15_000 });
 			return fail({ kind: "socket", step: "AT+QSSLOPEN", code: err });
 		}
-		this.#sockets.add(id);
+		this.sockets.add(id);
 		return ok(id);
-	}
-
-	async send(socket: number, data: Uint8Array): Promise<ModemResult<number>> {
-		if (!this.#sockets.has(socket)) return fail({ kind: "closed", socket });
-		let sent = 0;
-		while (sent < data.length) {
-			const chunk = data.subarray(sent, Math.min(data.length, sent + MAX_SEND));
-			// AT+QSSLSEND=<clientID>,<send_length> -> `>` -> bytes -> SEND OK | SEND FAIL | ERROR.
-			const r = await this.run(`AT+QSSLSEND=${socket},${chunk.length}`, {
-				payload: chunk,
-				timeoutMs: 30_000,
-				final: (line) => (line === "SEND OK" ? "ok" : line === "SEND FAIL" ? "error" : undefined),
-			});
-			if (!r.ok) return this.#sockets.has(socket) ? r : fail({ kind: "closed", socket });
-			sent += chunk.length;
-		}
-		return ok(sent);
-	}
-
-	async receive(socket: number, max: number): Promise<ModemResult<Uint8Array>> {
-		if (!this.#sockets.has(socket)) return fail({ kind: "closed", socket });
-		const n = Math.max(1, Math.min(MAX_RECV, max | 0));
-		// AT+QSSLRECV=<clientID>,<read_length> -> `+QSSLRECV: <have_read_length>` CR LF <data> ... OK.
-		const r = await this.run(`AT+QSSLRECV=${socket},${n}`, { counted: { prefix: "+QSSLRECV: ", inline: false }, timeoutMs: 10_000 });
-		if (!r.ok) return r;
-		return ok(r.value.data ?? new Uint8Array(0));
-	}
-
-	async closeSocket(socket: number): Promise<ModemResult<void>> {
-		if (!this.#sockets.has(socket)) return ok(undefined);
-		this.#sockets.delete(socket);
-		// AT+QSSLCLOSE=<clientID>[,<timeout s>]
-		const r = await this.run(`AT+QSSLCLOSE=${socket},10`, { timeoutMs: 15_000 });
-		return r.ok ? ok(undefined) : r;
 	}
 
 	async gnssOn(): Promise<ModemResult<void>> {

@@ -32,6 +32,26 @@ export interface FamilyProfile {
 	readonly powerDownTimeoutMs: number;
 	/** After the power-down marker or a PWRKEY power-off pulse, how long until the module is off (then rails drop). */
 	readonly offSettleMs: number;
+	/** The family's socket data commands (its TCP/IP or SSL application note). */
+	readonly socket: SocketCommands;
+}
+
+/** One AT command line with its options. */
+export interface AtRequest {
+	readonly text: string;
+	readonly options: AtCommandOptions;
+}
+
+/** How a family sends, reads and closes on an open socket; the shared loop in ModemBase drives them. */
+export interface SocketCommands {
+	/** Largest payload one send command takes, and the largest read one receive command asks for. */
+	readonly maxSend: number;
+	readonly maxReceive: number;
+	/** Prompted send of `length` bytes (the engine writes the payload after the `> ` prompt). */
+	send(socket: number, length: number): AtRequest;
+	/** Counted read of at most `length` bytes. */
+	receive(socket: number, length: number): AtRequest;
+	close(socket: number): AtRequest;
 }
 
 export interface TimingOptions {
@@ -122,9 +142,6 @@ export default abstract class ModemBase implements Modem {
 	abstract servingCell(): Promise<ModemResult<ServingCell>>;
 	abstract uploadCa(name: string, pem: Uint8Array): Promise<ModemResult<void>>;
 	abstract open(options: TlsOpenOptions): Promise<ModemResult<number>>;
-	abstract send(socket: number, data: Uint8Array): Promise<ModemResult<number>>;
-	abstract receive(socket: number, max: number): Promise<ModemResult<Uint8Array>>;
-	abstract closeSocket(socket: number): Promise<ModemResult<void>>;
 	abstract gnssOn(): Promise<ModemResult<void>>;
 	abstract gnssRead(): Promise<ModemResult<Fix>>;
 	abstract gnssOff(): Promise<ModemResult<void>>;
@@ -262,6 +279,40 @@ export default abstract class ModemBase implements Modem {
 	}
 
 	// ---- helpers for the families -------------------------------------------------------------------------
+
+	/** Socket ids this driver has open; a family removes an id when the modem reports it closed. */
+	protected readonly sockets = new Set<number>();
+
+	async send(socket: number, data: Uint8Array): Promise<ModemResult<number>> {
+		if (!this.sockets.has(socket)) return fail({ kind: "closed", socket });
+		const commands = this.profile.socket;
+		let sent = 0;
+		while (sent < data.length) {
+			const chunk = data.subarray(sent, Math.min(data.length, sent + commands.maxSend));
+			const { text, options } = commands.send(socket, chunk.length);
+			const r = await this.run(text, { ...options, payload: chunk });
+			if (!r.ok) return this.sockets.has(socket) ? r : fail({ kind: "closed", socket });
+			sent += chunk.length;
+		}
+		return ok(sent);
+	}
+
+	async receive(socket: number, max: number): Promise<ModemResult<Uint8Array>> {
+		if (!this.sockets.has(socket)) return fail({ kind: "closed", socket });
+		const commands = this.profile.socket;
+		const { text, options } = commands.receive(socket, Math.max(1, Math.min(commands.maxReceive, max | 0)));
+		const r = await this.run(text, options);
+		if (!r.ok) return r;
+		return ok(r.value.data ?? new Uint8Array(0));
+	}
+
+	async closeSocket(socket: number): Promise<ModemResult<void>> {
+		if (!this.sockets.has(socket)) return ok(undefined);
+		this.sockets.delete(socket);
+		const { text, options } = this.profile.socket.close(socket);
+		const r = await this.run(text, options);
+		return r.ok ? ok(undefined) : r;
+	}
 
 	protected emit(event: ModemEvent): void {
 		try {

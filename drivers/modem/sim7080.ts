@@ -37,12 +37,20 @@ const PROFILE: FamilyProfile = Object.freeze({
 	powerDownMarker: "NORMAL POWER DOWN",
 	powerDownTimeoutMs: 10_000,
 	offSettleMs: 2000,
+	socket: Object.freeze({
+		// AT+CASEND <datalen> and AT+CARECV <readlen> upper bound (1460 bytes per call).
+		maxSend: 1460,
+		maxReceive: 1460,
+		// AT+CASEND=<cid>,<datalen> -> `>` -> <datalen> bytes -> OK.
+		send: (socket: number, length: number) => ({ text: `AT+CASEND=${socket},${length}`, options: { timeoutMs: 30_000 } }),
+		// AT+CARECV=<cid>,<readlen> -> `+CARECV: <recvlen>,<data>` (raw bytes, may hold CR/LF) OK; `+CARECV: 0` empty.
+		receive: (socket: number, length: number) => ({ text: `AT+CARECV=${socket},${length}`, options: { counted: { prefix: "+CARECV: ", inline: true }, timeoutMs: 10_000 } }),
+		close: (socket: number) => ({ text: `AT+CACLOSE=${socket}`, options: { timeoutMs: 10_000 } }),
+	}),
 });
 
 /** AT+CAOPEN <cid> range 0..12; the driver uses as many as it needs from 0. */
 const MAX_SOCKETS = 13;
-/** AT+CASEND <datalen> and AT+CARECV <readlen> upper bound (1460 bytes per call). */
-const MAX_CHUNK = 1460;
 /** AT+CFSWFILE <size> upper bound. */
 const MAX_FILE = 10240;
 
@@ -50,7 +58,6 @@ export default class Sim7080 extends ModemBase {
 	#variant: "sim7080" | "sim7000";
 	#gnssNeedsRadioOff: boolean;
 	#uploadTimeoutMs: number;
-	#sockets = new Set<number>();
 	#apn = "";
 	#gnss = false;
 
@@ -64,11 +71,11 @@ export default class Sim7080 extends ModemBase {
 		// AT+CAOPEN: `+CADATAIND: <cid>` data waiting; `+CASTATE: <cid>,<state>` state 0 = closed by the peer.
 		this.at.on("+CADATAIND:", (line) => {
 			const cid = Number(line.slice(11).trim());
-			if (this.#sockets.has(cid)) this.emit({ type: "data", socket: cid });
+			if (this.sockets.has(cid)) this.emit({ type: "data", socket: cid });
 		});
 		this.at.on("+CASTATE:", (line) => {
 			const [cid, state] = splitFields(line.slice(9)).map(Number);
-			if (state === 0 && this.#sockets.delete(cid)) this.emit({ type: "socketClosed", socket: cid });
+			if (state === 0 && this.sockets.delete(cid)) this.emit({ type: "socketClosed", socket: cid });
 		});
 		// AT+CNACT: `+APP PDP: <pdpidx>,DEACTIVE` when the network drops the context.
 		this.at.on("+APP PDP:", (line) => {
@@ -137,13 +144,13 @@ export default class Sim7080 extends ModemBase {
 
 	/** The bearer is gone: every socket with it; tell the owner about each. */
 	#dropSockets(): void {
-		const gone = [...this.#sockets];
-		this.#sockets.clear();
+		const gone = [...this.sockets];
+		this.sockets.clear();
 		for (const socket of gone) this.emit({ type: "socketClosed", socket });
 	}
 
 	protected forgetSession(): void {
-		this.#sockets.clear();
+		this.sockets.clear();
 		this.#gnss = false;
 	}
 
@@ -207,7 +214,7 @@ export default class Sim7080 extends ModemBase {
 			if (!off.ok) return off;
 		}
 		let cid = 0;
-		while (this.#sockets.has(cid)) cid++;
+		while (this.sockets.has(cid)) cid++;
 		if (cid >= MAX_SOCKETS) return fail({ kind: "error", step: "AT+CAOPEN" });
 		// SSL Application Note: TLS 1.2 (sslversion 3) on SSL context 0 and SNI; then on connection <cid>: SSL on,
 		// bound to context 0 (CRINDEX: enabling "SSL" alone does not bind the context on every firmware), and the
@@ -232,37 +239,8 @@ export default class Sim7080 extends ModemBase {
 		const [id, result] = splitFields(line.slice(8)).map(Number);
 		if (id !== cid || !Number.isInteger(result)) return fail({ kind: "parse", step: "AT+CAOPEN", reason: line });
 		if (result !== 0) return fail({ kind: "socket", step: "AT+CAOPEN", code: result });
-		this.#sockets.add(cid);
+		this.sockets.add(cid);
 		return ok(cid);
-	}
-
-	async send(socket: number, data: Uint8Array): Promise<ModemResult<number>> {
-		if (!this.#sockets.has(socket)) return fail({ kind: "closed", socket });
-		let sent = 0;
-		while (sent < data.length) {
-			const chunk = data.subarray(sent, Math.min(data.length, sent + MAX_CHUNK));
-			// AT+CASEND=<cid>,<datalen> -> `>` -> <datalen> bytes -> OK.
-			const r = await this.run(`AT+CASEND=${socket},${chunk.length}`, { payload: chunk, timeoutMs: 30_000 });
-			if (!r.ok) return this.#sockets.has(socket) ? r : fail({ kind: "closed", socket });
-			sent += chunk.length;
-		}
-		return ok(sent);
-	}
-
-	async receive(socket: number, max: number): Promise<ModemResult<Uint8Array>> {
-		if (!this.#sockets.has(socket)) return fail({ kind: "closed", socket });
-		const n = Math.max(1, Math.min(MAX_CHUNK, max | 0));
-		// AT+CARECV=<cid>,<readlen> -> `+CARECV: <recvlen>,<data>` (raw bytes, may hold CR/LF) OK; `+CARECV: 0` empty.
-		const r = await this.run(`AT+CARECV=${socket},${n}`, { counted: { prefix: "+CARECV: ", inline: true }, timeoutMs: 10_000 });
-		if (!r.ok) return r;
-		return ok(r.value.data ?? new Uint8Array(0));
-	}
-
-	async closeSocket(socket: number): Promise<ModemResult<void>> {
-		if (!this.#sockets.has(socket)) return ok(undefined);
-		this.#sockets.delete(socket);
-		const r = await this.run(`AT+CACLOSE=${socket}`, { timeoutMs: 10_000 });
-		return r.ok ? ok(undefined) : r;
 	}
 
 	async gnssOn(): Promise<ModemResult<void>> {
