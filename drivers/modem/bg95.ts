@@ -80,7 +80,7 @@ export default class Bg95 extends ModemBase {
 		this.at.on("+QIURC:", (line) => {
 			const [kind] = splitFields(line.slice(7));
 			if (kind !== "pdpdeact") return;
-			this.#dropSockets();
+			this.dropSockets();
 			this.pdpLost();
 		});
 	}
@@ -107,13 +107,6 @@ export default class Bg95 extends ModemBase {
 		}
 		this.emit({ type: "pdp", active: true });
 		return ok(undefined);
-	}
-
-	/** The bearer is gone: every socket with it; tell the owner about each. */
-	#dropSockets(): void {
-		const gone = [...this.sockets];
-		this.sockets.clear();
-		for (const socket of gone) this.emit({ type: "socketClosed", socket });
 	}
 
 	protected forgetSession(): void {

@@ -283,6 +283,13 @@ export default abstract class ModemBase implements Modem {
 	/** Socket ids this driver has open; a family removes an id when the modem reports it closed. */
 	protected readonly sockets = new Set<number>();
 
+	/** The bearer is gone: every socket with it; tell the owner about each. */
+	protected dropSockets(): void {
+		const gone = [...this.sockets];
+		this.sockets.clear();
+		for (const socket of gone) this.emit({ type: "socketClosed", socket });
+	}
+
 	async send(socket: number, data: Uint8Array): Promise<ModemResult<number>> {
 		if (!this.sockets.has(socket)) return fail({ kind: "closed", socket });
 		const commands = this.profile.socket;

@@ -80,7 +80,7 @@ export default class Sim7080 extends ModemBase {
 		// AT+CNACT: `+APP PDP: <pdpidx>,DEACTIVE` when the network drops the context.
 		this.at.on("+APP PDP:", (line) => {
 			if (!/DEACTIVE/.test(line)) return false;
-			this.#dropSockets();
+			this.dropSockets();
 			this.pdpLost();
 		});
 		// AT+CLTS=1 network time URCs: `*PSUTTZ: ...` (UTC and offset, see parsePsuttz), `+CTZV: ±zz,dst`, `DST: d`.
@@ -140,13 +140,6 @@ export default class Sim7080 extends ModemBase {
 		if ((await active) === undefined) return fail({ kind: "timeout", step: "+APP PDP" });
 		this.emit({ type: "pdp", active: true });
 		return ok(undefined);
-	}
-
-	/** The bearer is gone: every socket with it; tell the owner about each. */
-	#dropSockets(): void {
-		const gone = [...this.sockets];
-		this.sockets.clear();
-		for (const socket of gone) this.emit({ type: "socketClosed", socket });
 	}
 
 	protected forgetSession(): void {
@@ -249,7 +242,7 @@ export default class Sim7080 extends ModemBase {
 		if (this.#gnssNeedsRadioOff) {
 			const r = await this.run("AT+CFUN=0", { timeoutMs: 10_000 });
 			if (!r.ok) return r;
-			this.#dropSockets();
+			this.dropSockets();
 			this.pdpLost();
 		}
 		// GNSS Application Note: AT+CGNSPWR=1 powers the engine.
