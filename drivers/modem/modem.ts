@@ -85,12 +85,21 @@ export type ModemEvent =
 	| { readonly type: "pdp"; readonly active: boolean }                      // PDP context (de)activated by the network
 	| { readonly type: "time"; readonly time: NetworkTime };                  // *PSUTTZ / +CTZV / +QLTS seen
 
+export interface PowerOnOptions {
+	/**
+	 * The caller knows the module is off (the device woke from deep sleep, which it entered only after powering the
+	 * modem down): skip the "is it already on?" AT probe and pulse PWRKEY at once. Without it the driver asks first,
+	 * because a PWRKEY pulse would switch OFF a module an ESP32 reset left running.
+	 */
+	readonly knownOff?: boolean;
+}
+
 export interface Modem {
 	readonly family: ModemFamily;
 	readonly state: ModemState;
 
 	/** Rails on (if a PMU board supplies them), PWRKEY pulse, wait for AT and the boot markers. -> "booted". */
-	powerOn(): Promise<ModemResult<void>>;
+	powerOn(options?: PowerOnOptions): Promise<ModemResult<void>>;
 	/** Echo off, numeric +CME errors, full functionality, network-time URCs on. -> "ready". */
 	configure(): Promise<ModemResult<void>>;
 	/** APN, registration (+CEREG, with a timeout), PDP activation. -> "attached". */

@@ -8,7 +8,7 @@ import type { DigitalOutput } from "drivers/io";
 import type { Clock } from "hal/clock";
 import type { Fix, ServingCell } from "drivers/gnss/fix";
 import type {
-	Modem, ModemError, ModemEvent, ModemFamily, ModemOptions, ModemRails, ModemResult, ModemState, NetworkTime,
+	Modem, ModemError, ModemEvent, ModemFamily, ModemOptions, ModemRails, ModemResult, ModemState, NetworkTime, PowerOnOptions,
 	Registration, TlsOpenOptions,
 } from "drivers/modem/modem";
 import { fail, ok } from "drivers/modem/modem";
@@ -148,7 +148,7 @@ export default abstract class ModemBase implements Modem {
 
 	// ---- lifecycle ----------------------------------------------------------------------------------------
 
-	async powerOn(): Promise<ModemResult<void>> {
+	async powerOn(options: PowerOnOptions = {}): Promise<ModemResult<void>> {
 		if (this.#closed) return fail({ kind: "closedDriver" });
 		if (this.#state !== "off" && this.#state !== "failed")
 			return fail({ kind: "state", step: "powerOn", state: this.#state });
@@ -161,8 +161,15 @@ export default abstract class ModemBase implements Modem {
 		}
 		// A module left on (the ESP32 reset, the modem did not) would be switched OFF by a PWRKEY pulse: ask first.
 		// With rails that were off, nothing can answer; one short probe costs 300 ms.
-		if (await this.#probe(this.#rails ? 1 : 2, this.#rails ? 300 : 500)) return this.#booted();
+		if (!options.knownOff && (await this.#probe(this.#rails ? 1 : 2, this.#rails ? 300 : 500))) return this.#booted();
 		for (let attempt = 0; attempt < 2; attempt++) {
+			if (attempt > 0) {
+				// PWRKEY toggles power. The first pulse switched a silent module on, so a second "on" pulse would switch
+				// it off: cycle it instead (off pulse, let it settle, on pulse). The module is then believed on, and a
+				// later powerDown()'s power-off pulse switches it off.
+				await this.#pulse(this.profile.pwrKeyOffMs);
+				await this.delay(this.profile.offSettleMs);
+			}
 			await this.#pulse(this.profile.pwrKeyOnMs);
 			const deadline = this.clock.now() + this.profile.bootTimeoutMs;
 			let answered = false;

@@ -296,11 +296,15 @@ for (const family of ["sim7080", "bg95"] as const) {
 		assert.is(modem.state, "off");
 	});
 
-	Faults(`${family}: modem never boots -> two power-on attempts, then "failed" with a boot timeout`, async () => {
+	Faults(`${family}: modem never boots -> on, then a power cycle (off, on), then "failed" with a boot timeout; power-down switches it off`, async () => {
 		const r = rig(family, { answer: false });
 		assert.equal(await drive(r.clock, r.modem.powerOn()), { ok: false, error: { kind: "timeout", step: "boot" } });
 		assert.is(r.modem.state, "failed");
-		assert.is(r.pin.pulses.length, 2);
+		const [on, off] = family === "sim7080" ? [1200, 1500] : [750, 1000];
+		assert.equal(r.pin.pulses, [on, off, on]);
+		assert.equal(await drive(r.clock, r.modem.powerDown()), { ok: true, value: "hard" });
+		assert.equal(r.pin.pulses, [on, off, on, off]);
+		assert.is(r.modem.state, "off");
 	});
 
 	Faults(`${family}: +CME ERROR during configure travels as an error result with its code`, async () => {
@@ -445,5 +449,28 @@ Faults("constructors throw on bad options", () => {
 	assert.throws(() => new Bg95({ serial: { io: serial.io, baud: 0 }, pwrKey: pin, clock }), /baud/);
 });
 
+const KnownOff = suite("Modem power-on when the caller knows the module is off");
+
+for (const family of ["sim7080", "bg95"] as const) {
+	for (const rails of [true, false]) {
+		KnownOff(`${family}${rails ? " (PMU rails)" : " (PWRKEY only)"}: knownOff skips the "already on?" probe and boots just as well`, async () => {
+			const finish = async (knownOff: boolean) => {
+				const r = rig(family, { rails });
+				r.serial.script(...bootSteps(family));
+				value(await drive(r.clock, r.modem.powerOn({ knownOff })));
+				assert.is(r.modem.state, "booted");
+				assert.is(r.pin.pulses.length, 1);
+				return r.clock.now();
+			};
+			const probed = await finish(false);
+			const direct = await finish(true);
+			// The probe is one 300 ms AT attempt with rails, two of 500 ms without, 20 ms guard gap between them
+			// (drivers/modem/modemBase powerOn).
+			assert.is(probed - direct, rails ? 300 : 1020);
+		});
+	}
+}
+
 Both.run();
 Faults.run();
+KnownOff.run();

@@ -54,7 +54,8 @@ export default class FakeModem implements Modem {
 		return new Promise((resolve) => this.#clock.set(() => resolve(value()), ms));
 	}
 
-	powerOn() { this.calls.push("powerOn"); return this.#later(4000, () => { this.state = "booted"; return ok(undefined); }); }
+	readonly powerOnOptions: unknown[] = [];
+	powerOn(options?: { knownOff?: boolean }) { this.calls.push("powerOn"); this.powerOnOptions.push(options); return this.#later(4000, () => { this.state = "booted"; return ok(undefined); }); }
 	configure() { this.calls.push("configure"); return this.#later(100, () => { this.state = "ready"; return ok(undefined); }); }
 	attach(): Promise<ModemResult<Registration>> {
 		this.calls.push("attach");

@@ -17,7 +17,7 @@ const eventId = "9d2e41f07ab35c6680e1d4f2a7c9b053";
 const key = new Uint8Array(32).map((_, i) => i);
 const fix = (lat: number): Fix => ({ time: Date.UTC(2026, 10, 22, 9, 0, 0), lat, lon: 8.54, accuracy: 6, satellites: 8, quality: "3d", source: "gnss", altitude: 410 });
 
-function setup() {
+function setup(options: { modemKnownOff?: boolean } = {}) {
 	const clock = new ManualClock();
 	const store = new MemoryStore("enigm");
 	store.set("device_id", deviceId);
@@ -33,6 +33,7 @@ function setup() {
 		modem, clock, keystore, signer, counter, wallClock, schedule,
 		platform: { host: "platform.example", port: 443, apn: "iot.example", caPem: encodeAscii("-----BEGIN CERTIFICATE-----\n") },
 		log: (l) => log.push(l),
+		...options,
 	});
 	/** Runs an async port call to completion in simulated time. */
 	async function run<T>(work: Promise<T>, limitMs = 600_000): Promise<T> {
@@ -157,6 +158,17 @@ Up("registration failure is reported with its reason; power-down turns the modem
 	assert.equal(r, { ok: false, reason: "attach: noService" });
 	await run(uplink.powerDown());
 	assert.is(modem.state, "off");
+});
+
+Up("after a deep-sleep wake only the first power-on skips the probe; later ones ask the modem first", async () => {
+	const { modem, uplink, run } = setup({ modemKnownOff: true });
+	await run(uplink.wake());
+	await run(uplink.powerDown());
+	await run(uplink.wake());
+	assert.equal(modem.powerOnOptions, [{ knownOff: true }, { knownOff: false }]);
+	const plain = setup();
+	await plain.run(plain.uplink.wake());
+	assert.equal(plain.modem.powerOnOptions, [{ knownOff: false }]);
 });
 
 Up.run();
