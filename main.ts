@@ -24,6 +24,7 @@ import SosRunner, { type SosRunnerOptions } from "modules/sos/runner";
 import type { SosConfig } from "modules/sos/messages";
 import Uplink from "modules/uplink";
 import WallClock from "modules/wallClock";
+import { readEndpoint } from "modules/endpoint";
 
 export interface FirmwareSettings {
 	readonly platform: {
@@ -172,13 +173,18 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 }
 
 /**
- * Platform settings from the manifest's `config` (mcconfig `name=value` overrides them). The CA comes from the
- * target when it has its own source (the desktop simulator's `platformCaFile`), else from `config.platformCa`.
+ * Platform settings. The endpoint manufacturing provisioned (NVS `platform_host`, `platform_ca`: modules/endpoint)
+ * comes first; a device provisioned without one uses the manifest's `config` (mcconfig `name=value` overrides it),
+ * with the CA from the target when it has its own source (the desktop simulator's `platformCaFile`), else
+ * `config.platformCa`.
  */
 function settingsFromConfig(target: Target): FirmwareSettings {
 	const c = config as Record<string, unknown>;
 	const idleSleepMs = Number(c.idleSleepMs);
-	let caPem = target.platformCa?.();
+	const provisioned = readEndpoint(target.store(storeDomain));
+	if (!provisioned.ok) trace(`boot: provisioned endpoint ignored (${provisioned.reason})\n`);
+	const endpoint = provisioned.ok ? provisioned.endpoint : undefined;
+	let caPem = endpoint?.caPem ?? target.platformCa?.();
 	if (!caPem) {
 		const pem = String(c.platformCa ?? "");
 		caPem = new Uint8Array(pem.length);
@@ -186,8 +192,8 @@ function settingsFromConfig(target: Target): FirmwareSettings {
 	}
 	return {
 		platform: {
-			host: String(c.platformHost ?? "platform.enigm.invalid"),
-			port: Number(c.platformPort ?? 443),
+			host: endpoint?.host ?? String(c.platformHost ?? "platform.enigm.invalid"),
+			port: endpoint?.port ?? Number(c.platformPort ?? 443),
 			apn: String(c.apn ?? ""),
 			caPem,
 		},

@@ -18,7 +18,7 @@ import {
 import { join } from "node:path";
 import { boards, nvsLayout, type BoardInfo, type NvsLayout } from "./boards";
 import { SERIAL, readSerialCsv, validateSerialCsv, type SerialRow } from "./csv";
-import { deviceNvsItems } from "./identity";
+import { deviceNvsItems, endpointProblem, type PlatformEndpoint } from "./identity";
 import Ledger, { type LedgerRow } from "./ledger";
 import { buildNvsImage, buildNvsKeysPartition, encryptNvsImage, type NvsKeys } from "./nvs";
 import { platformKeyId, unwrapKey, wrapAad, wrapKey, type Wrapped } from "./wrap";
@@ -62,6 +62,8 @@ export interface GenerateOptions {
 	/** Classic ESP32 (key in NVS): also an nvs_keys partition per device, and the NVS image encrypted with it. */
 	nvsKeys?: boolean;
 	efuseBlock?: number;
+	/** The platform every device of the batch talks to, written into each image; fixed for a batch once issued. */
+	platform?: PlatformEndpoint;
 	/** NVS layout per board (default: the board's partitions.csv). */
 	layout?: (board: string) => NvsLayout;
 	/** Devices per ledger transaction. */
@@ -108,13 +110,14 @@ interface Built {
 	keysPartition?: Uint8Array;
 }
 
-function build(row: Pick<LedgerRow, "deviceId" | "board" | "keyStore" | "efuseBlock">, secrets: Secrets, layout: NvsLayout): Built {
+function build(row: Pick<LedgerRow, "deviceId" | "board" | "keyStore" | "efuseBlock">, secrets: Secrets, layout: NvsLayout, platform?: PlatformEndpoint): Built {
 	const image = buildNvsImage(
 		deviceNvsItems({
 			deviceId: row.deviceId,
 			board: row.board,
 			keyStore: row.keyStore,
 			...(row.keyStore === "nvs" ? { hmacKey: secrets.hmacKey } : { efuseBlock: row.efuseBlock ?? undefined }),
+			...(platform ? { platform } : {}),
 		}),
 		{ size: layout.nvs.size },
 	);
@@ -209,9 +212,9 @@ function writeArtifacts(out: string, row: Omit<LedgerRow, "seq">, built: Built, 
 }
 
 /** Rebuilds a ledger row's artifacts from its wrapped secrets; the image must hash to the recorded SHA-256. */
-export function reemitDevice(out: string, row: LedgerRow, platformKey: Uint8Array, layout: NvsLayout, write: ArtifactWriter = writeArtifactFile): void {
+export function reemitDevice(out: string, row: LedgerRow, platformKey: Uint8Array, layout: NvsLayout, write: ArtifactWriter = writeArtifactFile, platform?: PlatformEndpoint): void {
 	const secrets = unwrapSecrets(platformKey, row);
-	const built = build(row, secrets, layout);
+	const built = build(row, secrets, layout, platform);
 	try {
 		if (sha256(built.image) !== row.imageSha256)
 			throw new BatchError(`ledger: serial ${row.serial} rebuilds to a different image (partition layout changed?)`);
@@ -282,6 +285,25 @@ function checkOptions(o: GenerateOptions): void {
 	if (o.platformKey.length !== 32) throw new BatchError("platform key must be 32 bytes");
 	const block = o.efuseBlock ?? DEFAULT_EFUSE_BLOCK;
 	if (!Number.isInteger(block) || block < 0 || block > 5) throw new BatchError("--efuse-block must be 0..5 (BLOCK_KEY0..5)");
+	const problem = o.platform && endpointProblem(o.platform);
+	if (problem) throw new BatchError(problem);
+}
+
+/** The batch's platform endpoint: recorded with its first run, and every later run must agree with it. */
+function batchEndpoint(ledger: Ledger, wanted: PlatformEndpoint | undefined): PlatformEndpoint | undefined {
+	const host = ledger.meta("platform_host");
+	const ca = ledger.meta("platform_ca");
+	const recorded = host !== undefined && ca !== undefined ? { host, ca } : undefined;
+	if (!wanted) return recorded;
+	if (!recorded) {
+		if (!ledger.rows(1).next().done) throw new BatchError("this batch was issued without a platform endpoint: start a new batch to add one");
+		ledger.setMeta("platform_host", wanted.host);
+		ledger.setMeta("platform_ca", wanted.ca);
+		return wanted;
+	}
+	if (recorded.host !== wanted.host || recorded.ca !== wanted.ca)
+		throw new BatchError(`this batch's devices talk to ${recorded.host} with another CA: use the same --platform-host and --platform-ca, or a new batch`);
+	return recorded;
 }
 
 async function* rowsOf(o: GenerateOptions): AsyncGenerator<SerialRow> {
@@ -332,6 +354,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		const known = ledger.meta("kid");
 		if (known === undefined) ledger.setMeta("kid", kid);
 		else if (known !== kid) throw new BatchError(`this batch's identities are wrapped under platform key ${known}, not ${kid}: use the same --platform-key`);
+		const endpoint = batchEndpoint(ledger, o.platform);
 		outputs = new Outputs(o.out, ledger, log);
 
 		const chunkSize = o.chunk ?? 1024;
@@ -353,7 +376,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 					if (existing.board !== r.board)
 						log(`serial ${r.serial}: already issued for board ${existing.board}, kept (input says ${r.board})`);
 					if (!artifactsPresent(o.out, existing, layoutOf(existing.board))) {
-						reemitDevice(o.out, existing, o.platformKey, layoutOf(existing.board), write);
+						reemitDevice(o.out, existing, o.platformKey, layoutOf(existing.board), write, endpoint);
 						result.reemitted++;
 					}
 					continue;
@@ -370,7 +393,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 						serial: r.serial, deviceId, board, keyStore: info.keyStore,
 						efuseBlock: info.keyStore === "efuse" ? efuseBlock : null, createdAt: now().toISOString(),
 					};
-					built = build(base, secrets, layout);
+					built = build(base, secrets, layout, endpoint);
 					let nvsKeys: Wrapped | null = null;
 					if (secrets.nvsKeys) {
 						const both = Buffer.concat([secrets.nvsKeys.encryption, secrets.nvsKeys.tweak]);
@@ -421,14 +444,15 @@ export function reemitBatch(out: string, platformKey: Uint8Array, serials: strin
 	mkdirSync(join(out, "devices"), { recursive: true, mode: 0o700 });
 	const ledger = new Ledger(file);
 	try {
+		const endpoint = batchEndpoint(ledger, undefined);
 		let n = 0;
 		if (serials.length === 0) {
-			for (const row of ledger.rows()) { reemitDevice(out, row, platformKey, layout(row.board), write); n++; }
+			for (const row of ledger.rows()) { reemitDevice(out, row, platformKey, layout(row.board), write, endpoint); n++; }
 		} else {
 			for (const serial of serials) {
 				const row = ledger.get(serial);
 				if (!row) throw new BatchError(`serial ${serial} is not in the ledger`);
-				reemitDevice(out, row, platformKey, layout(row.board), write);
+				reemitDevice(out, row, platformKey, layout(row.board), write, endpoint);
 				n++;
 			}
 		}

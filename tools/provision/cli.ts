@@ -3,7 +3,7 @@
  *
  *   node --import tsx tools/provision/cli.ts platform-key --out <file>
  *   node --import tsx tools/provision/cli.ts generate --board <board> --out <dir> (--count N [--prefix P] | --csv serials.csv)
- *        --platform-key <file> [--nvs-keys] [--efuse-block 0..5]
+ *        --platform-key <file> [--nvs-keys] [--efuse-block 0..5] [--platform-host <host[:port]> --platform-ca <pem>]
  *   node --import tsx tools/provision/cli.ts verify <image.bin> [--nvs-keys <nvs_keys.bin>] [--json]
  *   node --import tsx tools/provision/cli.ts reemit --out <dir> --platform-key <file> [--serial S]...
  *
@@ -30,7 +30,7 @@ export interface Io {
 const usage = `usage:
   cli.ts platform-key --out <file>
   cli.ts generate --board <${Object.keys(boards).join("|")}> --out <dir> (--count N [--prefix P] [--start N] | --csv serials.csv)
-         --platform-key <file> [--nvs-keys] [--efuse-block 0..5]
+         --platform-key <file> [--nvs-keys] [--efuse-block 0..5] [--platform-host <host[:port]> --platform-ca <pem>]
   cli.ts verify <image.bin> [--nvs-keys <nvs_keys.bin>] [--json]
   cli.ts reemit --out <dir> --platform-key <file> [--serial S]...
 `;
@@ -115,6 +115,7 @@ async function generate(args: string[], io: Io): Promise<number> {
 			board: { type: "string" }, out: { type: "string" }, count: { type: "string" }, csv: { type: "string" },
 			prefix: { type: "string" }, start: { type: "string" }, "platform-key": { type: "string" },
 			"nvs-keys": { type: "boolean" }, "efuse-block": { type: "string" },
+			"platform-host": { type: "string" }, "platform-ca": { type: "string" },
 		},
 	});
 	if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
@@ -125,9 +126,15 @@ async function generate(args: string[], io: Io): Promise<number> {
 		if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a non-negative integer`);
 		return Number(text);
 	};
+	if ((values["platform-host"] === undefined) !== (values["platform-ca"] === undefined))
+		throw new UsageError("give --platform-host and --platform-ca together");
+	const platform = values["platform-host"] !== undefined
+		? { host: values["platform-host"], ca: readFileSync(values["platform-ca"]!, "utf8") }
+		: undefined;
 	const platformKey = readPlatformKey(values["platform-key"]);
 	try {
 		const result = await generateBatch({
+			...(platform ? { platform } : {}),
 			out: values.out,
 			board: values.board,
 			csv: values.csv,

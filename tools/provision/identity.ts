@@ -11,6 +11,28 @@ export const NAMESPACE = "enigm";
 export const SCHEMA = 1;
 export const DEVICE_ID = /^[0-9a-f]{32}$/;
 
+/**
+ * The platform a batch of devices talks to, written into each image (`platform_host`, `platform_ca` strings): the
+ * host name the modem connects to and signs (`@authority`, `:port` when not 443) and the PEM of the CA its TLS
+ * session pins. Both are public; a device built without them falls back to its firmware's manifest config.
+ */
+export interface PlatformEndpoint {
+	host: string;
+	ca: string;
+}
+
+export const PLATFORM_HOST = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[1-9][0-9]{0,4})?$/;
+
+/** Why an endpoint cannot go into an image, or undefined. NVS strings hold at most 4000 bytes with their NUL. */
+export function endpointProblem(e: PlatformEndpoint): string | undefined {
+	if (!PLATFORM_HOST.test(e.host)) return "platform host must be a lowercase host name, with :port when not 443";
+	const port = e.host.includes(":") ? Number(e.host.slice(e.host.indexOf(":") + 1)) : 443;
+	if (port > 65535) return "platform port must be 1..65535";
+	if (!/^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?$/.test(e.ca)) return "platform CA must be one PEM certificate";
+	if (e.ca.length > 3999) return "platform CA PEM exceeds the 4000-byte NVS string limit";
+	return undefined;
+}
+
 export interface DeviceIdentity {
 	deviceId: string;
 	board: string;
@@ -19,6 +41,7 @@ export interface DeviceIdentity {
 	hmacKey?: Uint8Array;
 	/** eFuse key block n of BLOCK_KEYn (= hmac_key_id_t HMAC_KEYn) when keyStore is "efuse". */
 	efuseBlock?: number;
+	platform?: PlatformEndpoint;
 }
 
 /** Entries in write order: schema, board, device_id, key_store, then hmac_key (NVS) or efuse_block (eFuse). */
@@ -38,6 +61,12 @@ export function deviceNvsItems(d: DeviceIdentity): NvsItem[] {
 		const block = d.efuseBlock ?? -1;
 		if (!Number.isInteger(block) || block < 0 || block > 5) throw new RangeError("eFuse key block must be 0..5");
 		items.push({ namespace: NAMESPACE, key: "efuse_block", type: "i32", value: block });
+	}
+	if (d.platform) {
+		const problem = endpointProblem(d.platform);
+		if (problem) throw new RangeError(problem);
+		items.push({ namespace: NAMESPACE, key: "platform_host", type: "string", value: d.platform.host });
+		items.push({ namespace: NAMESPACE, key: "platform_ca", type: "string", value: d.platform.ca });
 	}
 	return items;
 }
@@ -71,5 +100,15 @@ export function checkDeviceImage(image: ParsedImage): string[] {
 		if (block && typeof block.value === "number" && (block.value < 0 || block.value > 5)) problems.push("efuse_block: not 0..5");
 		if (get("hmac_key")) problems.push("hmac_key: present although the key is in eFuse");
 	} else if (store) problems.push("key_store: not 1 (NVS) or 2 (eFuse)");
+	const host = get("platform_host");
+	const ca = get("platform_ca");
+	if (Boolean(host) !== Boolean(ca)) problems.push("platform_host and platform_ca: one without the other");
+	else if (host && ca) {
+		if (host.type !== "string" || ca.type !== "string") problems.push("platform_host/platform_ca: expected string");
+		else {
+			const problem = endpointProblem({ host: String(host.value), ca: String(ca.value) });
+			if (problem) problems.push(`platform endpoint: ${problem}`);
+		}
+	}
 	return problems;
 }

@@ -32,6 +32,7 @@ import type { SosConfig, SosStateName } from "modules/sos/messages";
 import type { RadioScheduleConfig } from "modules/radioSchedule";
 import type { PressTiming } from "drivers/button/pressRecognizer";
 import { wire, storeDomain, type Firmware } from "../../main";
+import { readEndpoint } from "modules/endpoint";
 import ModemEmulator, { type Fault, type TrackPoint } from "./modem/emulator";
 import { realClock } from "./modem/realClock";
 import { startPlatformServer, type PlatformServer } from "../platform/server";
@@ -160,13 +161,8 @@ export default class World {
 		// network time the emulator announces.
 		const wallClock: Clock = { now: () => wallStart + clock.now(), set: (f, ms) => clock.set(f, ms), clear: (h) => clock.clear(h) };
 
-		// 1. Manufacturing: one device for the simulated board, through the real provisioning code.
+		// 1. The platform (the device is imported, claimed and given two contacts once it is provisioned).
 		const platformKey = new Uint8Array(randomBytes(32));
-		const batch = join(dir, "batch");
-		await generateBatch({ out: batch, board: "sim", count: 1, prefix: "SIM", platformKey, log: () => {} });
-		const image = parseNvsImage(new Uint8Array(readFileSync(join(batch, "devices", "SIM-1", "nvs.bin"))));
-
-		// 2. The platform, with the device imported, claimed and two contacts selected.
 		const ca = ensureDevCa(options.caDir ?? join(dir, "devca"));
 		const platform = await startPlatformServer({
 			db: options.platformDb ?? join(dir, "platform.sqlite"),
@@ -180,6 +176,14 @@ export default class World {
 			...(options.platformMaxEventMs !== undefined ? { maxEventMs: options.platformMaxEventMs } : {}),
 			...(options.platformInterval !== undefined ? { interval: options.platformInterval } : {}),
 		});
+		// 2. Manufacturing: one device for the simulated board through the real provisioning code, with the platform's
+		// endpoint (host and pinned CA) in its NVS image, as a factory batch for this platform would have it.
+		const batch = join(dir, "batch");
+		await generateBatch({
+			out: batch, board: "sim", count: 1, prefix: "SIM", platformKey, log: () => {},
+			platform: { host: `localhost:${platform.port}`, ca: ca.ca },
+		});
+		const image = parseNvsImage(new Uint8Array(readFileSync(join(batch, "devices", "SIM-1", "nvs.bin"))));
 		const summary = platform.platform.importRecords(readFileSync(join(batch, IMPORT_FILE), "utf8"));
 		if (summary.imported !== 1) throw new Error(`platform import failed: ${JSON.stringify(summary.failed)}`);
 		const idEntry = image.entries.find((e) => e.namespace === storeDomain && e.key === "device_id");
@@ -222,12 +226,9 @@ export default class World {
 				world.#awaitingDelivery = world.emulator.stats.wireReceived;
 			});
 		});
-		world.#caPem = new TextEncoder().encode(ca.ca);
 		world.#boot("powerOn", false);
 		return world;
 	}
-
-	#caPem = new Uint8Array(0);
 
 	get firmware(): Firmware | undefined {
 		return this.#firmware;
@@ -267,8 +268,12 @@ export default class World {
 			power: { wakeCause, buttonPressedAtBoot: pressedAtBoot, onDeepSleep: () => this.#sleep() },
 		});
 		const board = createSimBoard({ Serial: this.emulator.Serial, modemDevice: "emulator", bank: this.bank, modem: this.emulator.dialect });
+		// The platform endpoint as the device reads it on the ESP32 (main.ts): from its provisioned NVS.
+		const provisioned = readEndpoint(target.store(storeDomain));
+		if (!provisioned.ok || !provisioned.endpoint) throw new Error(`provisioned endpoint: ${provisioned.ok ? "missing" : provisioned.reason}`);
+		const { host, port, caPem } = provisioned.endpoint;
 		const firmware = wire(board, target, {
-			platform: { host: "localhost", port: this.platform.port, apn: "iot.enigm.test", caPem: this.#caPem },
+			platform: { host, port, apn: "iot.enigm.test", caPem },
 			...(this.#options.sos ? { sos: this.#options.sos } : {}),
 			...(this.#options.schedule ? { schedule: this.#options.schedule } : {}),
 			...(this.#options.press ? { press: this.#options.press } : {}),

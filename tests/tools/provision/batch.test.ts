@@ -296,6 +296,51 @@ batch("no secret appears in the logs, the JSON-lines outputs or the ledger, in h
 });
 
 batch.after(() => rmSync(root, { recursive: true, force: true }));
+const endpointPem = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2FmZQ==\n-----END CERTIFICATE-----\n";
+
+batch("a platform endpoint goes into every image as Preference-readable strings, fixed for the batch, kept by reemit", async () => {
+	const out = outDir();
+	const platform = { host: "platform.example:8443", ca: endpointPem };
+	await run({ out, board: "lilygo_t_sim7000g", count: 2, prefix: "EP", platform });
+	for (const serial of ["EP-1", "EP-2"]) {
+		const parsed = parseNvsImage(readFileSync(join(out, "devices", serial, "nvs.bin")));
+		assert.equal(checkDeviceImage(parsed), []);
+		const byKey = new Map(parsed.entries.map((e) => [e.key, e]));
+		assert.equal([byKey.get("platform_host")!.type, byKey.get("platform_host")!.value], ["string", "platform.example:8443"]);
+		assert.equal([byKey.get("platform_ca")!.type, byKey.get("platform_ca")!.value], ["string", endpointPem]);
+	}
+	// reemit rebuilds the same bytes (it checks each image against the SHA-256 the ledger recorded)
+	const before = readFileSync(join(out, "devices", "EP-1", "nvs.bin"));
+	unlinkSync(join(out, "devices", "EP-1", "nvs.bin"));
+	assert.is(reemitBatch(out, platformKey, ["EP-1"]), 1);
+	assert.equal(readFileSync(join(out, "devices", "EP-1", "nvs.bin")), before);
+	// a second run must name the same platform; without one it keeps the recorded one
+	let refused = "";
+	try {
+		await run({ out, board: "lilygo_t_sim7000g", count: 3, prefix: "EP", platform: { ...platform, host: "other.example" } });
+	} catch (error) {
+		refused = (error as Error).message;
+	}
+	assert.match(refused, /talk to platform\.example:8443/);
+	await run({ out, board: "lilygo_t_sim7000g", count: 3, prefix: "EP" });
+	const third = parseNvsImage(readFileSync(join(out, "devices", "EP-3", "nvs.bin")));
+	assert.is(third.entries.find((e) => e.key === "platform_host")!.value, "platform.example:8443");
+});
+
+batch("a bad platform endpoint is refused before anything is written", async () => {
+	for (const platform of [{ host: "Platform.Example", ca: endpointPem }, { host: "p.example:99999", ca: endpointPem }, { host: "p.example", ca: "not pem" }, { host: "p.example", ca: endpointPem.repeat(80) }]) {
+		const out = outDir();
+		let message = "";
+		try {
+			await run({ out, board: "sim", count: 1, platform });
+		} catch (error) {
+			message = (error as Error).message;
+		}
+		assert.match(message, /platform (host|port|CA)/, JSON.stringify(platform.host));
+		assert.not.ok(existsSync(join(out, IMPORT_FILE)));
+	}
+});
+
 batch.run();
 
 const wrap = suite("platform import record key wrapping (AES-256-GCM)");

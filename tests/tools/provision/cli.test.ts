@@ -95,7 +95,8 @@ cmd("verify flags a valid NVS image that is not a provisioned device", async () 
 });
 
 cmd("usage errors exit 2 with the usage text", async () => {
-	for (const args of [[], ["frobnicate"], ["generate", "--out", dir], ["generate", "--bogus"], ["verify"]]) {
+	for (const args of [[], ["frobnicate"], ["generate", "--out", dir], ["generate", "--bogus"], ["verify"],
+		["generate", "--out", join(dir, "y"), "--platform-key", keyFile, "--board", "sim", "--count", "1", "--platform-host", "p.example"]]) {
 		const r = await cli(args);
 		assert.is(r.code, 2, args.join(" "));
 	}
