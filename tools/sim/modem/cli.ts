@@ -61,9 +61,16 @@ export function parseCliArgs(argv: readonly string[]): { ok: true; args: CliArgs
 	return { ok: true, args };
 }
 
+const usage = `Usage: npm run modem -- --dialect sim7080|bg95 --pty [--link /tmp/enigm-modem]
+       [--profile good|poor|roaming] [--track tools/sim/tracks/walk.gpx] [--transcript file|-]
+       [--faults faults.json] [--host name=127.0.0.1 ...] [--off]
+Runs the modem emulator in real time on a pty and prints its device path; Ctrl-C stops it.
+`;
+
 async function main(): Promise<number> {
+	if (process.argv.includes("--help")) { process.stdout.write(usage); return 0; }
 	const parsed = parseCliArgs(process.argv.slice(2));
-	if (!parsed.ok) { process.stderr.write(`${parsed.error}\n`); return 2; }
+	if (!parsed.ok) { process.stderr.write(`${parsed.error}\n${usage}`); return 2; }
 	const a = parsed.args;
 	let track: readonly TrackPoint[] | undefined;
 	if (a.track) {
