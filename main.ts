@@ -112,6 +112,7 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 		schedule: new RadioSchedule(settings.schedule),
 		// A deep-sleep wake follows a power-down (the firmware sleeps only with the radios off); a reset may not.
 		modemKnownOff: power.wakeCause === "button",
+		store,
 		platform: settings.platform,
 		log,
 		...(battery ? { battery } : {}),
@@ -165,6 +166,8 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 		runner, uplink, modem, button, journal,
 		close() {
 			clock.clear(idleTimer);
+			runner.close();
+			uplink.close();
 			button.close();
 			modem.close();
 			keystore.close();

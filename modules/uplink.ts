@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from "hal/clock";
 import type { Keystore } from "hal/keystore";
+import type { Store } from "hal/store";
 import type { Fix, ServingCell } from "drivers/gnss/fix";
 import type { Modem, ModemError, ModemEvent } from "drivers/modem/modem";
 import type Counter from "modules/counter";
@@ -53,6 +54,11 @@ export interface UplinkOptions {
 	 * first power-on skips the "already on?" probe: a second less between the triple press and the alert.
 	 */
 	modemKnownOff?: boolean;
+	/**
+	 * Where points not yet acknowledged survive a reset (the firmware's NVS domain): written only when a send fails,
+	 * deleted when the platform acknowledges, so a healthy event costs no flash writes for it.
+	 */
+	store?: Store;
 	/** Network registration timeout for one wake attempt. */
 	attachTimeoutMs?: number;
 	/**
@@ -72,6 +78,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#o: UplinkOptions;
 	#socket: number | undefined;
 	#modemKnownOff: boolean;
+	/** Points captured before a reset and restored from the store, sent ahead of the new ones. */
+	#restored: Point[] = [];
+	#closed = false;
 	#caUploaded = false;
 	#eventId: string | undefined;
 	#triggerAt: number | undefined;
@@ -91,6 +100,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		this.#o = options;
 		this.#modemKnownOff = options.modemKnownOff === true;
 		options.modem.onEvent = (event) => this.#modemEvent(event);
+	}
+
+	/** Stops acting on anything still in flight (the firmware instance is going away); writes nothing more. */
+	close(): void {
+		this.#closed = true;
+		this.#o.modem.onEvent = undefined;
+		this.#wakeWaiters();
 	}
 
 	/** Observer of modem events (the simulator's display). */
@@ -178,6 +194,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (eventId !== this.#eventId) {
 			this.#eventId = eventId;
 			this.#seq = resumed ? resumedSeqBase(this.#o.wallClock.now(), this.#o.clock.now()) : 0;
+			this.#restored = resumed ? this.#loadBacklog(eventId) : [];
+			if (!resumed) this.#forgetBacklog();
 		}
 		let cell: ServingCell | undefined;
 		if (this.#o.modem.state === "attached") {
@@ -202,7 +220,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		const now = this.#o.clock.now();
 		const window = this.#o.schedule.next(now);
 		const fixes = window.kind === "lte" && window.payload !== "alert" ? window.points : fix ? [fix] : [];
-		const points = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined).slice(0, maxPointsPerBatch);
+		const fresh = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined);
+		// Points restored after a reset go first; the protocol wants strictly increasing `s` in a batch.
+		const points = mergePoints(this.#restored, fresh).slice(0, maxPointsPerBatch);
 		let cell: ServingCell | undefined;
 		if (!fix) {
 			const up = await this.#ensureLink(true);
@@ -216,7 +236,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			return this.#withInterval({ ok: false, reason: "nothing to report", retryable: true });
 		}
 		const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, cell), true);
-		this.#o.schedule.onSent(result.ok && result.body.state !== "error");
+		const delivered = result.ok && result.body.state !== "error";
+		this.#o.schedule.onSent(delivered);
+		if (delivered) {
+			const sent = new Set(points.map((p) => p.s));
+			this.#restored = this.#restored.filter((p) => !sent.has(p.s));
+			if (this.#restored.length === 0) this.#forgetBacklog();
+		} else this.#saveBacklog(eventId, mergePoints(this.#restored, fresh));
 		return this.#withInterval(this.#reply(result));
 	}
 
@@ -231,6 +257,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	#endEvent(): void {
 		this.#o.schedule.stop();
+		this.#restored = [];
+		this.#forgetBacklog();
 		this.#eventId = undefined;
 		this.#triggerAt = undefined;
 		this.#stages = {};
@@ -406,6 +434,65 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#log(line: string): void {
 		this.#o.log?.(line);
 	}
+
+	#saveBacklog(eventId: string, points: Point[]): void {
+		const store = this.#o.store;
+		if (!store || points.length === 0 || this.#closed) return;
+		// Keep the first point (where the event began) and the newest ones that fit one NVS string.
+		const kept = points.slice();
+		let text = JSON.stringify({ event: eventId, points: kept });
+		while (text.length > backlogMaxBytes && kept.length > 1) {
+			kept.splice(1, 1);
+			text = JSON.stringify({ event: eventId, points: kept });
+		}
+		if (text.length > backlogMaxBytes) return;
+		try {
+			if (store.get(backlogKey) !== text) store.set(backlogKey, text);
+		} catch {
+			this.#log("uplink: could not keep unsent points in the store");
+		}
+	}
+
+	#loadBacklog(eventId: string): Point[] {
+		const text = this.#o.store?.get(backlogKey);
+		if (typeof text !== "string") return [];
+		let saved: unknown;
+		try {
+			saved = JSON.parse(text);
+		} catch {
+			saved = undefined;
+		}
+		const record = saved as { event?: unknown; points?: unknown } | undefined;
+		if (!record || record.event !== eventId || !Array.isArray(record.points) || !record.points.every(isPoint)) {
+			this.#forgetBacklog();
+			return [];
+		}
+		this.#log(`uplink: ${record.points.length} unsent point(s) restored after the reset`);
+		return record.points as Point[];
+	}
+
+	#forgetBacklog(): void {
+		const store = this.#o.store;
+		if (store && !this.#closed && store.get(backlogKey) !== undefined) store.delete(backlogKey);
+	}
+}
+
+/** NVS key of the unsent points; an NVS string holds at most 4000 bytes with its NUL. */
+const backlogKey = "ev_backlog";
+const backlogMaxBytes = 3900;
+
+function isPoint(value: unknown): boolean {
+	const p = value as Record<string, unknown> | null;
+	return !!p && typeof p === "object" && typeof p.m === "string" && typeof p.q === "string" &&
+		["s", "t", "la", "lo", "a", "n"].every((k) => Number.isInteger(p[k])) && (p.al === undefined || Number.isInteger(p.al));
+}
+
+/** The union of two point lists by sequence number, in increasing order (a point sent twice is de-duplicated). */
+export function mergePoints(a: readonly Point[], b: readonly Point[]): Point[] {
+	const bySeq = new Map<number, Point>();
+	for (const p of a) bySeq.set(p.s, p);
+	for (const p of b) bySeq.set(p.s, p);
+	return [...bySeq.values()].sort((x, y) => x.s - y.s);
 }
 
 /**

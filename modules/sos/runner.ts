@@ -34,6 +34,7 @@ export default class SosRunner {
 	#timers = new Map<SosTimer, TimerHandle>();
 	#queue: SosEvent[] = [];
 	#busy = false;
+	#closed = false;
 
 	constructor(options: SosRunnerOptions) {
 		for (const name of ["clock", "entropy", "indicator", "journal", "radio", "gnss", "platform"] as const)
@@ -65,7 +66,15 @@ export default class SosRunner {
 		this.dispatch({ type: "triplePress", now: this.#o.clock.now(), eventId });
 	}
 
+	/** Stops: every timer cancelled, later events (late results of work in flight) ignored. */
+	close(): void {
+		this.#closed = true;
+		for (const timer of [...this.#timers.keys()]) this.#cancel(timer);
+		this.#queue = [];
+	}
+
 	dispatch(event: SosEvent): void {
+		if (this.#closed) return;
 		this.#queue.push(event);
 		if (this.#busy) return;
 		this.#busy = true;

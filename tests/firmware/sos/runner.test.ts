@@ -121,6 +121,22 @@ Runner("nothing logged contains key material or the platform's secrets: only sta
 	for (const line of d.log) assert.match(line, /^sos: [a-z.]+ (->|ignores) /);
 });
 
+Runner("close() cancels every timer and ignores late results: a discarded instance does nothing more", async () => {
+	const d = createDevice();
+	d.runner.boot();
+	d.runner.triplePress();
+	await d.clock.advanceAsync(60_000);
+	assert.is(d.runner.state.name, "active.streaming");
+	d.runner.close();
+	const calls = d.calls.length;
+	const state = d.runner.state;
+	await d.clock.advanceAsync(10 * 60_000);
+	assert.is(d.calls.length, calls, d.calls.slice(calls).join(","));
+	assert.is(d.runner.state, state);
+	d.runner.dispatch({ type: "platformClosed", now: d.clock.now() });
+	assert.is(d.runner.state, state);
+});
+
 Runner.run();
 
 const Journaling = suite("Journal: persisted event record");

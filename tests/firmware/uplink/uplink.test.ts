@@ -17,11 +17,13 @@ const eventId = "9d2e41f07ab35c6680e1d4f2a7c9b053";
 const key = new Uint8Array(32).map((_, i) => i);
 const fix = (lat: number): Fix => ({ time: Date.UTC(2026, 10, 22, 9, 0, 0), lat, lon: 8.54, accuracy: 6, satellites: 8, quality: "3d", source: "gnss", altitude: 410 });
 
-function setup(options: { modemKnownOff?: boolean } = {}) {
+function setup(options: { modemKnownOff?: boolean; store?: MemoryStore; keep?: boolean } = {}) {
 	const clock = new ManualClock();
-	const store = new MemoryStore("enigm");
-	store.set("device_id", deviceId);
-	store.set("hmac_key", key.slice().buffer);
+	const store = options.store ?? new MemoryStore("enigm");
+	if (!options.store) {
+		store.set("device_id", deviceId);
+		store.set("hmac_key", key.slice().buffer);
+	}
 	const keystore = new SoftKeystore({ store });
 	const counter = new Counter({ store });
 	const wallClock = new WallClock(clock);
@@ -33,7 +35,8 @@ function setup(options: { modemKnownOff?: boolean } = {}) {
 		modem, clock, keystore, signer, counter, wallClock, schedule,
 		platform: { host: "platform.example", port: 443, apn: "iot.example", caPem: encodeAscii("-----BEGIN CERTIFICATE-----\n") },
 		log: (l) => log.push(l),
-		...options,
+		...(options.modemKnownOff !== undefined ? { modemKnownOff: options.modemKnownOff } : {}),
+		...(options.keep ? { store } : {}),
 	});
 	/** Runs an async port call to completion in simulated time. */
 	async function run<T>(work: Promise<T>, limitMs = 600_000): Promise<T> {
@@ -169,6 +172,40 @@ Up("after a deep-sleep wake only the first power-on skips the probe; later ones 
 	const plain = setup();
 	await plain.run(plain.uplink.wake());
 	assert.equal(plain.modem.powerOnOptions, [{ knownOff: false }]);
+});
+
+Up("points unsent at a reset are kept in the store and delivered first once the resumed event reopens", async () => {
+	const first = setup({ keep: true });
+	await first.run(first.uplink.wake());
+	await first.run(first.uplink.openEvent(eventId, false));
+	first.modem.fixes = [fix(47.1)];
+	const got = await first.run(first.uplink.acquire());
+	first.modem.answer = () => "drop";
+	assert.not.ok((await first.run(first.uplink.sendLocation(eventId, got.ok ? got.fix : undefined))).ok);
+	assert.type(first.store.get("ev_backlog"), "string");
+	// Brownout: RAM gone, NVS kept. The new boot resumes the same event.
+	const second = setup({ keep: true, store: first.store });
+	await second.run(second.uplink.wake());
+	await second.run(second.uplink.openEvent(eventId, true));
+	second.modem.fixes = [fix(47.2)];
+	const again = await second.run(second.uplink.acquire());
+	assert.ok((await second.run(second.uplink.sendLocation(eventId, again.ok ? again.fix : undefined))).ok);
+	const body = second.modem.requests.at(-1)!.body as { points: Array<{ s: number; la: number }> };
+	assert.equal(body.points.map((p) => p.la), [471000000, 472000000]);
+	assert.ok(body.points[0].s < body.points[1].s);
+	assert.is(second.store.get("ev_backlog"), undefined, "forgotten once acknowledged");
+});
+
+Up("a healthy event writes nothing for store-and-forward; a backlog of another event is dropped", async () => {
+	const { modem, uplink, run, store } = setup({ keep: true });
+	store.set("ev_backlog", JSON.stringify({ event: "00000000000000000000000000000000", points: [] }));
+	await run(uplink.wake());
+	await run(uplink.openEvent(eventId, true));
+	assert.is(store.get("ev_backlog"), undefined);
+	modem.fixes = [fix(47.3)];
+	const got = await run(uplink.acquire());
+	assert.ok((await run(uplink.sendLocation(eventId, got.ok ? got.fix : undefined))).ok);
+	assert.is(store.get("ev_backlog"), undefined);
 });
 
 Up.run();

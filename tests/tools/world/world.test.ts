@@ -43,4 +43,29 @@ W("a long hold from dormancy raises nothing and the device goes back to sleep af
 	}
 });
 
+W("points captured during a network outage survive a reset and reach the platform after it", async () => {
+	const world = await World.create();
+	try {
+		await world.run(3000);
+		world.press();
+		assert.ok(await world.runUntil(() => world.state === "active.streaming", 120_000), world.state);
+		await world.run(40_000);
+		const outageFrom = Date.UTC(2026, 10, 22, 8, 0, 0) + world.clock.now();
+		world.inject({ kind: "networkLoss", durationMs: 150_000 });
+		await world.run(120_000);
+		const stored = world.nvs.get("enigm")?.get("ev_backlog");
+		assert.type(stored, "string", "unsent points kept in NVS");
+		const kept = (JSON.parse(stored as string) as { points: unknown[] }).points.length;
+		world.reboot();
+		await world.run(240_000);
+		const [event] = world.events();
+		const points = world.platform.platform.store.points(event.id);
+		const duringOutage = points.filter((p) => p.t * 1000 >= outageFrom && p.t * 1000 < outageFrom + 120_000);
+		assert.ok(kept >= 1 && duringOutage.length >= kept, `kept ${kept}, delivered from the outage ${duringOutage.length}`);
+		assert.is(world.nvs.get("enigm")?.get("ev_backlog"), undefined);
+	} finally {
+		await world.close();
+	}
+});
+
 W.run();
