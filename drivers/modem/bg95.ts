@@ -115,25 +115,15 @@ export default class Bg95 extends ModemBase {
 	}
 
 	async networkTime(): Promise<ModemResult<NetworkTime>> {
-		const bad = this.requireState("AT+QLTS", "ready", "attaching", "attached");
-		if (bad) return fail(bad);
 		// AT+QLTS=2: latest network time converted to local time, `+QLTS: "yyyy/MM/dd,hh:mm:ss±zz,dst"`;
 		// `+QLTS: ""` until the network sent it.
-		const r = await this.run("AT+QLTS=2");
-		if (!r.ok) return r;
-		const line = r.value.lines.find((l) => l.startsWith("+QLTS:"));
-		const time = line ? parseNetworkClock(line.slice(6).trim()) : undefined;
-		return time ? ok(time) : fail({ kind: "parse", step: "AT+QLTS", reason: "no network time yet" });
+		return this.queryLine({ command: "AT+QLTS=2", step: "AT+QLTS", prefix: "+QLTS:", missing: "no network time yet" },
+			(line) => parseNetworkClock(line.slice(6).trim()), "ready", "attaching", "attached");
 	}
 
 	async servingCell(): Promise<ModemResult<ServingCell>> {
-		const bad = this.requireState("AT+QENG", "ready", "attaching", "attached");
-		if (bad) return fail(bad);
-		const r = await this.run(`AT+QENG="servingcell"`);
-		if (!r.ok) return r;
-		const line = r.value.lines.find((l) => l.startsWith("+QENG:"));
-		const cell = line ? parseQengServingCell(line) : undefined;
-		return cell ? ok(cell) : fail({ kind: "parse", step: "AT+QENG", reason: "no LTE serving cell" });
+		return this.queryLine({ command: `AT+QENG="servingcell"`, step: "AT+QENG", prefix: "+QENG:", missing: "no LTE serving cell" },
+			parseQengServingCell, "ready", "attaching", "attached");
 	}
 
 	async uploadCa(name: string, pem: Uint8Array): Promise<ModemResult<void>> {

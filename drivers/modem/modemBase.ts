@@ -290,6 +290,24 @@ export default abstract class ModemBase implements Modem {
 	/** Socket ids this driver has open; a family removes an id when the modem reports it closed. */
 	protected readonly sockets = new Set<number>();
 
+	/**
+	 * Runs a query command allowed in `states`, finds its `prefix` line and parses it; a missing or unparsable line
+	 * is a parse error with `missing` as the reason.
+	 */
+	protected async queryLine<T>(
+		query: { readonly command: string; readonly step: string; readonly prefix: string; readonly missing: string },
+		parse: (line: string) => T | undefined,
+		...states: ModemState[]
+	): Promise<ModemResult<T>> {
+		const bad = this.requireState(query.step, ...states);
+		if (bad) return fail(bad);
+		const r = await this.run(query.command);
+		if (!r.ok) return r;
+		const line = r.value.lines.find((l) => l.startsWith(query.prefix));
+		const value = line ? parse(line) : undefined;
+		return value !== undefined ? ok(value) : fail({ kind: "parse", step: query.step, reason: query.missing });
+	}
+
 	/** The bearer is gone: every socket with it; tell the owner about each. */
 	protected dropSockets(): void {
 		const gone = [...this.sockets];

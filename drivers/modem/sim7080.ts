@@ -148,24 +148,14 @@ export default class Sim7080 extends ModemBase {
 	}
 
 	async networkTime(): Promise<ModemResult<NetworkTime>> {
-		const bad = this.requireState("AT+CCLK?", "booted", "ready", "attaching", "attached");
-		if (bad) return fail(bad);
 		// 3GPP TS 27.007 8.15: +CCLK: "yy/MM/dd,hh:mm:ss±zz".
-		const r = await this.run("AT+CCLK?");
-		if (!r.ok) return r;
-		const line = r.value.lines.find((l) => l.startsWith("+CCLK:"));
-		const time = line ? parseNetworkClock(line.slice(6).trim()) : undefined;
-		return time ? ok(time) : fail({ kind: "parse", step: "AT+CCLK?", reason: "clock not set by the network" });
+		return this.queryLine({ command: "AT+CCLK?", step: "AT+CCLK?", prefix: "+CCLK:", missing: "clock not set by the network" },
+			(line) => parseNetworkClock(line.slice(6).trim()), "booted", "ready", "attaching", "attached");
 	}
 
 	async servingCell(): Promise<ModemResult<ServingCell>> {
-		const bad = this.requireState("AT+CPSI?", "ready", "attaching", "attached");
-		if (bad) return fail(bad);
-		const r = await this.run("AT+CPSI?");
-		if (!r.ok) return r;
-		const line = r.value.lines.find((l) => l.startsWith("+CPSI:"));
-		const cell = line ? parseCpsi(line) : undefined;
-		return cell ? ok(cell) : fail({ kind: "parse", step: "AT+CPSI?", reason: "no LTE serving cell" });
+		return this.queryLine({ command: "AT+CPSI?", step: "AT+CPSI?", prefix: "+CPSI:", missing: "no LTE serving cell" },
+			parseCpsi, "ready", "attaching", "attached");
 	}
 
 	async uploadCa(name: string, pem: Uint8Array): Promise<ModemResult<void>> {

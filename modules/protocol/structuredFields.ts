@@ -336,37 +336,30 @@ class Parser {
 	}
 }
 
-export function parseDictionary(text: string): Dictionary {
+/** Parses the whole of `text` as one structured field of the kind `read` takes (RFC 8941 §4.2). */
+function parseWhole<T>(text: string, read: (p: Parser) => T): T {
 	const p = new Parser(text);
 	p.start();
-	const d = p.dictionary();
+	const value = read(p);
 	p.finish();
-	return d;
+	return value;
+}
+
+export function parseDictionary(text: string): Dictionary {
+	return parseWhole(text, (p) => p.dictionary());
 }
 
 export function parseList(text: string): List {
-	const p = new Parser(text);
-	p.start();
-	const l = p.list();
-	p.finish();
-	return l;
+	return parseWhole(text, (p) => p.list());
 }
 
 export function parseItem(text: string): Item {
-	const p = new Parser(text);
-	p.start();
-	const it = p.item();
-	p.finish();
-	return it;
+	return parseWhole(text, (p) => p.item());
 }
 
 /** Parses one Inner List with its parameters (the `@signature-params` value form, RFC 9421 §2.3). */
 export function parseInnerList(text: string): InnerList {
-	const p = new Parser(text);
-	p.start();
-	const l = p.innerList();
-	p.finish();
-	return l;
+	return parseWhole(text, (p) => p.innerList());
 }
 
 export function dictionaryGet(dict: Dictionary, key: string): Member | undefined {
