@@ -173,12 +173,7 @@ class Parser {
 			const existing = out.findIndex(([k]) => k === key);
 			if (existing >= 0) out.splice(existing, 1); // §4.2.2: last value wins
 			out.push([key, member]);
-			this.skipOWS();
-			if (this.done) return out;
-			if (this.#peek() !== ",") this.fail("expected ','");
-			this.#i++;
-			this.skipOWS();
-			if (this.done) this.fail("trailing ','");
+			if (this.#endOfMember()) return out;
 		}
 		return out;
 	}
@@ -188,14 +183,20 @@ class Parser {
 		const out: List = [];
 		while (!this.done) {
 			out.push(this.member());
-			this.skipOWS();
-			if (this.done) return out;
-			if (this.#peek() !== ",") this.fail("expected ','");
-			this.#i++;
-			this.skipOWS();
-			if (this.done) this.fail("trailing ','");
+			if (this.#endOfMember()) return out;
 		}
 		return out;
+	}
+
+	/** After a list or dictionary member (§4.2.1, §4.2.2): true at the end, else past the ',' to the next member. */
+	#endOfMember(): boolean {
+		this.skipOWS();
+		if (this.done) return true;
+		if (this.#peek() !== ",") this.fail("expected ','");
+		this.#i++;
+		this.skipOWS();
+		if (this.done) this.fail("trailing ','");
+		return false;
 	}
 
 	member(): Member {
