@@ -23,6 +23,11 @@ function engine() {
 	return { clock, at: new AtEngine({ serial: new Port(), clock }) };
 }
 
+test("the engine's limits stay within the bounds set here (one socket read and a long reply, not unbounded)", () => {
+	assert.ok(MAX_COUNTED >= 1500 && MAX_COUNTED <= 4096, `MAX_COUNTED ${MAX_COUNTED}`); // BG95 AT+QSSLRECV reads up to 1500
+	assert.ok(MAX_REPLY <= 8192, `MAX_REPLY ${MAX_REPLY}`);
+});
+
 test("a counted read announcing more than MAX_COUNTED consumes every announced byte, keeps MAX_COUNTED, ends error", async () => {
 	const { at: e, clock } = engine();
 	let r: AtResult | undefined;

@@ -4,8 +4,9 @@
  *
  * Nothing here reads a clock. A run is a fixed list of seeds times a fixed number of cases, so it does the same work
  * every time; its cost is measured, where the engine can count it, in XS instructions (xsnap's meter, which counts
- * the steps of native work such as regular-expression matching too), never in wall time that a loaded machine
- * stretches. Outside XS the meter reads 0: the work bounds are then reported as skipped tests, by name.
+ * the steps of native work such as regular-expression matching too: a cubic regex shows as 8x per doubling), never
+ * in wall time that a loaded machine stretches. Outside XS the meter reads 0: the work bounds are checked in the XS
+ * lane only. (The meter does not see the bytes a string concatenation copies: those parsers avoid `+=` loops.)
  */
 import { meterAvailable, meterNow, printMeter } from "../../xs/meter";
 
@@ -196,7 +197,6 @@ export const TEST_SEEDS: readonly number[] = Object.freeze([1, 2, 3]);
 
 interface UvuTest {
 	(name: string, handler: () => unknown): void;
-	skip(name?: string, handler?: () => unknown): void;
 }
 
 /**
@@ -218,15 +218,13 @@ export function fuzzTest(test: UvuTest, target: FuzzTarget, cases: number, size:
 
 /**
  * Registers a work-growth check (XS instruction meter: cost of `make(2n)` over `make(n)` at most LINEAR_RATIO, and
- * `make(2n)` within `perUnit` instructions per unit). Outside XS there is no deterministic work count: the check
- * is registered as a named skip.
+ * `make(2n)` within `perUnit` instructions per unit). It belongs to the XS lane of `npm test` (tests/xs/run.ts runs
+ * every file here): Node has no deterministic work count, and a wall-clock stand-in would flake under load, so in
+ * Node the check is not registered at all (neither a pass nor a skip there; it passes or fails in XS).
  */
 export function linearTest(test: UvuTest, name: string, make: (n: number) => () => void, n: number, perUnit: number): void {
 	const title = `${name}: linear (XS instructions at ${n} and ${2 * n})`;
-	if (!metered()) {
-		test.skip(title, () => {});
-		return;
-	}
+	if (!metered()) return;
 	test(title, () => {
 		const d = doubling(make, n);
 		printMeter(`${name} at ${2 * n} (${(d.large / (2 * n)).toFixed(0)} per unit, ratio ${d.ratio.toFixed(2)})`, d.large);
