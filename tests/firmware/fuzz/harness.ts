@@ -133,7 +133,7 @@ export function latin1(bytes: Uint8Array): string {
  * that makes backtracking parsers blow up), truncation.
  */
 export function mutate(rng: Rng, base: Uint8Array, size: number, specials: string): Uint8Array {
-	let b = base.slice();
+	let b: Uint8Array = base.slice();
 	const edits = 1 + rng.int(4);
 	for (let e = 0; e < edits; e++) {
 		const at = rng.int(b.length + 1);
@@ -196,7 +196,7 @@ export function chunks(rng: Rng, bytes: Uint8Array): Uint8Array[] {
 export const TEST_SEEDS: readonly number[] = Object.freeze([1, 2, 3]);
 
 interface UvuTest {
-	(name: string, handler: () => unknown): void;
+	(name: string, handler: () => void | Promise<void>): void;
 }
 
 /**
