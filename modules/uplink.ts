@@ -13,7 +13,7 @@ import { routes } from "modules/protocol/constants";
 import { serializeRequest } from "modules/protocol/http";
 import HttpResponseParser from "modules/protocol/httpResponseParser";
 import {
-	capturePoint, encodeClose, encodeLocationBatch, encodeOpen, maxPointsPerBatch,
+	capturePoint, encodeClose, encodeLocationBatch, encodeOpen, jsonDepth, maxPointsPerBatch,
 	type Battery, type CloseReason, type Point, type ResponseBody, type Stage,
 } from "modules/protocol/messages";
 
@@ -458,7 +458,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (typeof text !== "string") return [];
 		let saved: unknown;
 		try {
-			saved = JSON.parse(text);
+			// {event, points: [{...}]} is 3 deep; a corrupted string nested deeper would abort XS inside JSON.parse.
+			saved = jsonDepth(text, 4) < 0 ? undefined : JSON.parse(text);
 		} catch {
 			saved = undefined;
 		}
