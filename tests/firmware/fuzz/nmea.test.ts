@@ -9,7 +9,7 @@ import { MAX_HELD_SATELLITES, nmea } from "./targets";
 
 const test = suite("fuzz: drivers/gnss NMEA splitter, parser and combiner");
 
-fuzzTest(test, nmea, 25, 1500);
+fuzzTest(test, nmea, 15, 1500);
 
 function sentence(line: string): NmeaSentence {
 	const r = parseNmea(line);
@@ -61,7 +61,7 @@ linearTest(test, "a GSA-only byte stream through splitter, parser and combiner",
 			if (p.ok) c.push(p.sentence);
 		}
 	};
-}, 500, 20_000);
+}, 300, 20_000);
 
 linearTest(test, "noise with no line end", (n) => {
 	const text = "$" + "9".repeat(n);

@@ -6,7 +6,7 @@ import { structuredFields } from "./targets";
 
 const test = suite("fuzz: modules/protocol/structuredFields");
 
-fuzzTest(test, structuredFields, 150, 300);
+fuzzTest(test, structuredFields, 100, 300);
 
 test("a parse error is a SyntaxError naming the offset (RFC 8941 §4.2: the field fails)", () => {
 	assert.throws(() => parseDictionary("a=1, b=(1 2"), (e: unknown) => e instanceof SyntaxError && /offset \d+/.test((e as Error).message));
