@@ -133,7 +133,7 @@ P("the server refuses to listen anywhere but loopback", async () => {
 const SERVER = join(process.cwd(), "tools", "platform", "server.ts");
 
 function cli(args: string[], cwd: string): string {
-	return execFileSync(process.execPath, ["--import", "tsx", SERVER, ...args], { cwd, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+	return execFileSync(process.execPath, ["--import", "tsx", SERVER, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
 }
 
 P("CLI: --help prints the usage and starts no server; an unknown command is refused with the usage", () => {
