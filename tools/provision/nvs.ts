@@ -112,6 +112,8 @@ const primitiveLayout: Readonly<Record<PrimitiveType, { code: number; bytes: num
 export interface BuildOptions {
 	/** Partition size in bytes, a multiple of 4096, at least 0x3000 (read/write NVS). Default 0x6000. */
 	size?: number;
+	/** Build into this buffer (its length must be `size`) instead of a new one: batches reuse one per thread. */
+	into?: Uint8Array;
 }
 
 class PageFull extends Error {}
@@ -129,10 +131,11 @@ class ImageWriter {
 	#pagesLeft: number;
 	#namespaces = new Map<string, number>();
 
-	constructor(size: number) {
+	constructor(size: number, into?: Uint8Array) {
 		if (!Number.isInteger(size) || size % PAGE_SIZE !== 0 || size < 3 * PAGE_SIZE)
 			throw new RangeError("NVS partition size must be a multiple of 4096 and at least 0x3000");
-		this.image = new Uint8Array(size).fill(0xff);
+		if (into && into.length !== size) throw new RangeError("build buffer length differs from the partition size");
+		this.image = (into ?? new Uint8Array(size)).fill(0xff);
 		this.#view = new DataView(this.image.buffer, this.image.byteOffset, size);
 		this.#pagesLeft = size / PAGE_SIZE - 1; // one page reserved (check_size in the generator)
 		this.#newPage();
@@ -289,7 +292,7 @@ class ImageWriter {
 
 /** Builds a plain NVS partition image (version 2 pages) holding `items` in order. */
 export function buildNvsImage(items: Iterable<NvsItem>, options: BuildOptions = {}): Uint8Array {
-	const writer = new ImageWriter(options.size ?? 0x6000);
+	const writer = new ImageWriter(options.size ?? options.into?.length ?? 0x6000, options.into);
 	let current: string | undefined;
 	let ns = 0;
 	for (const item of items) {
@@ -565,9 +568,9 @@ export function parseNvsKeysPartition(partition: Uint8Array): NvsKeys {
  * 0x87), then C = AES(eky, P xor T) xor T for every 16-byte block. Checked against the generator's encrypted golden
  * and against Node's aes-256-xts in tests/tools/provision/nvs.test.ts.
  */
-function mapEntries(image: Uint8Array, keys: NvsKeys, encrypt: boolean): Uint8Array {
+function mapEntries(image: Uint8Array, keys: NvsKeys, encrypt: boolean, inPlace = false): Uint8Array {
 	if (keys.encryption.length !== 32 || keys.tweak.length !== 32) throw new RangeError("NVS keys must be 32 bytes each");
-	const out = image.slice();
+	const out = inPlace ? image : image.slice();
 	const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
 	const addresses: number[] = [];
 	for (let base = 0; base + PAGE_SIZE <= out.length; base += PAGE_SIZE) {
@@ -611,8 +614,8 @@ function mapEntries(image: Uint8Array, keys: NvsKeys, encrypt: boolean): Uint8Ar
 }
 
 /** Encrypts every written entry as one 32-byte XTS-AES-256 data unit; headers, bitmaps, empty entries stay plain. */
-export function encryptNvsImage(image: Uint8Array, keys: NvsKeys): Uint8Array {
-	return mapEntries(image, keys, true);
+export function encryptNvsImage(image: Uint8Array, keys: NvsKeys, options: { inPlace?: boolean } = {}): Uint8Array {
+	return mapEntries(image, keys, true, options.inPlace);
 }
 
 export function decryptNvsImage(image: Uint8Array, keys: NvsKeys): Uint8Array {

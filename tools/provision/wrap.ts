@@ -8,7 +8,7 @@ import { chmodSync, closeSync, openSync, readFileSync, writeSync } from "node:fs
 
 export const WRAP_ALG = "A256GCM";
 
-export type WrapPurpose = "device-key" | "nvs-keys";
+export type WrapPurpose = "device-key" | "nvs-keys" | "nvs-hmac-key";
 
 export interface Wrapped {
 	alg: typeof WRAP_ALG;
