@@ -4,18 +4,19 @@
  * chunk, answered with the rows in the same order. The platform key lives in the worker's memory only.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { issueDevice, type IssueContext, type Job, type NewRow } from "./device";
+import { issueDevice, type IssueContext, type Issued, type Job } from "./device";
 
 export interface WorkRequest {
 	id: number;
 	jobs: Job[];
 }
 
-export type WorkReply = { id: number; rows: NewRow[] } | { id: number; error: string };
+export type WorkReply = { id: number; rows: Issued[] } | { id: number; error: string };
 
-const ctx = workerData.ctx as IssueContext;
+const ctx = (workerData as { ctx: IssueContext }).ctx;
 ctx.platformKey = new Uint8Array(ctx.platformKey);
 
+parentPort!.postMessage("ready");
 parentPort!.on("message", (req: WorkRequest | "close") => {
 	if (req === "close") {
 		ctx.platformKey.fill(0);
