@@ -257,6 +257,7 @@ function checkOptions(o: GenerateOptions): void {
 	if (!Number.isInteger(nvsBlock) || nvsBlock < 0 || nvsBlock > 5) throw new BatchError("--nvs-efuse-block must be 0..5 (BLOCK_KEY0..5)");
 	if (nvsBlock === block)
 		throw new BatchError(`the device key and the NVS encryption key need separate eFuse key blocks (both are BLOCK_KEY${block}): change --efuse-block or --nvs-efuse-block`);
+	if (o.chunk !== undefined && (!Number.isInteger(o.chunk) || o.chunk < 1 || o.chunk > 65536)) throw new BatchError("--chunk must be 1..65536");
 	if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 0 || o.jobs > 64)) throw new BatchError("--jobs must be 0..64");
 	const problem = o.platform && endpointProblem(o.platform);
 	if (problem) throw new BatchError(problem);

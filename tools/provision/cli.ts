@@ -45,7 +45,7 @@ const quote = (a: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(a) ? a : `'${a.repl
 const usage = `usage:
   cli.ts platform-key --out <file>
   cli.ts generate --board <${Object.keys(boards).join("|")}> --out <dir> (--count N [--prefix P] [--start N] | --csv serials.csv)
-         --platform-key <file> [--nvs-keys] [--efuse-block 0..5] [--nvs-efuse-block 0..5] [--jobs N]
+         --platform-key <file> [--nvs-keys] [--efuse-block 0..5] [--nvs-efuse-block 0..5] [--jobs N] [--chunk N]
          [--platform-host <host[:port]> --platform-ca <pem>]
   cli.ts verify <image.bin> [--nvs-keys <nvs_keys.bin> | --nvs-hmac-key <nvs_hmac_key.bin>] [--json]
   cli.ts reemit --out <dir> --platform-key <file> [--serial S]...
@@ -141,7 +141,7 @@ async function generate(args: string[], io: Io): Promise<number> {
 			board: { type: "string" }, out: { type: "string" }, count: { type: "string" }, csv: { type: "string" },
 			prefix: { type: "string" }, start: { type: "string" }, "platform-key": { type: "string" },
 			"nvs-keys": { type: "boolean" }, "efuse-block": { type: "string" }, "nvs-efuse-block": { type: "string" },
-			jobs: { type: "string" }, "platform-host": { type: "string" }, "platform-ca": { type: "string" },
+			jobs: { type: "string" }, chunk: { type: "string" }, "platform-host": { type: "string" }, "platform-ca": { type: "string" },
 		},
 	});
 	if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
@@ -187,6 +187,7 @@ async function generate(args: string[], io: Io): Promise<number> {
 			efuseBlock: int("efuse-block", values["efuse-block"]),
 			nvsEfuseBlock: int("nvs-efuse-block", values["nvs-efuse-block"]),
 			jobs: int("jobs", values.jobs) ?? defaultJobs(),
+			...(values.chunk !== undefined ? { chunk: int("chunk", values.chunk)! } : {}),
 			signal: controller.signal,
 			...(io.fault ? { fault: io.fault } : {}),
 			progress: progressReporter(io),
