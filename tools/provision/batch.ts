@@ -21,6 +21,7 @@ import {
 	statSync, truncateSync, writeSync,
 } from "node:fs";
 import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -28,8 +29,8 @@ import { buildSync } from "esbuild";
 import { boards, nvsLayout, type NvsLayout } from "./boards";
 import { SERIAL, readSerialCsv, validateSerialCsv, type SerialRow } from "./csv";
 import {
-	DEVICES_DIR, FILE, PENDING_DIR, build, deviceFiles, issueDevice, records, sha256, unwrapSecrets, wipe, writeDeviceDir,
-	writeArtifactFile, type ArtifactWriter, type IssueContext, type Issued, type Job, type NewRow,
+	DEVICES_DIR, FILE, PENDING_DIR, build, deviceFiles, issueSlice, sha256, unwrapSecrets, wipe, writeDeviceDir,
+	writeArtifactFile, type ArtifactWriter, type IssueContext, type Job, type NewRow, type Slice,
 } from "./device";
 import { endpointProblem, type PlatformEndpoint } from "./identity";
 import Ledger, { type LedgerRow } from "./ledger";
@@ -314,23 +315,23 @@ function workerSource(): URL {
  */
 class Pool {
 	readonly #workers: Worker[] = [];
-	readonly #waiting = new Map<number, { resolve: (rows: Issued[]) => void; reject: (e: Error) => void }>();
+	readonly #waiting = new Map<number, { resolve: (slice: Slice) => void; reject: (e: Error) => void }>();
 	#next = 0;
 	#ready = 0;
 	#failed: Error | undefined;
 
-	constructor(n: number, ctx: IssueContext, readonly local: (job: Job) => Issued) {
+	constructor(n: number, ctx: IssueContext, readonly local: (jobs: Job[]) => Slice) {
 		const source = workerSource();
 		for (let i = 0; i < n; i++) {
 			// A small young generation: a worker's garbage (strings, small buffers) is collected often instead of the
 			// heap growing with the batch, which keeps peak RSS flat in the batch size.
-			const w = new Worker(source, { workerData: { ctx }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+			const w = new Worker(source, { workerData: { ctx }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 } });
 			w.on("message", (reply: WorkReply | "ready") => {
 				if (reply === "ready") { this.#ready++; return; }
 				const waiter = this.#waiting.get(reply.id);
 				this.#waiting.delete(reply.id);
 				if ("error" in reply) waiter?.reject(new BatchError(`issuing devices: ${reply.error}`));
-				else waiter?.resolve(reply.rows);
+				else waiter?.resolve(reply.slice);
 			});
 			w.on("error", (e) => this.#fail(new BatchError(`worker: ${e.name}: ${e.message}`)));
 			w.on("exit", (code) => { if (code !== 0) this.#fail(new BatchError(`worker exited with code ${code}`)); });
@@ -344,30 +345,41 @@ class Pool {
 		this.#waiting.clear();
 	}
 
-	async run(jobs: Job[]): Promise<Issued[]> {
+	async run(jobs: Job[]): Promise<Slice[]> {
 		if (this.#failed) throw this.#failed;
-		const head: Issued[] = [];
+		const parts: Promise<Slice>[] = [];
 		let at = 0;
 		while (this.#ready === 0 && at < jobs.length) {
-			for (const end = Math.min(jobs.length, at + 32); at < end; at++) head.push(this.local(jobs[at]!));
+			parts.push(Promise.resolve(this.local(jobs.slice(at, at + 32))));
+			at += 32;
 			await new Promise((resolve) => setImmediate(resolve));
 			if (this.#failed) throw this.#failed;
 		}
 		const rest = jobs.slice(at);
 		const n = this.#workers.length;
 		const per = Math.ceil(rest.length / n);
-		const parts: Promise<Issued[]>[] = [Promise.resolve(head)];
 		for (let i = 0; i < n && i * per < rest.length; i++) {
 			const id = this.#next++;
 			parts.push(new Promise((resolve, reject) => this.#waiting.set(id, { resolve, reject })));
 			this.#workers[i]!.postMessage({ id, jobs: rest.slice(i * per, (i + 1) * per) } satisfies WorkRequest);
 		}
-		return (await Promise.all(parts)).flat();
+		return Promise.all(parts);
 	}
 
 	async close(): Promise<void> {
 		await Promise.all(this.#workers.map((w) => w.terminate()));
 	}
+}
+
+/**
+ * For processes that run big batches (the CLI, the bench): V8 grows the young generation with allocation
+ * throughput, from 1 MB up to 16 MB per semi-space, so a long batch ends with a larger heap than a short one although
+ * the live set stays under 10 MB. Growth factor 1 limits that (issuing 20,000 devices on one thread: peak RSS 118 MB
+ * without it, 98 MB with it, 87 MB for 1,000); it does not stop all growth (see README "Benchmark"). Workers get a
+ * small young generation through resourceLimits. Process-wide, so called by entry points only.
+ */
+export function tuneHeapForBatches(): void {
+	setFlagsFromString("--semi-space-growth-factor=1");
 }
 
 /** The default number of worker threads: one per core the process may use. */
@@ -421,32 +433,34 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		outputs = new Outputs(o.out, ledger, log);
 		recover(o.out, ledger, outputs, o.platformKey, layoutOf, endpoint, result, log, now);
 
-		const commit = (rows: Issued[]) => {
+		const commit = (slices: Slice[]) => {
+			const serials = slices.flatMap((sl) => sl.serials);
 			fault("chunk-written");
-			if (rows.length > 0) {
-				groupSync(o.out, rows.map((r) => join(o.out, PENDING_DIR, r.row.serial)));
+			if (serials.length > 0) {
+				groupSync(o.out, serials.map((serial) => join(o.out, PENDING_DIR, serial)));
 				fault("files-synced");
 			}
-			// One write per output per chunk; the lines were built where the device was issued (worker or here).
-			const texts = OUTPUTS.map(() => [] as string[]);
-			for (const row of rows) for (let i = 0; i < OUTPUTS.length; i++) texts[i]!.push(row.lines[i]!);
-			for (let i = 0; i < OUTPUTS.length; i++) if (texts[i]!.length > 0) outputs!.append(OUTPUTS[i]!, texts[i]!.join(""));
+			// One write per output per chunk; the lines were built where the devices were issued (worker or here).
+			for (let i = 0; i < OUTPUTS.length; i++) {
+				const text = slices.map((sl) => sl.lines[i]!).join("");
+				if (text.length > 0) outputs!.append(OUTPUTS[i]!, text);
+			}
 			fault("outputs-appended");
 			outputs!.sync();
 			fault("outputs-synced");
 			ledger.transaction(() => {
-				for (const row of rows) ledger.insert(row.row);
+				for (const sl of slices) if (sl.serials.length > 0) ledger.insertJson(sl.rows, sl.serials.length);
 				outputs!.commitSizes(ledger);
 				fault("ledger-insert");
 			});
 			fault("ledger-committed");
-			for (const row of rows) {
-				moveIntoPlace(o.out, row.row.serial);
+			for (const serial of serials) {
+				moveIntoPlace(o.out, serial);
 				fault("device-renamed");
 			}
-			if (rows.length > 0) fsyncPath(join(o.out, DEVICES_DIR));
+			if (serials.length > 0) fsyncPath(join(o.out, DEVICES_DIR));
 			fault("chunk-done");
-			result.issued += rows.length;
+			result.issued += serials.length;
 		};
 
 		/** Sorts a chunk into recorded serials (skipped, artifacts restored if missing) and jobs for new ones. */
@@ -470,11 +484,11 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		};
 
 		const jobs = o.jobs ?? 0;
-		if (jobs > 0) pool = new Pool(jobs, ctx, (job) => issueDevice(ctx, job));
+		if (jobs > 0) pool = new Pool(jobs, ctx, (list) => issueSlice(ctx, list));
 		const chunkSize = o.chunk ?? 2048;
 		let chunk: SerialRow[] = [];
 		let done = 0;
-		let inflight: { rows: Promise<Issued[]>; size: number } | undefined;
+		let inflight: { rows: Promise<Slice[]>; size: number } | undefined;
 		const settle = async () => {
 			if (!inflight) return;
 			const { rows, size } = inflight;
@@ -489,17 +503,13 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 			chunk = [];
 			if (pool) {
 				// Pipelined: the workers issue this chunk while the previous one commits.
-				const rows: Promise<Issued[]> = list.length > 0 ? pool.run(list) : Promise.resolve([]);
+				const rows: Promise<Slice[]> = list.length > 0 ? pool.run(list) : Promise.resolve([]);
 				rows.catch(() => {}); // observed by settle(); a failure before then must not be "unhandled"
 				await settle();
 				inflight = { rows, size };
 			} else {
-				const rows: Issued[] = [];
-				for (const job of list) {
-					rows.push(issueDevice(ctx, job, o.writeArtifact));
-					fault("device-written");
-				}
-				inflight = { rows: Promise.resolve(rows), size };
+				const slice = issueSlice(ctx, list, o.writeArtifact, () => fault("device-written"));
+				inflight = { rows: Promise.resolve([slice]), size };
 				await settle();
 			}
 		};

@@ -15,7 +15,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { AUDIT_FILE, IMPORT_FILE, MANIFEST_FILE, defaultJobs, generateBatch } from "./batch";
+import { AUDIT_FILE, IMPORT_FILE, MANIFEST_FILE, defaultJobs, generateBatch, tuneHeapForBatches } from "./batch";
+
+tuneHeapForBatches(); // as the CLI does
 
 const { values } = parseArgs({ options: { count: { type: "string" }, board: { type: "string" }, jobs: { type: "string" }, chunk: { type: "string" }, dir: { type: "string" }, keep: { type: "boolean" } } });
 const count = Number(values.count ?? 10_000);
@@ -35,7 +37,6 @@ try {
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const peakRssKiB = process.resourceUsage().maxRSS;
-(globalThis as { gc?: () => void }).gc?.();
 const mem = process.memoryUsage();
 
 let imageBytes = 0;
@@ -53,7 +54,6 @@ const report = {
 	rssBeforeBatchKiB: rssBaseKiB,
 	heapTotalKiB: Math.round(mem.heapTotal / 1024),
 	externalKiB: Math.round(mem.external / 1024),
-	heapUsedKiB: Math.round(mem.heapUsed / 1024),
 	imageBytes,
 	imageBytesPerDevice: imageBytes / result.issued,
 	importRecordBytes: size(IMPORT_FILE),

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { boards } from "./boards";
-import { BatchError, LEDGER_FILE, defaultJobs, generateBatch, reemitBatch, type FaultPoint } from "./batch";
+import { BatchError, LEDGER_FILE, defaultJobs, tuneHeapForBatches, generateBatch, reemitBatch, type FaultPoint } from "./batch";
 import { CsvError } from "./csv";
 import { checkDeviceImage } from "./identity";
 import { NvsFormatError, decryptNvsImage, deriveNvsKeysFromHmac, parseNvsImage, parseNvsKeysPartition, type ParsedEntry } from "./nvs";
@@ -274,6 +274,7 @@ function report(error: unknown, io: Io): number {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+	tuneHeapForBatches();
 	const code = await main(process.argv.slice(2), {
 		stdout: (t) => process.stdout.write(t),
 		stderr: (t) => process.stderr.write(t),

@@ -238,6 +238,29 @@ export interface Issued {
 	lines: [string, string, string];
 }
 
+/**
+ * Devices issued together, packed for the trip to the main thread: a few long strings instead of thousands of
+ * small objects (the main thread's heap grew with the batch while it held them). `rows` is a JSON array of the
+ * ledger rows (Ledger.insertJson), `lines` the concatenated platform-import, audit and manifest lines.
+ */
+export interface Slice {
+	serials: string[];
+	rows: string;
+	lines: [string, string, string];
+}
+
+export function issueSlice(ctx: IssueContext, jobs: Job[], write?: ArtifactWriter, each?: () => void): Slice {
+	const rows: string[] = [];
+	const lines: [string[], string[], string[]] = [[], [], []];
+	for (const job of jobs) {
+		const issued = issueDevice(ctx, job, write);
+		rows.push(JSON.stringify(issued.row));
+		for (let i = 0; i < 3; i++) lines[i]!.push(issued.lines[i]!);
+		each?.();
+	}
+	return { serials: jobs.map((j) => j.serial), rows: `[${rows.join(",")}]`, lines: lines.map((l) => l.join("")) as [string, string, string] };
+}
+
 export interface Job {
 	serial: string;
 	board: string;

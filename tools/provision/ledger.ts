@@ -62,6 +62,7 @@ export default class Ledger {
 	readonly #get: Database.Statement<[string]>;
 	readonly #insert: Database.Statement<unknown[]>;
 	readonly #setMeta: Database.Statement<[string, string]>;
+	readonly #insertJson: Database.Statement<[string]>;
 	readonly #getMeta: Database.Statement<[string]>;
 	readonly #page: Database.Statement<[number, number]>;
 
@@ -74,6 +75,8 @@ export default class Ledger {
 		// folder is renamed to its final name only after its row committed, so the commit must survive a power cut
 		// (NORMAL could lose it and leave a final-named folder whose key no ledger knows).
 		db.pragma("synchronous = FULL");
+		// 2 MB page cache (better-sqlite3 sets 16 MB): lookups are by the serial index; memory stays flat.
+		db.pragma("cache_size = -2000");
 		db.exec(`
 			CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS devices (
@@ -99,6 +102,14 @@ export default class Ledger {
 		this.#insert = db.prepare(
 			"INSERT INTO devices (serial, device_id, board, key_store, efuse_block, key_wrapped, nvs_keys_wrapped, image_sha256, created_at, nvs_hmac_wrapped, nvs_efuse_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		);
+		// json_extract of an object yields its JSON text; of a JSON null or a missing member, SQL NULL.
+		this.#insertJson = db.prepare(`
+			INSERT INTO devices (serial, device_id, board, key_store, efuse_block, key_wrapped, nvs_keys_wrapped, image_sha256, created_at, nvs_hmac_wrapped, nvs_efuse_block)
+			SELECT json_extract(value, '$.serial'), json_extract(value, '$.deviceId'), json_extract(value, '$.board'),
+				json_extract(value, '$.keyStore'), json_extract(value, '$.efuseBlock'), json_extract(value, '$.key'),
+				json_extract(value, '$.nvsKeys'), json_extract(value, '$.imageSha256'), json_extract(value, '$.createdAt'),
+				json_extract(value, '$.nvsHmacKey'), json_extract(value, '$.nvsEfuseBlock')
+			FROM json_each(?) ORDER BY key`);
 		this.#setMeta = db.prepare("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
 		this.#getMeta = db.prepare("SELECT v FROM meta WHERE k = ?");
 		this.#page = db.prepare("SELECT * FROM devices WHERE seq > ? ORDER BY seq LIMIT ?");
@@ -116,6 +127,15 @@ export default class Ledger {
 			row.nvsHmacKey === null ? null : JSON.stringify(row.nvsHmacKey), row.nvsEfuseBlock,
 		);
 		return Number(result.lastInsertRowid);
+	}
+
+	/**
+	 * Inserts the rows of a JSON array (NewRow objects as JSON.stringify writes them) in array order, in one
+	 * statement; `expected` is how many it must insert.
+	 */
+	insertJson(json: string, expected: number): void {
+		const result = this.#insertJson.run(json);
+		if (result.changes !== expected) throw new Error(`ledger: inserted ${result.changes} rows, expected ${expected}`);
 	}
 
 	meta(key: string): string | undefined {

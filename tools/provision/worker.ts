@@ -4,14 +4,14 @@
  * chunk, answered with the rows in the same order. The platform key lives in the worker's memory only.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { issueDevice, type IssueContext, type Issued, type Job } from "./device";
+import { issueSlice, type IssueContext, type Job, type Slice } from "./device";
 
 export interface WorkRequest {
 	id: number;
 	jobs: Job[];
 }
 
-export type WorkReply = { id: number; rows: Issued[] } | { id: number; error: string };
+export type WorkReply = { id: number; slice: Slice } | { id: number; error: string };
 
 const ctx = (workerData as { ctx: IssueContext }).ctx;
 ctx.platformKey = new Uint8Array(ctx.platformKey);
@@ -24,8 +24,7 @@ parentPort!.on("message", (req: WorkRequest | "close") => {
 		return;
 	}
 	try {
-		const rows = req.jobs.map((job) => issueDevice(ctx, job));
-		parentPort!.postMessage({ id: req.id, rows } satisfies WorkReply);
+		parentPort!.postMessage({ id: req.id, slice: issueSlice(ctx, req.jobs) } satisfies WorkReply);
 	} catch (error) {
 		// Error messages here name files and serials, never key material.
 		const e = error as NodeJS.ErrnoException;
