@@ -223,9 +223,10 @@ class Outputs {
 		}
 	}
 
-	append(name: string, text: string): void {
-		const data = Buffer.from(text, "utf8");
-		writeSync(this.#fds.get(name)!, data);
+	append(name: string, text: string | Uint8Array): void {
+		const data = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+		let at = 0;
+		while (at < data.length) at += writeSync(this.#fds.get(name)!, data, at);
 		this.#sizes.set(name, this.#sizes.get(name)! + data.length);
 	}
 
@@ -457,8 +458,8 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 			}
 			// One write per output per chunk; the lines were built where the devices were issued (worker or here).
 			for (let i = 0; i < OUTPUTS.length; i++) {
-				const text = slices.map((sl) => sl.lines[i]!).join("");
-				if (text.length > 0) outputs!.append(OUTPUTS[i]!, text);
+				const parts = slices.map((sl) => sl.lines[i]!).filter((b) => b.length > 0);
+				if (parts.length > 0) outputs!.append(OUTPUTS[i]!, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
 			}
 			fault("outputs-appended");
 			outputs!.sync();

@@ -246,7 +246,8 @@ export interface Issued {
 export interface Slice {
 	serials: string[];
 	rows: string;
-	lines: [string, string, string];
+	/** UTF-8 bytes, transferred (not copied) from a worker: they stay out of the main thread's V8 heap. */
+	lines: [Uint8Array, Uint8Array, Uint8Array];
 }
 
 export function issueSlice(ctx: IssueContext, jobs: Job[], write?: ArtifactWriter, each?: () => void): Slice {
@@ -258,7 +259,8 @@ export function issueSlice(ctx: IssueContext, jobs: Job[], write?: ArtifactWrite
 		for (let i = 0; i < 3; i++) lines[i]!.push(issued.lines[i]!);
 		each?.();
 	}
-	return { serials: jobs.map((j) => j.serial), rows: `[${rows.join(",")}]`, lines: lines.map((l) => l.join("")) as [string, string, string] };
+	const utf8 = new TextEncoder();
+	return { serials: jobs.map((j) => j.serial), rows: `[${rows.join(",")}]`, lines: lines.map((l) => utf8.encode(l.join(""))) as [Uint8Array, Uint8Array, Uint8Array] };
 }
 
 export interface Job {

@@ -24,7 +24,8 @@ parentPort!.on("message", (req: WorkRequest | "close") => {
 		return;
 	}
 	try {
-		parentPort!.postMessage({ id: req.id, slice: issueSlice(ctx, req.jobs) } satisfies WorkReply);
+		const slice = issueSlice(ctx, req.jobs);
+		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, slice.lines.map((l) => l.buffer as ArrayBuffer));
 	} catch (error) {
 		// Error messages here name files and serials, never key material.
 		const e = error as NodeJS.ErrnoException;
