@@ -13,6 +13,7 @@ import {
 	encryptNvsImage, entryCrc32, nvsCrc32, pageHeaderCrc32, parseNvsImage, parseNvsKeysPartition, type NvsItem, type PrimitiveType,
 } from "../../../tools/provision/nvs";
 import { deviceNvsItems } from "../../../tools/provision/identity";
+import { build } from "../../../tools/provision/device";
 
 const golden = join(dirname(fileURLToPath(import.meta.url)), "golden");
 const read = (name: string) => new Uint8Array(readFileSync(join(golden, name)));
@@ -412,6 +413,23 @@ hmacScheme("the seeds are nvs_sec_provider.c's uint32 words 0xAEBE5A5A / 0xCEDEA
 	assert.equal([...HMAC_EKEY_SEED], words(0xaebe5a5a));
 	assert.equal([...HMAC_TKEY_SEED], words(0xcedea5a5));
 	assert.throws(() => deriveNvsKeysFromHmac(new Uint8Array(16)), /32 bytes/);
+});
+
+hmacScheme("the S3 image encrypted under the HMAC-derived keys is byte-identical to the generator's (encrypt --key_protect_hmac)", () => {
+	const keys = deriveNvsKeysFromHmac(read("nvs_keys_hmac.bin"));
+	assert.is(firstDifference(encryptNvsImage(read("device_s3.bin"), keys), read("device_s3.hmac.enc.bin")), -1);
+	assert.is(firstDifference(decryptNvsImage(read("device_s3.hmac.enc.bin"), keys), read("device_s3.bin")), -1);
+});
+
+hmacScheme("generate's per-device build (device.ts) makes exactly the generator's encrypted S3 image for that identity and key", () => {
+	const built = build(
+		{ deviceId: "c9f0f895fb98ab9159f51fd0297e236d", board: "lilygo_t_sim7080g_s3", keyStore: "efuse", efuseBlock: 5 },
+		{ hmacKey: new Uint8Array(32).fill(7), nvsHmacKey: read("nvs_keys_hmac.bin") },
+		{ nvs: { offset: 0x9000, size: 0x6000 }, source: "test" },
+	);
+	assert.is(firstDifference(built.image, read("device_s3.hmac.enc.bin")), -1);
+	assert.equal([...built.nvsHmacKeyFile!], [...read("nvs_keys_hmac.bin")]);
+	assert.equal([...built.keyFile!], new Array(32).fill(7));
 });
 
 hmacScheme("an S3 image encrypted with the derived keys decrypts to the plain golden and fails the verifier while encrypted", () => {
