@@ -60,7 +60,6 @@ function fromRaw(r: RawRow): LedgerRow {
 export default class Ledger {
 	#db: Database.Database | undefined;
 	readonly #get: Database.Statement<[string]>;
-	readonly #insert: Database.Statement<unknown[]>;
 	readonly #setMeta: Database.Statement<[string, string]>;
 	readonly #insertJson: Database.Statement<[string]>;
 	readonly #getMeta: Database.Statement<[string]>;
@@ -99,9 +98,6 @@ export default class Ledger {
 		if (!columns.has("nvs_hmac_wrapped")) db.exec("ALTER TABLE devices ADD COLUMN nvs_hmac_wrapped TEXT");
 		if (!columns.has("nvs_efuse_block")) db.exec("ALTER TABLE devices ADD COLUMN nvs_efuse_block INTEGER");
 		this.#get = db.prepare("SELECT * FROM devices WHERE serial = ?");
-		this.#insert = db.prepare(
-			"INSERT INTO devices (serial, device_id, board, key_store, efuse_block, key_wrapped, nvs_keys_wrapped, image_sha256, created_at, nvs_hmac_wrapped, nvs_efuse_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		);
 		// json_extract of an object yields its JSON text; of a JSON null or a missing member, SQL NULL.
 		this.#insertJson = db.prepare(`
 			INSERT INTO devices (serial, device_id, board, key_store, efuse_block, key_wrapped, nvs_keys_wrapped, image_sha256, created_at, nvs_hmac_wrapped, nvs_efuse_block)
@@ -118,15 +114,6 @@ export default class Ledger {
 	get(serial: string): LedgerRow | undefined {
 		const r = this.#get.get(serial) as RawRow | undefined;
 		return r && fromRaw(r);
-	}
-
-	insert(row: Omit<LedgerRow, "seq">): number {
-		const result = this.#insert.run(
-			row.serial, row.deviceId, row.board, row.keyStore, row.efuseBlock,
-			JSON.stringify(row.key), row.nvsKeys === null ? null : JSON.stringify(row.nvsKeys), row.imageSha256, row.createdAt,
-			row.nvsHmacKey === null ? null : JSON.stringify(row.nvsHmacKey), row.nvsEfuseBlock,
-		);
-		return Number(result.lastInsertRowid);
 	}
 
 	/**
@@ -149,10 +136,6 @@ export default class Ledger {
 	/** Runs fn in one transaction (committed, and durable, when it returns). */
 	transaction<T>(fn: () => T): T {
 		return this.#db!.transaction(fn)() as T;
-	}
-
-	count(): number {
-		return (this.#db!.prepare("SELECT count(*) AS n FROM devices").get() as { n: number }).n;
 	}
 
 	/** Rows in issue order, a page at a time (memory stays flat). */
