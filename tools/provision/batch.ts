@@ -448,6 +448,9 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		if (endpoint) ctx.endpoint = endpoint;
 		outputs = new Outputs(o.out, ledger, log);
 		recover(o.out, ledger, outputs, o.platformKey, layoutOf, endpoint, result, log, now);
+		// A fresh ledger holds no serial, and the input has none twice (count mode by construction, CSV validated):
+		// no per-serial lookup is needed until something has been recorded before this run.
+		const recordedBefore = !ledger.rows(1).next().done;
 
 		const commit = (slices: Slice[]) => {
 			const serials = slices.flatMap((sl) => sl.serials);
@@ -483,7 +486,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		const prepare = (chunk: SerialRow[]): Job[] => {
 			const jobs: Job[] = [];
 			for (const r of chunk) {
-				const existing = ledger.get(r.serial);
+				const existing = recordedBefore ? ledger.get(r.serial) : undefined;
 				if (existing) {
 					result.skipped++;
 					if (existing.board !== r.board)
