@@ -17,7 +17,7 @@ import {
 	parseMcConfig, preferenceDomain, pressScript, writePreferenceFile, type NvsEntryLike,
 } from "../../../tools/sim/moddableSim";
 import { generateBatch } from "../../../tools/provision/batch";
-import { parseNvsImage } from "../../../tools/provision/nvs";
+import { decryptNvsImage, deriveNvsKeysFromHmac, parseNvsImage } from "../../../tools/provision/nvs";
 
 const CLI = join(process.cwd(), "tools", "sim", "moddableSim.ts");
 const tempDir = () => mkdtempSync(join(tmpdir(), "enigm-mcsim-"));
@@ -154,7 +154,9 @@ P("a provisioned sim device's NVS namespace reads back through the simulator's P
 P("an eFuse-key board's image is refused: its key is not in NVS", async () => {
 	const dir = tempDir();
 	await generateBatch({ out: join(dir, "batch"), board: "lilygo_t_sim7080g_s3", count: 1, prefix: "S3", platformKey: new Uint8Array(randomBytes(32)), log: () => {} });
-	const image = parseNvsImage(new Uint8Array(readFileSync(join(dir, "batch", "devices", "S3-1", "nvs.bin"))));
+	// The S3's NVS is encrypted with the HMAC-based scheme (tools/provision/README.md): decrypt it as the device would.
+	const nvsKeys = deriveNvsKeysFromHmac(new Uint8Array(readFileSync(join(dir, "batch", "devices", "S3-1", "nvs_hmac_key.bin"))));
+	const image = parseNvsImage(decryptNvsImage(new Uint8Array(readFileSync(join(dir, "batch", "devices", "S3-1", "nvs.bin"))), nvsKeys));
 	assert.throws(() => preferenceDomain(image.entries as readonly NvsEntryLike[], "enigm"), /no hmac_key/);
 });
 
