@@ -57,6 +57,12 @@ export interface WorldOptions {
 	readonly platformMaxEventMs?: number;
 	readonly platformInterval?: number;
 	/**
+	 * How far the network's clock (the NITZ and AT+CCLK?/AT+QLTS time the emulated modem announces) is off the
+	 * platform's, ms: a wrong network clock must not block the alert (issue 9.4). The emulator's GNSS time follows
+	 * its one clock, so fix times shift by the same amount.
+	 */
+	readonly networkClockOffsetMs?: number;
+	/**
 	 * ESP32 deep-sleep wake to the button driver attaching (bootloader with image validation skipped on wake, ESP-IDF
 	 * start-up, the XS machine and main.ts), ms; default 200.
 	 */
@@ -199,7 +205,7 @@ export default class World {
 			clock,
 			profile: options.profile ?? "good",
 			hosts: { localhost: "127.0.0.1" },
-			wallStart,
+			wallStart: wallStart + (options.networkClockOffsetMs ?? 0),
 			...(options.track ? { track: options.track } : {}),
 			...(options.faults ? { faults: options.faults } : {}),
 			...(options.transcript ? { transcript: options.transcript } : {}),
