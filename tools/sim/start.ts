@@ -249,7 +249,7 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 		}
 	};
 
-	print("sim", "starting: provisioning a device, the platform (SQLite, TLS), the modem emulator and the firmware…");
+	print("sim", `starting: provisioning a device, the platform (SQLite, TLS), ${args.modemDevice !== undefined ? `the modem on ${args.modemDevice}` : "the modem emulator"} and the firmware…`);
 	world = await World.create({
 		time: args.time === "real" ? "real" : "manual",
 		...(args.modemDevice !== undefined
@@ -353,7 +353,8 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 			const n = ledger.events.length;
 			print("sim", paint("1", `event${args.events > 1 || n > 1 ? ` ${n}` : ""} complete: alert accepted${e.afterTripleMs !== undefined ? ` ${(e.afterTripleMs / 1000).toFixed(1)} s after the triple press` : ""}, ` +
 				`${e.pointsDelivered} location points${e.cellReports ? ` and ${e.cellReports} cell reports` : ""}, ${e.contactNotifications} contact notifications, closed by ${e.closedBy}; the device is dormant (deep sleep)`));
-			print("sim", `${external ? "" : `radio on ${(e.radioOnMs / 1000).toFixed(1)} s, `}${e.wireSent} bytes sent and ${e.wireReceived} received on the wire${external ? " (not measured with an external modem)" : `, ${e.dormantWireBytes} while dormant`}`);
+			// The wire is the emulator's to count; an external modem's is out of sight.
+			if (!external) print("sim", `radio on ${(e.radioOnMs / 1000).toFixed(1)} s, ${e.wireSent} bytes sent and ${e.wireReceived} received on the wire, ${e.dormantWireBytes} while dormant`);
 			if (!interactive && n < args.events) {
 				print("sim", `scripted: event ${n + 1} of ${args.events}: three deliberate presses in 5 s`);
 				w.clock.set(() => w.press(deliberateTriple), 5000);
