@@ -61,6 +61,10 @@ export interface StartArgs {
 	/** `<cmd> on` / `<cmd> off` instead of PWRKEY pulses (external modem). */
 	modemPower?: string;
 	modemBaud: number;
+	/** External modem: the platform's address as the modem reaches it, the platform's loopback port, the APN. */
+	platformHost?: string;
+	platformPort?: number;
+	apn?: string;
 	/** Write the JSON summary here when the run ends. */
 	report?: string;
 	help: boolean;
@@ -92,6 +96,10 @@ External modem (instead of the emulator; wall-clock time for the device, the pla
   --modem-baud <n>           line rate (default 115200)
   --modem-power <cmd>        runs "<cmd> on" / "<cmd> off" (through /bin/sh) where the firmware would pulse PWRKEY;
                              without it the modem must already be on (it is taken as on when it answers AT)
+  --apn <apn>                the SIM's APN (default iot.enigm.test, which only the emulator knows)
+  --platform-host <h[:port]> the platform's address as the modem reaches it, provisioned into the device (default
+                             localhost:<port>: only a modem on this machine's loopback, e.g. an emulator, reaches it)
+  --platform-port <n>        the loopback port the platform listens on (default any free port)
 
 Keys: space or Enter = one button press (press three times quickly to raise an alert), c = close the event as
 the user, q or Ctrl-C = quit.`;
@@ -127,13 +135,17 @@ export function parseStartArgs(argv: readonly string[]): { ok: true; args: Start
 			case "--report": { const v = value(); if (!v) return { ok: false, error: "--report needs a file" }; args.report = resolve(v); break; }
 			case "--modem-device": { const v = value(); if (!v) return { ok: false, error: "--modem-device needs a serial device path" }; args.modemDevice = v; break; }
 			case "--modem-power": { const v = value(); if (!v || !v.trim()) return { ok: false, error: "--modem-power needs a command" }; args.modemPower = v; break; }
+			case "--apn": { const v = value(); if (!v || /["\r\n]/.test(v)) return { ok: false, error: "--apn needs an APN" }; args.apn = v; break; }
+			case "--platform-host": { const v = value(); if (!v || !/^[a-z0-9.-]+(:\d{1,5})?$/.test(v)) return { ok: false, error: "--platform-host needs a lowercase host name, optionally :port" }; args.platformHost = v; break; }
+			case "--platform-port": { const n = number("--platform-port", 1); if (typeof n === "string" || !Number.isInteger(n) || n > 65535) return { ok: false, error: "--platform-port needs a port number" }; args.platformPort = n; break; }
 			case "--modem-baud": { const n = Number(value()); if (!bauds.includes(n)) return { ok: false, error: `--modem-baud must be one of ${bauds.join(", ")}` }; args.modemBaud = n; break; }
 			case "-h": case "--help": args.help = true; break;
 			default: return { ok: false, error: `unknown argument ${flag}` };
 		}
 	}
 	if (args.limitS < 0) args.limitS = args.closeAfterS + 1800;
-	if (args.modemPower !== undefined && args.modemDevice === undefined) return { ok: false, error: "--modem-power needs --modem-device" };
+	for (const [set, flag] of [[args.modemPower, "--modem-power"], [args.platformHost, "--platform-host"], [args.platformPort, "--platform-port"], [args.apn, "--apn"]] as const)
+		if (set !== undefined && args.modemDevice === undefined) return { ok: false, error: `${flag} needs --modem-device` };
 	// An external modem lives in real time, and so do the platform and the network around it.
 	if (args.modemDevice !== undefined) args.time = "real";
 	return { ok: true, args };
@@ -253,7 +265,15 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 	world = await World.create({
 		time: args.time === "real" ? "real" : "manual",
 		...(args.modemDevice !== undefined
-			? { externalModem: { device: args.modemDevice, family: args.dialect, baud: args.modemBaud, ...(args.modemPower !== undefined ? { power: args.modemPower } : {}) } }
+			? {
+				externalModem: {
+					device: args.modemDevice, family: args.dialect, baud: args.modemBaud,
+					...(args.modemPower !== undefined ? { power: args.modemPower } : {}),
+					...(args.platformHost !== undefined ? { platformHost: args.platformHost } : {}),
+					...(args.platformPort !== undefined ? { platformPort: args.platformPort } : {}),
+					...(args.apn !== undefined ? { apn: args.apn } : {}),
+				},
+			}
 			: {}),
 		dialect: args.dialect,
 		profile: args.profile,

@@ -55,6 +55,16 @@ export interface ExternalModem {
 	readonly power?: string;
 	/** Line rate (default 115200, the modules' factory setting and what the boards use). */
 	readonly baud?: number;
+	/**
+	 * The platform's address as the modem reaches it (`host` or `host:port`), provisioned into the device; default
+	 * `localhost:<the platform's port>`, which only a modem (or emulator) on this machine's loopback can reach. A real
+	 * module on a mobile network needs a name that leads to this machine's platform port (README).
+	 */
+	readonly platformHost?: string;
+	/** The loopback port the platform listens on (default any free port). */
+	readonly platformPort?: number;
+	/** The cellular APN (default iot.enigm.test, which only the emulator knows). */
+	readonly apn?: string;
 }
 
 export interface WorldOptions {
@@ -206,7 +216,7 @@ export default class World {
 			storageKey: randomBytes(32),
 			importKey: Buffer.from(platformKey),
 			tls: ca,
-			port: 0,
+			port: options.externalModem?.platformPort ?? 0,
 			clock: wallClock,
 			notifier: new LogNotifier((line) => log("notify", line)),
 			log: (line) => log("platform", line),
@@ -218,7 +228,7 @@ export default class World {
 		const batch = join(dir, "batch");
 		await generateBatch({
 			out: batch, board: "sim", count: 1, prefix: "SIM", platformKey, log: () => {},
-			platform: { host: `localhost:${platform.port}`, ca: ca.ca },
+			platform: { host: options.externalModem?.platformHost ?? `localhost:${platform.port}`, ca: ca.ca },
 		});
 		const image = parseNvsImage(new Uint8Array(readFileSync(join(batch, "devices", "SIM-1", "nvs.bin"))));
 		const summary = platform.platform.importRecords(readFileSync(join(batch, IMPORT_FILE), "utf8"));
@@ -325,7 +335,7 @@ export default class World {
 		if (!provisioned.ok || !provisioned.endpoint) throw new Error(`provisioned endpoint: ${provisioned.ok ? "missing" : provisioned.reason}`);
 		const { host, port, caPem } = provisioned.endpoint;
 		const firmware = wire(board, target, {
-			platform: { host, port, apn: "iot.enigm.test", caPem },
+			platform: { host, port, apn: this.#external?.modem.apn ?? "iot.enigm.test", caPem },
 			...(this.#options.sos ? { sos: this.#options.sos } : {}),
 			...(this.#options.schedule ? { schedule: this.#options.schedule } : {}),
 			...(this.#options.press ? { press: this.#options.press } : {}),

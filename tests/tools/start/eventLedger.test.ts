@@ -2,6 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import EventLedger, { MonotonicStamp } from "../../../tools/sim/eventLedger";
+import { parseStartArgs } from "../../../tools/sim/start";
 
 const L = suite("npm start event ledger");
 
@@ -42,3 +43,27 @@ L("stamps never step backwards", () => {
 });
 
 L.run();
+
+const A = suite("npm start arguments (external modem, report)");
+
+A("--modem-device switches to real time; its companions need it; bad values are refused", () => {
+	const r = parseStartArgs(["--modem-device", "/dev/ttyUSB0", "--modem-power", "./relay.sh", "--dialect", "bg95", "--report", "out.json",
+		"--platform-host", "enigm.example.org:8443", "--platform-port", "8443", "--apn", "iot.1nce.net", "--modem-baud", "57600"]);
+	assert.ok(r.ok);
+	if (!r.ok) return;
+	assert.is(r.args.time, "real");
+	assert.equal([r.args.modemDevice, r.args.modemPower, r.args.dialect, r.args.platformHost, r.args.platformPort, r.args.apn, r.args.modemBaud],
+		["/dev/ttyUSB0", "./relay.sh", "bg95", "enigm.example.org:8443", 8443, "iot.1nce.net", 57600]);
+	assert.match(r.args.report!, /out\.json$/);
+	for (const flag of [["--modem-power", "x"], ["--platform-host", "a.example"], ["--platform-port", "9000"], ["--apn", "x"]]) {
+		const bad = parseStartArgs(flag);
+		assert.ok(!bad.ok && bad.error === `${flag[0]} needs --modem-device`, JSON.stringify(bad));
+	}
+	for (const argv of [["--modem-baud", "1234"], ["--events", "0"], ["--events", "1.5"], ["--platform-host", "Bad Host"], ["--report"]]) {
+		assert.not.ok(parseStartArgs(["--modem-device", "/dev/x", ...argv]).ok, argv.join(" "));
+	}
+	const plain = parseStartArgs([]);
+	assert.ok(plain.ok && plain.args.time === "simulated" && plain.args.events === 1 && plain.args.modemDevice === undefined);
+});
+
+A.run();
