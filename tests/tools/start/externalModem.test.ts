@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ModemEmulator from "../../../tools/sim/modem/emulator";
 import { realClock } from "../../../tools/sim/modem/realClock";
-import { available, startPty } from "../../../tools/sim/modem/pty";
+import { startPty } from "../../../tools/sim/modem/pty";
 
 const REAL_TIME_LIMIT_MS = 240_000;
 
@@ -56,7 +56,7 @@ async function modemOnPty(dialect: "sim7080" | "bg95", dir: string, poweredOn: b
 	const emulator = new ModemEmulator({
 		dialect, clock: realClock(), profile: "good", hosts: { localhost: "127.0.0.1" }, wallStart: Date.now(), poweredOn,
 	});
-	const bridge = await startPty(emulator, { link: join(dir, "modem"), helper: "python3" });
+	const bridge = await startPty(emulator, { link: join(dir, "modem") });
 	const calls = join(dir, "calls.txt");
 	const script = join(dir, "power.sh");
 	writeFileSync(script, `#!/bin/sh\necho "$1" >> '${calls}'\n`, { mode: 0o755 });
@@ -87,12 +87,6 @@ async function modemOnPty(dialect: "sim7080" | "bg95", dir: string, poweredOn: b
 }
 
 const X = suite("npm start with an external modem (--modem-device)");
-
-if (!available("python3")) {
-	X("skipped: python3 (the pty helper) is not installed", () => {
-		throw new Error("python3 missing: the external-modem test cannot run");
-	});
-}
 
 for (const [dialect, switched] of [["sim7080", true], ["bg95", false]] as const) {
 	X(`${dialect} on a pty${switched ? ", off at start, switched by --modem-power" : ", already on, no power command"}: alert, points, dormant, report, exit 0`, async () => {
@@ -131,7 +125,7 @@ for (const [dialect, switched] of [["sim7080", true], ["bg95", false]] as const)
 X("a modem that never answers: the report says no alert and the exit code is 1", async () => {
 	const dir = mkdtempSync(join(tmpdir(), "enigm-extmodem-"));
 	const emulator = new ModemEmulator({ dialect: "sim7080", clock: realClock(), hosts: { localhost: "127.0.0.1" }, wallStart: Date.now() });
-	const bridge = await startPty(emulator, { link: join(dir, "modem"), helper: "python3" });
+	const bridge = await startPty(emulator, { link: join(dir, "modem") });
 	try {
 		const report = join(dir, "report.json");
 		const r = await runStart(["--modem-device", bridge.path, "--scripted", "--exit-when-dormant", "--report", report, "--limit", "20", "--ca-dir", join(dir, "ca")]);
