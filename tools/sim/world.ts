@@ -531,12 +531,23 @@ export default class World {
 	}
 }
 
-/** The modem driver's log (drivers/modem/at: `> cmd`, `< line`, `? urc`, `! ...`) as transcript lines. */
+/**
+ * The modem driver's log (drivers/modem/at: `> cmd`, `< line`, `? urc`, `! ...`; drivers/modem/modemBase: state
+ * changes, `power switch on|off`) as transcript lines, the format the emulator writes (tools/sim/modem/transcript).
+ * The echo of a command and the `? ` copy of a URC already logged as `< ` are left out, as are state changes.
+ */
 export function driverTranscript(clock: Clock, sink: (line: string) => void): (line: string) => void {
+	let lastCommand: string | undefined;
 	return (line) => {
 		const m = /^([<>?!]) (.*)$/s.exec(line);
-		const dir = !m ? "==" : m[1] === ">" ? "->" : m[1] === "!" ? "!!" : "<-";
-		const text = m ? m[2]! : line;
-		sink(`[${String(Math.round(clock.now())).padStart(9)} ms] ${dir} ${text}`);
+		let dir: string;
+		if (m) {
+			if (m[1] === "?") return;
+			if (m[1] === "<" && m[2] === lastCommand) return; // echo (V.250 6.2.4, on after every boot)
+			if (m[1] === ">") lastCommand = m[2];
+			dir = m[1] === ">" ? "->" : m[1] === "!" ? "!!" : "<-";
+		} else if (/^power switch /.test(line)) dir = "==";
+		else return;
+		sink(`[${String(Math.round(clock.now())).padStart(9)} ms] ${dir} ${m ? m[2]! : line}`);
 	};
 }
