@@ -84,6 +84,18 @@ A("refuses unknown flags, non-integers and out-of-range values, naming the flag"
 	}
 });
 
+A("--modem-device takes an external modem; --modem-power needs it; --modem-baud is a standard rate", () => {
+	const mc = ["--mc", "/o/bin/lin/mc/debug/app/mc.so"];
+	const r = parseArgs([...mc, "--modem-device", "/dev/ttyUSB0", "--modem-power", "relay.sh", "--modem-baud", "57600"]);
+	assert.ok(r.ok && r.args.modemDevice === "/dev/ttyUSB0" && r.args.modemPower === "relay.sh" && r.args.modemBaud === 57600);
+	const d = parseArgs(mc);
+	assert.ok(d.ok && d.args.modemDevice === undefined && d.args.modemBaud === 115200);
+	const p = parseArgs([...mc, "--modem-power", "relay.sh"]);
+	assert.ok(!p.ok && /--modem-power needs --modem-device/.test(p.error));
+	const b = parseArgs([...mc, "--modem-device", "/dev/ttyUSB0", "--modem-baud", "1234"]);
+	assert.ok(!b.ok && /--modem-baud/.test(b.error));
+});
+
 A.run();
 
 // ------------------------------------------------------------------------------------------------ build config
@@ -266,6 +278,22 @@ async function assert_rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
 	}
 	assert.unreachable("expected a rejection");
 }
+
+B("the firmware's modem switch requests (\"O\" on, \"F\" off) reach onPower in order; other bytes are ignored", async () => {
+	const server = await ButtonServer.listen(0);
+	try {
+		const seen: string[] = [];
+		server.onPower = (to) => seen.push(to);
+		const c = await client(server.port);
+		await server.connection();
+		c.socket.write("OxF\nO");
+		await until(() => seen.length >= 3);
+		assert.equal(seen, ["on", "off", "on"]);
+		c.socket.destroy();
+	} finally {
+		await server.close();
+	}
+});
 
 B.run();
 
