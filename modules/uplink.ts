@@ -89,6 +89,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#lastFix: Fix | undefined;
 	#captured = new WeakMap<Fix, Point>();
 	#pending: Array<() => void> = [];
+	/** A quiet power-on (prepare()) in flight. */
+	#preparing: Promise<StepResult> | undefined;
+	#poweringDown: Promise<void> | undefined;
 	#listener: ((event: ModemEvent) => void) | undefined;
 	/** Bytes the modem sent and received for the platform (application payload incl. HTTP), for the benchmarks. */
 	readonly traffic = { sent: 0, received: 0, requests: 0 };
@@ -120,6 +123,24 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	// RadioPort
 
+	/**
+	 * Boots the modem with its RF off while the gesture is still being pressed (RadioPort.prepare). wake() and
+	 * powerDown() wait for it, so they find the modem booted, never half-way.
+	 */
+	prepare(): Promise<StepResult> {
+		const modem = this.#o.modem;
+		if (this.#preparing) return this.#preparing;
+		if (modem.state !== "off" && modem.state !== "failed") return Promise.resolve({ ok: true });
+		const knownOff = this.#modemKnownOff;
+		this.#modemKnownOff = false;
+		const work = modem.powerOn({ knownOff, radioOff: true }).then((on): StepResult => {
+			this.#preparing = undefined;
+			return on.ok ? { ok: true } : { ok: false, reason: `power on: ${describe(on.error)}` };
+		});
+		this.#preparing = work;
+		return work;
+	}
+
 	async wake(): Promise<StepResult> {
 		if (this.#triggerAt === undefined) {
 			this.#triggerAt = this.#o.clock.now();
@@ -129,7 +150,15 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		return up.ok ? { ok: true } : up;
 	}
 
-	async powerDown(): Promise<void> {
+	powerDown(): Promise<void> {
+		if (!this.#poweringDown) {
+			this.#poweringDown = this.#powerDown().finally(() => { this.#poweringDown = undefined; });
+		}
+		return this.#poweringDown;
+	}
+
+	async #powerDown(): Promise<void> {
+		if (this.#preparing) await this.#preparing;
 		await this.#closeSocket();
 		if (this.#o.modem.state !== "off") {
 			const result = await this.#o.modem.powerDown();
@@ -290,6 +319,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	async #ensurePowered(): Promise<StepResult> {
 		const modem = this.#o.modem;
+		if (this.#preparing) await this.#preparing;
+		// A false start's power-down still running when the gesture completes after all: let it finish, then boot.
+		if (this.#poweringDown) await this.#poweringDown;
 		if (modem.state === "off" || modem.state === "failed") {
 			// Only the first power-on of this boot can rely on the boot's knowledge of the modem.
 			const on = await modem.powerOn({ knownOff: this.#modemKnownOff });

@@ -83,7 +83,13 @@ export interface WorldOptions {
 export interface WorldMetrics {
 	/** Deep-sleep wakes by the button. */
 	wakes: number;
-	/** Milliseconds the modem was not off. */
+	/** Milliseconds the modem was powered (booting or on), whatever its RF did. */
+	modemOnMs: number;
+	/**
+	 * Milliseconds the modem's RF was in use: powered with the network search on or registered (+CEREG stat other
+	 * than 0, which is what AT+CFUN=4/0 leaves), or holding an RRC connection for data. A modem booted with its RF
+	 * off for the gesture counts only from AT+CFUN=1.
+	 */
 	radioOnMs: number;
 	/** Bytes on the emulated TCP wire (TLS records) while the device was dormant (must stay 0). */
 	dormantWireBytes: number;
@@ -114,7 +120,7 @@ export default class World {
 	readonly bank = new SimPinBank();
 	readonly nvs = new Map<string, Map<string, StoredValue>>();
 	readonly metrics: WorldMetrics = {
-		wakes: 0, radioOnMs: 0, dormantWireBytes: 0, wireSent: 0, wireReceived: 0, stateMs: {}, transitions: [],
+		wakes: 0, modemOnMs: 0, radioOnMs: 0, dormantWireBytes: 0, wireSent: 0, wireReceived: 0, stateMs: {}, transitions: [],
 	};
 	#options: WorldOptions;
 	#dir: string;
@@ -409,7 +415,12 @@ export default class World {
 
 	#sample(stepMs: number): void {
 		if (stepMs <= 0) return;
-		if (this.emulator.power !== "off") this.metrics.radioOnMs += stepMs;
+		const e = this.emulator;
+		if (e.power === "off") return;
+		this.metrics.modemOnMs += stepMs;
+		if (e.power !== "on") return;
+		const busy = Math.min(stepMs, Math.max(0, e.radioBusyUntil - this.clock.now()));
+		this.metrics.radioOnMs += e.registration !== 0 ? stepMs : busy;
 	}
 
 	/** Lets real IO finish before simulated time moves on. */
