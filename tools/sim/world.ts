@@ -86,9 +86,9 @@ export interface WorldMetrics {
 	/** Milliseconds the modem was powered (booting or on), whatever its RF did. */
 	modemOnMs: number;
 	/**
-	 * Milliseconds the modem's RF was in use: powered with the network search on or registered (+CEREG stat other
-	 * than 0, which is what AT+CFUN=4/0 leaves), or holding an RRC connection for data. A modem booted with its RF
-	 * off for the gesture counts only from AT+CFUN=1.
+	 * Milliseconds the modem's RF was in use: registered (+CEREG stat 1/5, data included), denied after an attach
+	 * attempt (3), or searching (2) after the firmware's AT+CFUN=1. A modem booted with its RF off for the gesture
+	 * counts only from AT+CFUN=1 (see #sample for the boot-time search).
 	 */
 	radioOnMs: number;
 	/** Bytes on the emulated TCP wire (TLS records) while the device was dormant (must stay 0). */
@@ -200,6 +200,7 @@ export default class World {
 		for (const contact of defaultContacts) platform.platform.addContact(accountId, contact);
 
 		// 3. The modem, with the platform's host name resolving to loopback.
+		let worldRef: World | undefined;
 		const emulator = new ModemEmulator({
 			dialect: options.dialect ?? "sim7080",
 			clock,
@@ -208,10 +209,14 @@ export default class World {
 			wallStart,
 			...(options.track ? { track: options.track } : {}),
 			...(options.faults ? { faults: options.faults } : {}),
-			...(options.transcript ? { transcript: options.transcript } : {}),
+			transcript: (line) => {
+				if (worldRef) worldRef.#hostRf(line);
+				options.transcript?.(line);
+			},
 		});
 
 		const world = new World({ options, dir, ownDir, clock, manual, emulator, platform, deviceId, accountId });
+		worldRef = world;
 		// NVS as Moddable's Preference reads it: i32 -> number, string, blob -> ArrayBuffer, u8 -> boolean.
 		const domain = new Map<string, StoredValue>();
 		for (const e of image.entries) {
@@ -413,14 +418,27 @@ export default class World {
 		return true;
 	}
 
+	/** The firmware asked for RF (AT+CFUN=1) in the modem's current power cycle. */
+	#rfRequested = false;
+
+	#hostRf(line: string): void {
+		const cfun = / -> AT\+CFUN=(\d)/.exec(line);
+		if (cfun) this.#rfRequested = cfun[1] === "1";
+		else if (/ == (power (on|off)|rails off|reset)/.test(line)) this.#rfRequested = false;
+	}
+
 	#sample(stepMs: number): void {
 		if (stepMs <= 0) return;
 		const e = this.emulator;
 		if (e.power === "off") return;
 		this.metrics.modemOnMs += stepMs;
 		if (e.power !== "on") return;
-		const busy = Math.min(stepMs, Math.max(0, e.radioBusyUntil - this.clock.now()));
-		this.metrics.radioOnMs += e.registration !== 0 ? stepMs : busy;
+		// RF in use: the network has seen the device (registered, or denied after an attach attempt), or it searches
+		// because the firmware asked it to. The module's own search between its boot (default full functionality,
+		// `+CFUN: 1`) and the firmware's AT+CFUN=4 is receive-only and happens before its SIM is ready (`+CPIN: READY`
+		// comes later), so it cannot attach: it is counted in modemOnMs, not here.
+		const stat = e.registration;
+		if (stat === 1 || stat === 3 || stat === 5 || (stat === 2 && this.#rfRequested)) this.metrics.radioOnMs += stepMs;
 	}
 
 	/** Lets real IO finish before simulated time moves on. */
