@@ -341,6 +341,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		const modem = this.#o.modem;
 		const powered = await this.#ensurePowered();
 		if (!powered.ok) return powered;
+		const caName = this.#o.platform.caName ?? "enigm-ca.pem";
+		if (!this.#caUploaded && modem.state === "ready") {
+			// While the network search that configure() started runs: the CA does not wait for registration.
+			const uploaded = await modem.uploadCa(caName, this.#o.platform.caPem);
+			if (!uploaded.ok) return { ok: false, reason: `CA upload: ${describe(uploaded.error)}` };
+			this.#caUploaded = true;
+		}
 		if (modem.state !== "attached") {
 			const timeoutMs = reattach ? (this.#o.reattachTimeoutMs ?? 30_000) : (this.#o.attachTimeoutMs ?? 120_000);
 			const attached = await modem.attach({ apn: this.#o.platform.apn, timeoutMs });
@@ -352,7 +359,6 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			}
 		}
 		if (this.#socket !== undefined) return { ok: true };
-		const caName = this.#o.platform.caName ?? "enigm-ca.pem";
 		if (!this.#caUploaded) {
 			const uploaded = await modem.uploadCa(caName, this.#o.platform.caPem);
 			if (!uploaded.ok) return { ok: false, reason: `CA upload: ${describe(uploaded.error)}` };
