@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
-	ButtonServer, LineWatcher, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
+	ButtonServer, LineWatcher, alertLatency, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
 	parseMcConfig, preferenceDomain, pressScript, writePreferenceFile, type NvsEntryLike,
 } from "../../../tools/sim/moddableSim";
 import { generateBatch } from "../../../tools/provision/batch";
@@ -318,6 +318,21 @@ T("the boards' XS stack sizes are read from their manifests, the sim board exclu
 T.run();
 
 // ------------------------------------------------------------------------------------------------ prerequisites
+
+const L = suite("moddableSim latency figures");
+
+L("third press to alert and the firmware's share, from wall times and the AT transcript", () => {
+	const e = (t: number, dir: "->" | "<-" | "==", text: string) => ({ t, dir, text, wireSent: 0, wireReceived: 0, payloadSent: 0, payloadReceived: 0 });
+	// third press at 1000, recognised at 1280; the modem answers at 3000, the firmware's next command 20 ms later
+	const entries = [e(2000, "<-", "RDY"), e(3000, "->", "AT+CFUN=1"), e(3010, "<-", "OK"), e(3030, "->", "AT+CEREG?"), e(3040, "<-", "+CEREG: 0,1"), e(3040, "<-", "OK")];
+	const l = alertLatency(1000, 1280, 6000, entries);
+	assert.is(l.thirdPressToAlertMs, 5000);
+	assert.is(l.firmwareAddedMs.recogniser, 280);
+	assert.is(l.firmwareAddedMs.hostGaps, 20);
+	assert.is(l.firmwareBesidesRecogniserMs, 20);
+});
+
+L.run();
 
 const R = suite("moddableSim prerequisites");
 
