@@ -323,13 +323,13 @@ const L = suite("moddableSim latency figures");
 
 L("third press to alert and the firmware's share, from wall times and the AT transcript", () => {
 	const e = (t: number, dir: "->" | "<-" | "==", text: string) => ({ t, dir, text, wireSent: 0, wireReceived: 0, payloadSent: 0, payloadReceived: 0 });
-	// third press at 1000, recognised at 1280; the modem answers at 3000, the firmware's next command 20 ms later
-	const entries = [e(2000, "<-", "RDY"), e(3000, "->", "AT+CFUN=1"), e(3010, "<-", "OK"), e(3030, "->", "AT+CEREG?"), e(3040, "<-", "+CEREG: 0,1"), e(3040, "<-", "OK")];
+	// third press at 1000, recognised at 1280; each modem answer is followed by the firmware's next command 20 ms later
+	const entries = [e(2990, "->", "AT"), e(3000, "<-", "OK"), e(3020, "->", "AT+CFUN=1"), e(3030, "<-", "OK"), e(3050, "->", "AT+CEREG?"), e(3060, "<-", "+CEREG: 0,1"), e(3060, "<-", "OK")];
 	const l = alertLatency(1000, 1280, 6000, entries);
 	assert.is(l.thirdPressToAlertMs, 5000);
 	assert.is(l.firmwareAddedMs.recogniser, 280);
-	assert.is(l.firmwareAddedMs.hostGaps, 20);
-	assert.is(l.firmwareBesidesRecogniserMs, 20);
+	assert.is(l.firmwareAddedMs.hostGaps, 40);
+	assert.is(l.firmwareBesidesRecogniserMs, 40);
 });
 
 L.run();
