@@ -133,7 +133,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (modem.state !== "off" && modem.state !== "failed") return Promise.resolve({ ok: true });
 		const knownOff = this.#modemKnownOff;
 		this.#modemKnownOff = false;
-		const work = modem.powerOn({ knownOff, radioOff: true }).then((on): StepResult => {
+		// Asked when the AT port answers: a gesture recognised by then wants the RF, so the module keeps searching.
+		const work = modem.powerOn({ knownOff, radioOff: () => this.#triggerAt === undefined }).then((on): StepResult => {
 			this.#preparing = undefined;
 			return on.ok ? { ok: true } : { ok: false, reason: `power on: ${describe(on.error)}` };
 		});

@@ -97,9 +97,11 @@ export interface PowerOnOptions {
 	 * AT manual AT+CFUN, BG95 AT manual AT+CFUN: <fun> 4 disables both the transmit and receive RF circuits and keeps
 	 * the SIM powered), before the module can finish the cell search it starts in its default full functionality.
 	 * configure() turns the RF on (AT+CFUN=1). The SOS module boots the modem this way during the activation
-	 * gesture, so that a false start never reaches the air.
+	 * gesture, so that a false start never reaches the air. A function is asked when the AT port answers: false
+	 * then (the gesture was recognised while the module booted) skips AT+CFUN=4, and the module's own search in
+	 * its default full functionality runs on while the driver waits for the last boot marker.
 	 */
-	readonly radioOff?: boolean;
+	readonly radioOff?: boolean | (() => boolean);
 }
 
 export interface Modem {

@@ -180,7 +180,7 @@ export default abstract class ModemBase implements Modem {
 				else if (r.status === "error") await this.delay(500);
 			}
 			if (answered) {
-				if (options.radioOff && !(await this.#radioOff())) return this.#failedBoot();
+				if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
 				if (this.#markersSeen.indexOf(this.profile.readyMarker) < 0)
 					await this.at.waitFor((line) => line === this.profile.readyMarker, this.profile.markerTimeoutMs);
 				return this.#booted();
@@ -416,7 +416,7 @@ export default abstract class ModemBase implements Modem {
 	}
 
 	async #quiet(options: PowerOnOptions): Promise<ModemResult<void>> {
-		if (options.radioOff && !(await this.#radioOff())) return this.#failedBoot();
+		if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
 		return this.#booted();
 	}
 
@@ -462,6 +462,10 @@ export default abstract class ModemBase implements Modem {
 		this.#log?.("modem " + from + " -> " + to);
 		this.emit({ type: "state", from, to });
 	}
+}
+
+function radioOffWanted(options: PowerOnOptions): boolean {
+	return typeof options.radioOff === "function" ? options.radioOff() : options.radioOff === true;
 }
 
 /** The command name for error reports: "AT+CAOPEN" from `AT+CAOPEN=0,0,"TCP",...` (no arguments, no secrets). */
