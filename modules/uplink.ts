@@ -89,6 +89,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#lastFix: Fix | undefined;
 	#captured = new WeakMap<Fix, Point>();
 	#pending: Array<() => void> = [];
+	/** A quiet power-on (prepare()) in flight. */
+	#preparing: Promise<StepResult> | undefined;
+	#poweringDown: Promise<void> | undefined;
 	#listener: ((event: ModemEvent) => void) | undefined;
 	/**
 	 * Bytes the modem sent and received for the platform (application payload incl. HTTP), for the benchmarks;
@@ -123,6 +126,25 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	// RadioPort
 
+	/**
+	 * Boots the modem with its RF off while the gesture is still being pressed (RadioPort.prepare). wake() and
+	 * powerDown() wait for it, so they find the modem booted, never half-way.
+	 */
+	prepare(): Promise<StepResult> {
+		const modem = this.#o.modem;
+		if (this.#preparing) return this.#preparing;
+		if (modem.state !== "off" && modem.state !== "failed") return Promise.resolve({ ok: true });
+		const knownOff = this.#modemKnownOff;
+		this.#modemKnownOff = false;
+		// Asked when the AT port answers: a gesture recognised by then wants the RF, so the module keeps searching.
+		const work = modem.powerOn({ knownOff, radioOff: () => this.#triggerAt === undefined }).then((on): StepResult => {
+			this.#preparing = undefined;
+			return on.ok ? { ok: true } : { ok: false, reason: `power on: ${describe(on.error)}` };
+		});
+		this.#preparing = work;
+		return work;
+	}
+
 	async wake(): Promise<StepResult> {
 		if (this.#triggerAt === undefined) {
 			this.#triggerAt = this.#o.clock.now();
@@ -132,7 +154,15 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		return up.ok ? { ok: true } : up;
 	}
 
-	async powerDown(): Promise<void> {
+	powerDown(): Promise<void> {
+		if (!this.#poweringDown) {
+			this.#poweringDown = this.#powerDown().finally(() => { this.#poweringDown = undefined; });
+		}
+		return this.#poweringDown;
+	}
+
+	async #powerDown(): Promise<void> {
+		if (this.#preparing) await this.#preparing;
 		await this.#closeSocket();
 		if (this.#o.modem.state !== "off") {
 			const result = await this.#o.modem.powerDown();
@@ -294,6 +324,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	async #ensurePowered(): Promise<StepResult> {
 		const modem = this.#o.modem;
+		if (this.#preparing) await this.#preparing;
+		// A false start's power-down still running when the gesture completes after all: let it finish, then boot.
+		if (this.#poweringDown) await this.#poweringDown;
 		if (modem.state === "off" || modem.state === "failed") {
 			// Only the first power-on of this boot can rely on the boot's knowledge of the modem.
 			const on = await modem.powerOn({ knownOff: this.#modemKnownOff });
@@ -313,6 +346,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		const modem = this.#o.modem;
 		const powered = await this.#ensurePowered();
 		if (!powered.ok) return powered;
+		const caName = this.#o.platform.caName ?? "enigm-ca.pem";
+		if (!this.#caUploaded && modem.state === "ready") {
+			// While the network search that configure() started runs: the CA does not wait for registration.
+			const uploaded = await modem.uploadCa(caName, this.#o.platform.caPem);
+			if (!uploaded.ok) return { ok: false, reason: `CA upload: ${describe(uploaded.error)}` };
+			this.#caUploaded = true;
+		}
 		if (modem.state !== "attached") {
 			const timeoutMs = reattach ? (this.#o.reattachTimeoutMs ?? 30_000) : (this.#o.attachTimeoutMs ?? 120_000);
 			const attached = await modem.attach({ apn: this.#o.platform.apn, timeoutMs });
@@ -324,7 +364,6 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			}
 		}
 		if (this.#socket !== undefined) return { ok: true };
-		const caName = this.#o.platform.caName ?? "enigm-ca.pem";
 		if (!this.#caUploaded) {
 			const uploaded = await modem.uploadCa(caName, this.#o.platform.caPem);
 			if (!uploaded.ok) return { ok: false, reason: `CA upload: ${describe(uploaded.error)}` };

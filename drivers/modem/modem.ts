@@ -92,6 +92,16 @@ export interface PowerOnOptions {
 	 * because a PWRKEY pulse would switch OFF a module an ESP32 reset left running.
 	 */
 	readonly knownOff?: boolean;
+	/**
+	 * Boot with the RF off: the first command once the AT port answers is AT+CFUN=4 (3GPP TS 27.007 8.2, SIM7080
+	 * AT manual AT+CFUN, BG95 AT manual AT+CFUN: <fun> 4 disables both the transmit and receive RF circuits and keeps
+	 * the SIM powered), before the module can finish the cell search it starts in its default full functionality.
+	 * configure() turns the RF on (AT+CFUN=1). The SOS module boots the modem this way during the activation
+	 * gesture, so that a false start never reaches the air. A function is asked when the AT port answers: false
+	 * then (the gesture was recognised while the module booted) skips AT+CFUN=4, and the module's own search in
+	 * its default full functionality runs on while the driver waits for the last boot marker.
+	 */
+	readonly radioOff?: boolean | (() => boolean);
 }
 
 export interface Modem {

@@ -167,7 +167,7 @@ export default abstract class ModemBase implements Modem {
 		}
 		// A module left on (the ESP32 reset, the modem did not) would be switched OFF by a PWRKEY pulse: ask first.
 		// With rails that were off, nothing can answer; one short probe costs 300 ms.
-		if (!options.knownOff && (await this.#probe(this.#rails ? 1 : 2, this.#rails ? 300 : 500))) return this.#booted();
+		if (!options.knownOff && (await this.#probe(this.#rails ? 1 : 2, this.#rails ? 300 : 500))) return this.#quiet(options);
 		for (let attempt = 0; attempt < 2; attempt++) {
 			if (attempt > 0) {
 				// PWRKEY toggles power. The first pulse switched a silent module on, so a second "on" pulse would switch
@@ -186,6 +186,7 @@ export default abstract class ModemBase implements Modem {
 				else if (r.status === "error") await this.delay(500);
 			}
 			if (answered) {
+				if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
 				if (this.#markersSeen.indexOf(this.profile.readyMarker) < 0)
 					await this.at.waitFor((line) => line === this.profile.readyMarker, this.profile.markerTimeoutMs);
 				return this.#booted();
@@ -421,6 +422,21 @@ export default abstract class ModemBase implements Modem {
 		return false;
 	}
 
+	/** PowerOnOptions.radioOff: flight mode (AT+CFUN=4) as the first command. */
+	async #radioOff(): Promise<boolean> {
+		return (await this.run("AT+CFUN=4", { timeoutMs: 10_000 })).ok;
+	}
+
+	async #quiet(options: PowerOnOptions): Promise<ModemResult<void>> {
+		if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
+		return this.#booted();
+	}
+
+	#failedBoot(): ModemResult<void> {
+		this.#setState("failed");
+		return fail({ kind: "error", step: "AT+CFUN" });
+	}
+
 	#booted(): ModemResult<void> {
 		this.#setState("booted");
 		return ok(undefined);
@@ -458,6 +474,10 @@ export default abstract class ModemBase implements Modem {
 		this.#log?.("modem " + from + " -> " + to);
 		this.emit({ type: "state", from, to });
 	}
+}
+
+function radioOffWanted(options: PowerOnOptions): boolean {
+	return typeof options.radioOff === "function" ? options.radioOff() : options.radioOff === true;
 }
 
 /** The command name for error reports: "AT+CAOPEN" from `AT+CAOPEN=0,0,"TCP",...` (no arguments, no secrets). */

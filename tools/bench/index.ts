@@ -17,7 +17,7 @@ import { messageSizes } from "modules/protocol/sizes";
 import { repoRoot } from "../../tests/xs/xsnap";
 import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, type PowerState } from "./energy";
 import { provisioningFigures, provisioningLines, type ProvisioningFigures } from "./provisioning";
-import { eventRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
+import { eventRun, falseStartRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
 import { xsMemory, xsMeter } from "./xsBench";
 import type { Exchange, ExchangeKind } from "./stages";
 
@@ -123,6 +123,27 @@ async function main(): Promise<number> {
 		perEvent,
 	};
 
+	// 5b: what a false start costs: the gesture's first press boots the modem (RF off), the false start powers it down.
+	progress("false starts");
+	const falseStarts: Array<Record<string, unknown>> = [];
+	for (const dialect of dialects) {
+		try {
+			const r = await falseStartRun(dialect);
+			const e = energy(r.durationsMs, 0);
+			if (r.wireBytes !== 0 || r.radioOnMs !== 0 || r.eventsOpened !== 0) failures.push(`false start ${dialect}: ${JSON.stringify(r)}`);
+			const seconds: Partial<Record<PowerState, number>> = {};
+			for (const [k, v] of Object.entries(e.durationsMs)) seconds[k as PowerState] = Math.round(v) / 1000;
+			falseStarts.push({
+				dialect, presses: r.presses, awakeSeconds: r.awakeMs / 1000, modemOnSeconds: r.modemOnMs / 1000,
+				radioOnSeconds: r.radioOnMs / 1000, wireBytes: r.wireBytes, stateSeconds: seconds, mAhByState: e.mAhByState,
+				mAh: e.mAh, dormantHoursPerFalseStart: batteryImpact(e.mAh).daysPerEvent * 24,
+			});
+		} catch (error) {
+			failures.push(`false start ${dialect}: ${(error as Error).message}`);
+		}
+	}
+	const energyWithFalseStarts = { ...energyFigures, falseStarts };
+
 	// 6: provisioning, wall time (tools/bench/provisioning.ts).
 	let provisioning: ProvisioningFigures | Record<string, never> = {};
 	try {
@@ -140,7 +161,7 @@ async function main(): Promise<number> {
 		bytes,
 		xs,
 		soak,
-		energy: energyFigures,
+		energy: energyWithFalseStarts,
 		provisioning,
 		failures,
 		runSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
@@ -157,7 +178,11 @@ function printTable(r: {
 	bytes: { alert: ReturnType<typeof bytesOf>; locationUpdate: ReturnType<typeof bytesOf> };
 	xs: { meter?: { perUpdate: number; perUpdateWithoutHmac: number }; memory?: { code: number; state: number; withUpdate: { total: number } } };
 	soak: { days: number; wakes: number; wireBytes: number; radioOnSeconds: number; ok: boolean };
-	energy: { dormantDays: number; perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number }> };
+	energy: {
+		dormantDays: number;
+		perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number }>;
+		falseStarts?: Array<{ dialect: string; mAh: number; awakeSeconds: number; modemOnSeconds: number; radioOnSeconds: number; wireBytes: number; dormantHoursPerFalseStart: number }>;
+	};
 	provisioning: ProvisioningFigures | Record<string, never>;
 	failures: string[];
 	runSeconds: number;
@@ -180,6 +205,8 @@ function printTable(r: {
 	}
 	w(`Dormant soak ${r.soak.days} days:     wakes ${r.soak.wakes}, bytes ${r.soak.wireBytes}, radio-on ${r.soak.radioOnSeconds} s -> ${r.soak.ok ? "OK" : "FAIL"}`);
 	w(`Energy per event (~${Math.round(r.energy.perEvent[0]?.eventSeconds ?? 0)} s): ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.mAh.toFixed(1)} mAh (${e.dormantDaysPerEvent.toFixed(1)} d)`).join(", "));
+	for (const f of r.energy.falseStarts ?? [])
+		w(`False start ${f.dialect.padEnd(7)}:      ${f.mAh.toFixed(3)} mAh (awake ${f.awakeSeconds.toFixed(1)} s, modem on ${f.modemOnSeconds.toFixed(1)} s, radio on ${f.radioOnSeconds} s, ${f.wireBytes} bytes; ${f.dormantHoursPerFalseStart.toFixed(1)} h of dormancy)`);
 	w(`Dormant battery life:      ${Math.round(r.energy.dormantDays)} days (18650, 3000 mAh, 80 % usable, 128 µA board)`);
 	for (const line of provisioningLines(r.provisioning)) w(line);
 	if (r.failures.length) { w(""); for (const f of r.failures) w(`FAIL ${f}`); }

@@ -170,3 +170,50 @@ export async function soakRun(days = 30): Promise<SoakRun> {
 		await world.close();
 	}
 }
+
+export interface FalseStartRun {
+	dialect: Dialect;
+	/** The press pattern: two deliberate presses, then nothing. */
+	presses: ReadonlyArray<readonly [number, number]>;
+	/** First press to deep sleep again, ms. */
+	awakeMs: number;
+	/** Power-state durations over that time. */
+	durationsMs: StateDurations;
+	modemOnMs: number;
+	radioOnMs: number;
+	wireBytes: number;
+	eventsOpened: number;
+}
+
+/** A false start from dormancy: two presses boot the modem with its RF off; it is powered down again. */
+export async function falseStartRun(dialect: Dialect): Promise<FalseStartRun> {
+	const world = await World.create({ time: "manual", dialect, profile: "good", bootLatencyMs });
+	const durations: StateDurations = {};
+	let measuring = false;
+	sampler(world, durations, () => measuring);
+	const presses = [[0, 250], [500, 750]] as const;
+	try {
+		await world.run(5_000);
+		if (!world.asleep) throw new Error("device did not go to sleep after power-on");
+		const m0 = { ...world.metrics };
+		const startAt = world.clock.now();
+		measuring = true;
+		world.press(presses);
+		await world.run(1_000);
+		const asleep = await world.runUntil(() => world.asleep, 120_000, 100);
+		measuring = false;
+		if (!asleep) throw new Error("device still awake after a false start");
+		const m1 = world.metrics;
+		return {
+			dialect, presses,
+			awakeMs: world.clock.now() - startAt,
+			durationsMs: durations,
+			modemOnMs: m1.modemOnMs - m0.modemOnMs,
+			radioOnMs: m1.radioOnMs - m0.radioOnMs,
+			wireBytes: m1.wireSent + m1.wireReceived - (m0.wireSent + m0.wireReceived),
+			eventsOpened: world.events().length,
+		};
+	} finally {
+		await world.close();
+	}
+}

@@ -34,6 +34,7 @@ import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
+import { firmwareShare, parseTranscriptLine, type Entry, type FirmwareShare } from "../bench/stages";
 
 // ------------------------------------------------------------------------------------------------ arguments
 
@@ -436,6 +437,27 @@ export interface RunResult {
 	readonly checks: readonly { name: string; ok: boolean; detail: string }[];
 	readonly traces: readonly string[];
 	readonly dashboard: string;
+	/** The bench's latency figures for this run, in wall time (absent when no alert was acknowledged). */
+	readonly latency?: AlertLatency;
+}
+
+/** Third press -> accepted alert in the real simulator, wall time, split like the bench (tools/bench/stages). */
+export interface AlertLatency {
+	/** Third press (its "P" written to the button link) to the firmware's alertAcknowledged trace, ms. */
+	readonly thirdPressToAlertMs: number;
+	/** The firmware's own share (recogniser, probe, host gaps in the AT transcript), ms. */
+	readonly firmwareAddedMs: FirmwareShare;
+	/** The same without the recogniser: the figure issue 11 bounds at 100 ms. */
+	readonly firmwareBesidesRecogniserMs: number;
+}
+
+/**
+ * The latency figures from the wall-clock times of a run: the third press, the firmware's `button: triple press`
+ * and `alertAcknowledged` traces (times on the emulator's clock, when the lines arrived) and the AT transcript.
+ */
+export function alertLatency(thirdPressAt: number, triggerAt: number, ackAt: number, entries: readonly Entry[]): AlertLatency {
+	const share = firmwareShare(entries, triggerAt, ackAt, thirdPressAt);
+	return { thirdPressToAlertMs: ackAt - thirdPressAt, firmwareAddedMs: share, firmwareBesidesRecogniserMs: share.total - share.recogniser };
 }
 
 /** Starts Xvfb on a free display number (it writes the number to a pipe when ready: -displayfd). */
@@ -488,6 +510,11 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 	}
 
 	const cleanups: (() => unknown)[] = [];
+	// One wall clock for the emulator's transcript and the trace times, so the latency split lines up.
+	const clock = realClock();
+	const atEntries: Entry[] = [];
+	const traceAt = new Map<string, number>();
+	let latency: AlertLatency | undefined;
 	const checks: { name: string; ok: boolean; detail: string }[] = [];
 	const check = (name: string, ok: boolean, detail: string) => {
 		checks.push({ name, ok, detail });
@@ -561,10 +588,15 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 			power = (to) => void sw[to]();
 			out(`external modem ${device} (${args.dialect} dialect, ${args.modemBaud} baud) at ${link}; power ${args.modemPower !== undefined ? `"${args.modemPower} on|off"` : "not switched (the modem must be on)"}; the modem resolves ${cfg.platformHost} itself`);
 		} else {
+			const toFile = fileTranscript(join(runDir, "modem-transcript.txt"));
 			const emulator = new ModemEmulator({
-				dialect: args.dialect, clock: realClock(), profile: args.profile, wakeOnInput: true, poweredOn: true,
+				dialect: args.dialect, clock, profile: args.profile, wakeOnInput: true, poweredOn: true,
 				hosts: { [cfg.platformHost]: "127.0.0.1" }, wallStart: Date.now(),
-				transcript: fileTranscript(join(runDir, "modem-transcript.txt")),
+				transcript: (line: string) => {
+					toFile(line);
+					const p = parseTranscriptLine(line);
+					if (p) atEntries.push({ ...p, wireSent: 0, wireReceived: 0, payloadSent: 0, payloadReceived: 0 });
+				},
 				...(track ? { track } : {}),
 			});
 			cleanups.push(() => emulator.close());
@@ -608,7 +640,13 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 			cleanups.push(async () => { if (simExit === undefined) { sim.kill("SIGTERM"); await exited; } });
 			sim.stdout!.setEncoding("utf8");
 			// Debug builds print an `instruments:` line every second (heap, sockets, timers): not echoed.
-			sim.stdout!.on("data", (c: string) => { for (const l of traces.push(c)) if (!l.startsWith("instruments")) out(`[device] ${l}`); });
+			sim.stdout!.on("data", (c: string) => {
+				for (const l of traces.push(c)) {
+					if (/^button: triple press$/.test(l) && !traceAt.has("trigger")) traceAt.set("trigger", clock.now());
+					if (/-> active\.streaming \(alertAcknowledged\)/.test(l) && !traceAt.has("ack")) traceAt.set("ack", clock.now());
+					if (!l.startsWith("instruments")) out(`[device] ${l}`);
+				}
+			});
 			sim.stderr!.setEncoding("utf8");
 			sim.stderr!.on("data", (c: string) => { for (const l of c.split(/\r?\n/)) if (l.trim()) out(`[mcsim] ${l}`); });
 			out(`mcsim ${mcPath} (timeout ${args.timeoutS} s)`);
@@ -628,8 +666,15 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 			check("button link connected", true, `127.0.0.1:${cfg.buttonPort}`);
 			if (args.presses > 0) {
 				out(`pressing ${args.presses}× (${args.pressMs} ms down, ${args.gapMs} ms up)`);
+				const pressedAt = clock.now();
 				await button.press(args.presses, args.pressMs, args.gapMs);
 				if (launched) for (const t of expectedTraces) check(t.name, true, await race(traces.waitFor(t.re), t.name));
+				const trigger = traceAt.get("trigger"), ack = traceAt.get("ack");
+				if (args.presses >= 3 && trigger !== undefined && ack !== undefined) {
+					latency = alertLatency(pressedAt + 2 * (args.pressMs + args.gapMs), trigger, ack, atEntries);
+					const f = latency.firmwareAddedMs;
+					out(`latency (wall time): third press -> accepted alert ${(latency.thirdPressToAlertMs / 1000).toFixed(2)} s; firmware ${f.total} ms = recogniser ${f.recogniser} + probe ${f.probeBeforePowerOn} + host gaps ${f.hostGaps} (${f.gaps} gaps); besides the recogniser ${latency.firmwareBesidesRecogniserMs} ms`);
+				}
 				const event = await race(pollFor(() => platform.platform.store.events(deviceId).find((e) => e.state === "open")), "the platform to open the event");
 				check("platform: event open", true, `event ${event.event_id.slice(0, 8)}… reason ${event.reason ?? "?"}`);
 				if (args.points > 0) {
@@ -666,7 +711,7 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 			out(`holding until Ctrl-C or the mcsim timeout: dashboard ${dashboard}` + (process.stdin.isTTY ? "; Enter or space = one button press, q = quit" : ""));
 			await hold(button, exited, args.pressMs);
 		}
-		return { ok: checks.length > 0 && checks.every((c) => c.ok), checks, traces: traces.lines, dashboard };
+		return { ok: checks.length > 0 && checks.every((c) => c.ok), checks, traces: traces.lines, dashboard, ...(latency ? { latency } : {}) };
 	} finally {
 		for (const c of cleanups.reverse()) {
 			try { await c(); } catch { /* best effort */ }

@@ -120,7 +120,14 @@ export interface WorldMetrics {
 	wakes: number;
 	/** Location batches with a serving-cell report (no GNSS fix) that the platform accepted. */
 	cellReports: number;
-	/** Milliseconds the modem was not off (emulator only). */
+	/** Milliseconds the modem was powered (booting or on), whatever its RF did. */
+	modemOnMs: number;
+	/**
+	 * Milliseconds the modem's RF was in use: registered (+CEREG stat 1/5, data included), denied after an attach
+	 * attempt (3), or searching (2) after the firmware's AT+CFUN=1. A modem booted with its RF off for the gesture
+	 * counts only from AT+CFUN=1 (see #sample for the boot-time search).
+	 * Emulator only (an external modem's RF is not observable).
+	 */
 	radioOnMs: number;
 	/** Bytes on the emulated TCP wire (TLS records) while the device was dormant (must stay 0). */
 	dormantWireBytes: number;
@@ -152,7 +159,7 @@ export default class World {
 	readonly bank = new SimPinBank();
 	readonly nvs = new Map<string, Map<string, StoredValue>>();
 	readonly metrics: WorldMetrics = {
-		wakes: 0, cellReports: 0, radioOnMs: 0, dormantWireBytes: 0, wireSent: 0, wireReceived: 0, stateMs: {}, transitions: [],
+		wakes: 0, cellReports: 0, modemOnMs: 0, radioOnMs: 0, dormantWireBytes: 0, wireSent: 0, wireReceived: 0, stateMs: {}, transitions: [],
 	};
 	#options: WorldOptions;
 	#dir: string;
@@ -241,6 +248,7 @@ export default class World {
 		for (const contact of defaultContacts) platform.platform.addContact(accountId, contact);
 
 		// 3. The modem, with the platform's host name resolving to loopback.
+		let worldRef: World | undefined;
 		const emulator = external ? undefined : new ModemEmulator({
 			dialect: options.dialect ?? "sim7080",
 			clock,
@@ -249,11 +257,15 @@ export default class World {
 			wallStart: wallStart + (options.networkClockOffsetMs ?? 0),
 			...(options.track ? { track: options.track } : {}),
 			...(options.faults ? { faults: options.faults } : {}),
-			...(options.transcript ? { transcript: options.transcript } : {}),
+			transcript: (line) => {
+				if (worldRef) worldRef.#hostRf(line);
+				options.transcript?.(line);
+			},
 		});
 
 		const externalLink = external ? { modem: external, power: powerSwitch({ ...(external.power !== undefined ? { command: external.power } : {}), log: (line) => log("world", line) }) } : undefined;
 		const world = new World({ options, dir, ownDir, clock, manual, emulator, external: externalLink, platform, deviceId, accountId });
+		worldRef = world;
 		// NVS as Moddable's Preference reads it: i32 -> number, string, blob -> ArrayBuffer, u8 -> boolean.
 		const domain = new Map<string, StoredValue>();
 		for (const e of image.entries) {
@@ -481,9 +493,27 @@ export default class World {
 		return true;
 	}
 
+	/** The firmware asked for RF (AT+CFUN=1) in the modem's current power cycle. */
+	#rfRequested = false;
+
+	#hostRf(line: string): void {
+		const cfun = / -> AT\+CFUN=(\d)/.exec(line);
+		if (cfun) this.#rfRequested = cfun[1] === "1";
+		else if (/ == (power (on|off)|rails off|reset)/.test(line)) this.#rfRequested = false;
+	}
+
 	#sample(stepMs: number): void {
 		if (stepMs <= 0) return;
-		if (this.#emulator && this.#emulator.power !== "off") this.metrics.radioOnMs += stepMs;
+		const e = this.#emulator;
+		if (!e || e.power === "off") return;
+		this.metrics.modemOnMs += stepMs;
+		if (e.power !== "on") return;
+		// RF in use: the network has seen the device (registered, or denied after an attach attempt), or it searches
+		// because the firmware asked it to. The module's own search between its boot (default full functionality,
+		// `+CFUN: 1`) and the firmware's AT+CFUN=4 is receive-only and happens before its SIM is ready (`+CPIN: READY`
+		// comes later), so it cannot attach: it is counted in modemOnMs, not here.
+		const stat = e.registration;
+		if (stat === 1 || stat === 3 || stat === 5 || (stat === 2 && this.#rfRequested)) this.metrics.radioOnMs += stepMs;
 	}
 
 	/** Lets real IO finish before simulated time moves on. */

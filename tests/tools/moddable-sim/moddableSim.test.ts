@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
-	ButtonServer, LineWatcher, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
+	ButtonServer, LineWatcher, alertLatency, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
 	parseMcConfig, preferenceDomain, pressScript, writePreferenceFile, type NvsEntryLike,
 } from "../../../tools/sim/moddableSim";
 import { generateBatch } from "../../../tools/provision/batch";
@@ -349,6 +349,21 @@ T("the boards' XS stack sizes are read from their manifests, the sim board exclu
 T.run();
 
 // ------------------------------------------------------------------------------------------------ prerequisites
+
+const L = suite("moddableSim latency figures");
+
+L("third press to alert and the firmware's share, from wall times and the AT transcript", () => {
+	const e = (t: number, dir: "->" | "<-" | "==", text: string) => ({ t, dir, text, wireSent: 0, wireReceived: 0, payloadSent: 0, payloadReceived: 0 });
+	// third press at 1000, recognised at 1280; each modem answer is followed by the firmware's next command 20 ms later
+	const entries = [e(2990, "->", "AT"), e(3000, "<-", "OK"), e(3020, "->", "AT+CFUN=1"), e(3030, "<-", "OK"), e(3050, "->", "AT+CEREG?"), e(3060, "<-", "+CEREG: 0,1"), e(3060, "<-", "OK")];
+	const l = alertLatency(1000, 1280, 6000, entries);
+	assert.is(l.thirdPressToAlertMs, 5000);
+	assert.is(l.firmwareAddedMs.recogniser, 280);
+	assert.is(l.firmwareAddedMs.hostGaps, 40);
+	assert.is(l.firmwareBesidesRecogniserMs, 40);
+});
+
+L.run();
 
 const R = suite("moddableSim prerequisites");
 

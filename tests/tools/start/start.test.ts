@@ -69,9 +69,11 @@ S("shows a complete event end to end and exits 0 once the device is dormant agai
 
 		// The story, in order.
 		const steps: Array<[string, RegExp]> = [
+			// The modem boots during the gesture (issue 11): its PWRKEY pulse starts at the first press.
+			["first press", /device +button: press 1/],
+			["modem boots", /modem +power on/],
 			["triple press", /device +button: triple press/],
 			["activating", /device +state dormant -> active\.activating/],
-			["modem boots", /modem +power on/],
 			["TLS socket", /modem +AT\+CAOPEN -> \+CAOPEN: 0,0 \(TLS up\)/],
 			["alerting", /device +state active\.activating -> active\.alerting/],
 			["alert accepted", /platform +alert accepted: event [0-9a-f]{8}… opened by device/],
