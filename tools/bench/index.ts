@@ -16,7 +16,7 @@ import { messageSizes } from "modules/protocol/sizes";
 import { repoRoot } from "../../tests/xs/xsnap";
 import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, type PowerState } from "./energy";
 import { eventRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
-import { xsMemory, xsMeter } from "./xsBench";
+import { xsMemory, xsMeter, xsProfile } from "./xsBench";
 import type { Exchange, ExchangeKind } from "./stages";
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, out: { type: "string" } } });
@@ -109,8 +109,8 @@ async function main(): Promise<number> {
 	progress("XS meter and heap");
 	let xs: Record<string, unknown> = {};
 	try {
-		const [meter, memory] = [await xsMeter(), await xsMemory()];
-		xs = { meter, memory };
+		const [meter, memory, profile] = [await xsMeter(), await xsMemory(), await xsProfile()];
+		xs = { meter, memory, profile };
 	} catch (error) {
 		failures.push(`XS: ${(error as Error).message}`);
 	}
@@ -193,6 +193,7 @@ function printTable(r: {
 	w(`Bytes per location update: ${b(r.bytes.locationUpdate)}`);
 	if (r.xs.meter && r.xs.memory) {
 		w(`XS per signed update:      ${r.xs.meter.perUpdate} instructions (${r.xs.meter.perUpdateWithoutHmac} without the TS HMAC the device does in hardware)`);
+		w(`XS per signed update, without the TS HMAC: ${r.xs.meter.perUpdateWithoutHmac} (target <= 250000)`);
 		w(`XS heap after GC:          signing code ${r.xs.memory.code} B, state of one signer + update ${r.xs.memory.state} B (64-bit xsnap snapshot)`);
 	}
 	w(`Dormant soak ${r.soak.days} days:     wakes ${r.soak.wakes}, bytes ${r.soak.wireBytes}, radio-on ${r.soak.radioOnSeconds} s -> ${r.soak.ok ? "OK" : "FAIL"}`);
