@@ -97,10 +97,22 @@ async function main(): Promise<number> {
 		modemAndNetworkMs: r.stages.total - r.firmware.total,
 	}));
 
+	// Item: wire bytes per location point over the whole event: every location request's TCP wire bytes (handshake,
+	// records, both directions) divided by the points the platform stored for the event.
+	const perPoint = runs.map((r) => {
+		const loc = r.exchanges.filter((e) => e.kind === "location");
+		const wire = loc.reduce((n, e) => n + e.wireSent + e.wireReceived, 0);
+		return {
+			dialect: r.dialect, profile: r.profile, locationRequests: loc.length, pointsStored: r.pointsStored,
+			locationWireBytes: wire, wireBytesPerPoint: r.pointsStored ? Math.round(wire / r.pointsStored) : 0,
+			eventWireBytes: r.wireSent + r.wireReceived, tlsHandshakes: r.tlsHandshakes, tlsResumed: r.tlsResumed,
+		};
+	});
 	const sizes = messageSizes();
 	const bytes = {
 		alert: bytesOf(runs, "alert"),
 		locationUpdate: bytesOf(runs, "location"),
+		perPoint,
 		/** modules/protocol/sizes messageSizes(): representative encodings, independent of a run. */
 		messageSizes: sizes,
 	};
@@ -171,7 +183,7 @@ async function main(): Promise<number> {
 
 function printTable(r: {
 	latency: Array<{ dialect: string; profile: string; stagesMs: Record<string, number>; firmwareAddedMs: { total: number } }>;
-	bytes: { alert: ReturnType<typeof bytesOf>; locationUpdate: ReturnType<typeof bytesOf> };
+	bytes: { alert: ReturnType<typeof bytesOf>; locationUpdate: ReturnType<typeof bytesOf>; perPoint: Array<{ dialect: string; profile: string; wireBytesPerPoint: number; pointsStored: number; locationRequests: number; tlsHandshakes: number; tlsResumed: number }> };
 	xs: { meter?: { perUpdate: number; perUpdateWithoutHmac: number }; memory?: { code: number; state: number; withUpdate: { total: number } } };
 	soak: { days: number; wakes: number; wireBytes: number; radioOnSeconds: number; ok: boolean };
 	energy: { dormantDays: number; perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number }> };
@@ -191,6 +203,7 @@ function printTable(r: {
 	w("");
 	w(`Bytes per alert:           ${b(r.bytes.alert)}`);
 	w(`Bytes per location update: ${b(r.bytes.locationUpdate)}`);
+	w(`Wire bytes per location point over the event (target <= 800 on good): ` + r.bytes.perPoint.map((p) => `${p.dialect}/${p.profile} ${p.wireBytesPerPoint} (${p.pointsStored} points in ${p.locationRequests} requests; TLS ${p.tlsResumed}/${p.tlsHandshakes} resumed)`).join(", "));
 	if (r.xs.meter && r.xs.memory) {
 		w(`XS per signed update:      ${r.xs.meter.perUpdate} instructions (${r.xs.meter.perUpdateWithoutHmac} without the TS HMAC the device does in hardware)`);
 		w(`XS per signed update, without the TS HMAC: ${r.xs.meter.perUpdateWithoutHmac} (target <= 250000)`);
