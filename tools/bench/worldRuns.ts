@@ -7,7 +7,7 @@
  * nothing changes inside one advance except the radio's busy deadline (handled in energy.accumulate).
  */
 import World, { deliberateTriple } from "../sim/world";
-import { accumulate, type StateDurations } from "./energy";
+import { accumulate, modemBusyMs, type StateDurations } from "./energy";
 import { exchanges, firmwareShare, parseTranscriptLine, splitStages, type Entry, type Exchange, type FirmwareShare, type StageSplit, type StoredStages } from "./stages";
 
 export type Dialect = "sim7080" | "bg95";
@@ -38,6 +38,8 @@ export interface EventRun {
 	tlsResumed: number;
 	/** Power-state durations from the first press to the device asleep again. */
 	durationsMs: StateDurations;
+	/** MCU time needed for the event's AT traffic (energy.modemBusyMs), for the light-sleep model. */
+	mcuBusyMs: number;
 	/** TCP wire bytes the modem sent over the event. */
 	wireSent: number;
 	wireReceived: number;
@@ -133,6 +135,7 @@ export async function eventRun(o: EventRunOptions): Promise<EventRun> {
 			tlsHandshakes: end.tlsHandshakes - wireStart.tlsHandshakes,
 			tlsResumed: end.tlsResumed - wireStart.tlsResumed,
 			durationsMs: durations,
+			mcuBusyMs: modemBusyMs(entries.filter((e) => e.t >= pressAt)),
 			wireSent: end.wireSent - wireStart.wireSent,
 			wireReceived: end.wireReceived - wireStart.wireReceived,
 			eventMs: world.clock.now() - pressAt,
