@@ -46,7 +46,10 @@
  * 5. Between windows the modem stays powered with GNSS stopped (`keepWarm`), which keeps the receiver's ephemeris
  *    and time so the next start is hot, when the gap is under 15 min. A cold start costs at least 35 s of GNSS
  *    current plus an LTE re-attach; an idle registered modem with PSM/eDRX draws milliamps. Longer gaps power down.
- * 6. Store-and-forward: fixes whose send failed stay queued and go out, oldest first, with the next LTE window
+ * 6. Several points per request: with `pointsPerSend` > 1 a location window opens only once that many fixes are
+ *    queued (the first fix after the alert goes alone; a GNSS timeout sends the queue with the cell report). Each
+ *    window is a TCP + TLS handshake and a signed request/response pair (~2.4 kB) against ~110 B per extra point.
+ * 7. Store-and-forward: fixes whose send failed stay queued and go out, oldest first, with the next LTE window
  *    (at most 20 a window). The queue holds 60 points (an hour at the initial cadence); when full, the second
  *    oldest is dropped: the newest points say where the person is now, and the first one says where the event
  *    started, so those two ends are kept. Cell reports are not queued: a stale cell is worth nothing.
