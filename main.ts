@@ -111,7 +111,8 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 
 	const uplink = new Uplink({
 		modem, clock, keystore, signer, counter, wallClock,
-		schedule: new RadioSchedule(settings.schedule),
+		// Four fixes per location request after the first (modules/radioSchedule `pointsPerSend`): docs/benchmarks.md §2.
+		schedule: new RadioSchedule({ pointsPerSend: 4, ...settings.schedule }),
 		// A deep-sleep wake follows a power-down (the firmware sleeps only with the radios off); a reset may not.
 		// A switched external modem may have been switched on by hand: only an `AT` answer tells.
 		modemKnownOff: power.wakeCause === "button" && !board.modemSwitch,

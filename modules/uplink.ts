@@ -80,6 +80,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#modemKnownOff: boolean;
 	/** Points captured before a reset and restored from the store, sent ahead of the new ones. */
 	#restored: Point[] = [];
+	/** Points captured and queued by the schedule for a later location request (batching), not yet sent. */
+	#deferred: Point[] = [];
 	#closed = false;
 	#caUploaded = false;
 	#eventId: string | undefined;
@@ -252,6 +254,19 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	async sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply> {
 		const now = this.#o.clock.now();
 		const window = this.#o.schedule.next(now);
+		// Several points per request (radioSchedule `pointsPerSend`): a fix the schedule keeps for the next location
+		// window is queued there (MAC'd already), and the event goes on to the next GNSS window without the radio
+		// opening a TLS session for it.
+		if (fix && !(window.kind === "lte" && window.payload !== "alert")) {
+			const point = this.#captured.get(fix);
+			if (point) {
+				// A queued point is not sent yet: like an unsent one it survives a reset (one NVS write per fix).
+				this.#deferred.push(point);
+				this.#saveBacklog(eventId, mergePoints(this.#restored, this.#deferred));
+			}
+			this.#log(`uplink: fix ${point?.s ?? "?"} queued for the next location request`);
+			return this.#withInterval({ ok: true, state: "open" });
+		}
 		const fixes = window.kind === "lte" && window.payload !== "alert" ? window.points : fix ? [fix] : [];
 		const fresh = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined);
 		// Points restored after a reset go first; the protocol wants strictly increasing `s` in a batch.
@@ -275,7 +290,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (delivered) {
 			const sent = new Set(points.map((p) => p.s));
 			this.#restored = this.#restored.filter((p) => !sent.has(p.s));
-			if (this.#restored.length === 0) this.#forgetBacklog();
+			this.#deferred = this.#deferred.filter((p) => !sent.has(p.s));
+			if (this.#restored.length === 0 && this.#deferred.length === 0) this.#forgetBacklog();
 		} else this.#saveBacklog(eventId, mergePoints(this.#restored, fresh));
 		return this.#withInterval(this.#reply(result));
 	}
@@ -292,6 +308,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#endEvent(): void {
 		this.#o.schedule.stop();
 		this.#restored = [];
+		this.#deferred = [];
 		this.#forgetBacklog();
 		this.#eventId = undefined;
 		this.#triggerAt = undefined;

@@ -15,10 +15,10 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { messageSizes } from "modules/protocol/sizes";
 import { repoRoot } from "../../tests/xs/xsnap";
-import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, type PowerState } from "./energy";
+import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, withLightSleep, type PowerState } from "./energy";
 import { provisioningFigures, provisioningLines, type ProvisioningFigures } from "./provisioning";
 import { eventRun, falseStartRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
-import { xsMemory, xsMeter } from "./xsBench";
+import { xsMemory, xsMeter, xsProfile } from "./xsBench";
 import type { Exchange, ExchangeKind } from "./stages";
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, out: { type: "string" }, write: { type: "boolean" } } });
@@ -81,10 +81,22 @@ async function main(): Promise<number> {
 		modemAndNetworkMs: r.stages.total - r.firmware.total,
 	}));
 
+	// Item: wire bytes per location point over the whole event: every location request's TCP wire bytes (handshake,
+	// records, both directions) divided by the points the platform stored for the event.
+	const perPoint = runs.map((r) => {
+		const loc = r.exchanges.filter((e) => e.kind === "location");
+		const wire = loc.reduce((n, e) => n + e.wireSent + e.wireReceived, 0);
+		return {
+			dialect: r.dialect, profile: r.profile, locationRequests: loc.length, pointsStored: r.pointsStored,
+			locationWireBytes: wire, wireBytesPerPoint: r.pointsStored ? Math.round(wire / r.pointsStored) : 0,
+			eventWireBytes: r.wireSent + r.wireReceived, tlsHandshakes: r.tlsHandshakes, tlsResumed: r.tlsResumed,
+		};
+	});
 	const sizes = messageSizes();
 	const bytes = {
 		alert: bytesOf(runs, "alert"),
 		locationUpdate: bytesOf(runs, "location"),
+		perPoint,
 		/** modules/protocol/sizes messageSizes(): representative encodings, independent of a run. */
 		messageSizes: sizes,
 	};
@@ -93,8 +105,8 @@ async function main(): Promise<number> {
 	progress("XS meter and heap");
 	let xs: Record<string, unknown> = {};
 	try {
-		const [meter, memory] = [await xsMeter(), await xsMemory()];
-		xs = { meter, memory };
+		const [meter, memory, profile] = [await xsMeter(), await xsMemory(), await xsProfile()];
+		xs = { meter, memory, profile };
 	} catch (error) {
 		failures.push(`XS: ${(error as Error).message}`);
 	}
@@ -107,12 +119,15 @@ async function main(): Promise<number> {
 	// 5: energy per event.
 	const perEvent = runs.map((r) => {
 		const e = energy(r.durationsMs, r.wireSent);
+		const light = energy(withLightSleep(r.durationsMs, r.mcuBusyMs), r.wireSent);
 		const impact = batteryImpact(e.mAh);
 		const seconds: Partial<Record<PowerState, number>> = {};
 		for (const [k, v] of Object.entries(e.durationsMs)) seconds[k as PowerState] = Math.round(v) / 1000;
 		return {
 			dialect: r.dialect, profile: r.profile, eventSeconds: r.eventMs / 1000, locationsDelivered: r.locationsDelivered,
 			stateSeconds: seconds, mAhByState: e.mAhByState, mAh: e.mAh, dormantDaysPerEvent: impact.daysPerEvent,
+			/** The light-sleep model (energy.withLightSleep): modelled, the firmware does not light-sleep yet. */
+			lightSleepModel: { mcuBusySeconds: r.mcuBusyMs / 1000, mAhByState: light.mAhByState, mAh: light.mAh },
 		};
 	});
 	const impact = batteryImpact(1);
@@ -175,12 +190,12 @@ async function main(): Promise<number> {
 
 function printTable(r: {
 	latency: Array<{ dialect: string; profile: string; stagesMs: Record<string, number>; firmwareAddedMs: { total: number } }>;
-	bytes: { alert: ReturnType<typeof bytesOf>; locationUpdate: ReturnType<typeof bytesOf> };
+	bytes: { alert: ReturnType<typeof bytesOf>; locationUpdate: ReturnType<typeof bytesOf>; perPoint: Array<{ dialect: string; profile: string; wireBytesPerPoint: number; pointsStored: number; locationRequests: number; tlsHandshakes: number; tlsResumed: number }> };
 	xs: { meter?: { perUpdate: number; perUpdateWithoutHmac: number }; memory?: { code: number; state: number; withUpdate: { total: number } } };
 	soak: { days: number; wakes: number; wireBytes: number; radioOnSeconds: number; ok: boolean };
 	energy: {
 		dormantDays: number;
-		perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number }>;
+		perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number; lightSleepModel: { mAh: number; mcuBusySeconds: number } }>;
 		falseStarts?: Array<{ dialect: string; mAh: number; awakeSeconds: number; modemOnSeconds: number; radioOnSeconds: number; wireBytes: number; dormantHoursPerFalseStart: number }>;
 	};
 	provisioning: ProvisioningFigures | Record<string, never>;
@@ -199,14 +214,17 @@ function printTable(r: {
 	w("");
 	w(`Bytes per alert:           ${b(r.bytes.alert)}`);
 	w(`Bytes per location update: ${b(r.bytes.locationUpdate)}`);
+	w(`Wire bytes per location point over the event (target <= 800 on good): ` + r.bytes.perPoint.map((p) => `${p.dialect}/${p.profile} ${p.wireBytesPerPoint} (${p.pointsStored} points in ${p.locationRequests} requests; TLS ${p.tlsResumed}/${p.tlsHandshakes} resumed)`).join(", "));
 	if (r.xs.meter && r.xs.memory) {
 		w(`XS per signed update:      ${r.xs.meter.perUpdate} instructions (${r.xs.meter.perUpdateWithoutHmac} without the TS HMAC the device does in hardware)`);
+		w(`XS per signed update, without the TS HMAC: ${r.xs.meter.perUpdateWithoutHmac} (target <= 250000)`);
 		w(`XS heap after GC:          signing code ${r.xs.memory.code} B, state of one signer + update ${r.xs.memory.state} B (64-bit xsnap snapshot)`);
 	}
 	w(`Dormant soak ${r.soak.days} days:     wakes ${r.soak.wakes}, bytes ${r.soak.wireBytes}, radio-on ${r.soak.radioOnSeconds} s -> ${r.soak.ok ? "OK" : "FAIL"}`);
 	w(`Energy per event (~${Math.round(r.energy.perEvent[0]?.eventSeconds ?? 0)} s): ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.mAh.toFixed(1)} mAh (${e.dormantDaysPerEvent.toFixed(1)} d)`).join(", "));
 	for (const f of r.energy.falseStarts ?? [])
 		w(`False start ${f.dialect.padEnd(7)}:      ${f.mAh.toFixed(3)} mAh (awake ${f.awakeSeconds.toFixed(1)} s, modem on ${f.modemOnSeconds.toFixed(1)} s, radio on ${f.radioOnSeconds} s, ${f.wireBytes} bytes; ${f.dormantHoursPerFalseStart.toFixed(1)} h of dormancy)`);
+	w(`Energy, light-sleep model (MCU awake only for AT traffic; not in the firmware yet; target <= 6 mAh on good): ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.lightSleepModel.mAh.toFixed(1)} mAh (MCU busy ${Math.round(e.lightSleepModel.mcuBusySeconds)} s)`).join(", "));
 	w(`Dormant battery life:      ${Math.round(r.energy.dormantDays)} days (18650, 3000 mAh, 80 % usable, 128 µA board)`);
 	for (const line of provisioningLines(r.provisioning)) w(line);
 	if (r.failures.length) { w(""); for (const f of r.failures) w(`FAIL ${f}`); }

@@ -67,4 +67,21 @@ sf("refuses malformed fields with an offset", () => {
 		assert.throws(() => parseDictionary(bad), (e: unknown) => e instanceof SyntaxError && /offset \d+/.test((e as Error).message), bad);
 });
 
+sf("sf-strings parse escapes and refuse what §4.2.5 refuses, with the failing offset", () => {
+	// RFC 8941 §4.2.5: only \" and \\ are escapes; controls, DEL and non-ASCII fail.
+	assert.equal(parseItem('"a \\"q\\" \\\\ b"').value, 'a "q" \\ b');
+	assert.equal(parseItem('""').value, "");
+	assert.equal(parseDictionary('k="x;y", z="" ').map(([k, m]) => [k, (m as { value: unknown }).value]), [["k", "x;y"], ["z", ""]]);
+	const offset = (text: string) => {
+		try { parseItem(text); } catch (e) { return /(.*) at offset (\d+)/.exec((e as Error).message)?.slice(1); }
+		return undefined;
+	};
+	assert.equal(offset('"ab\\x"'), ["structured field: invalid escape", "3"]);
+	assert.equal(offset('"ab\\'), ["structured field: invalid escape", "3"]);
+	assert.equal(offset('"ab'), ["structured field: unterminated string", "3"]);
+	assert.equal(offset('"a\tb"'), ["structured field: invalid string character", "2"]);
+	assert.equal(offset('"a\u007fb"'), ["structured field: invalid string character", "2"]);
+	assert.equal(offset('"\u00e9"'), ["structured field: invalid string character", "1"]);
+});
+
 sf.run();

@@ -59,7 +59,7 @@ S("shows a complete event end to end and exits 0 once the device is dormant agai
 	const caDir = mkdtempSync(join(tmpdir(), "enigm-start-ca-"));
 	try {
 		const started = performance.now();
-		const r = await runStart(["--scripted", "--close-after", "120", "--exit-when-dormant", "--speed", "1000", "--ca-dir", caDir]);
+		const r = await runStart(["--scripted", "--close-after", "180", "--exit-when-dormant", "--speed", "1000", "--ca-dir", caDir]);
 		const seconds = (performance.now() - started) / 1000;
 		assert.not.ok(r.timedOut, `still running after ${REAL_TIME_LIMIT_MS / 1000} s:\n${r.out}\n${r.err}`);
 		assert.is(r.code, 0, `exit ${r.code}\n${r.out}\n${r.err}`);
@@ -82,7 +82,7 @@ S("shows a complete event end to end and exits 0 once the device is dormant agai
 			["GNSS fix", /modem +AT\+CGNSINF( x\d+)? -> .*\(fix 48\.\d+, 2\.\d+/],
 			["point arrives", /platform +location #1 received: 48\.\d{5}, 2\.\d{5}/],
 			["second point", /platform +location #2 received/],
-			["user closes", /user +closes the event in the app \(platform side\), 120 s after the alert/],
+			["user closes", /user +closes the event in the app \(platform side\), 180 s after the alert/],
 			["closed", /platform +event [0-9a-f]{8}… closed by user/],
 			["closing", /device +state active\.streaming -> active\.closing \(platformClosed\)/],
 			["power down", /modem +AT\+CPOWD -> NORMAL POWER DOWN/],
