@@ -195,9 +195,18 @@ export default class Bg95 extends ModemBase {
 		return ok(id);
 	}
 
+	/**
+	 * GNSS and WWAN share the RF path on the BG95/BG77 (BG95&BG77&BG600L Series GNSS Application Note V1.3,
+	 * AT+QGPSCFG="priority"): in WWAN priority (the default) GNSS only runs while WWAN is idle, in GNSS priority
+	 * WWAN is held back while GNSS runs. An emergency fix cannot wait for WWAN to go idle: GNSS priority (0) for the
+	 * window, WWAN priority (1) back in gnssOff(). Firmware without the setting answers ERROR: then GNSS works when
+	 * WWAN is idle (the uplink closes its socket before every GNSS window).
+	 */
 	async gnssOn(): Promise<ModemResult<void>> {
 		const bad = this.requireState("AT+QGPS", "booted", "ready", "attaching", "attached");
 		if (bad) return fail(bad);
+		const priority = await this.run(`AT+QGPSCFG="priority",0`);
+		if (!priority.ok && priority.error.kind !== "error") return priority;
 		// AT+QGPS=1 turns GNSS on; 504 "session is ongoing" means it already is.
 		const r = await this.run("AT+QGPS=1");
 		if (!r.ok && !(r.error.kind === "error" && r.error.code === GNSS_SESSION_ONGOING)) return r;
@@ -230,6 +239,9 @@ export default class Bg95 extends ModemBase {
 		const r = await this.run("AT+QGPSEND");
 		if (!r.ok && !(r.error.kind === "error" && r.error.code === GNSS_SESSION_NOT_ACTIVE)) return r;
 		this.#gnss = false;
+		// WWAN priority again before any data (GNSS Application Note, AT+QGPSCFG="priority").
+		const priority = await this.run(`AT+QGPSCFG="priority",1`);
+		if (!priority.ok && priority.error.kind !== "error") return priority;
 		return ok(undefined);
 	}
 }

@@ -379,6 +379,18 @@ export default abstract class ModemBase implements Modem {
 		return states.includes(this.#state) ? undefined : { kind: "state", step, state: this.#state };
 	}
 
+	/**
+	 * Reactivates the PDP context from "ready" while the module is still registered (after a GNSS window); the
+	 * state goes back to "attached" on success and stays "ready" otherwise.
+	 */
+	protected async resumeData(): Promise<ModemResult<void>> {
+		if (this.#state !== "ready") return fail({ kind: "state", step: "resumeData", state: this.#state });
+		this.#setState("attaching");
+		const r = await this.activatePdp();
+		if ((this.#state as ModemState) === "attaching") this.#setState(r.ok ? "attached" : "ready");
+		return r;
+	}
+
 	/** Drops to "ready" when the network deactivates the PDP context. */
 	protected pdpLost(): void {
 		if (this.#state === "attached") this.#setState("ready");

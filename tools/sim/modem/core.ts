@@ -37,6 +37,12 @@ export interface Dialect {
 	socketClosed(core: Core, id: number): void;
 	pdpLost(core: Core): void;
 	networkTime(core: Core): void;
+	/**
+	 * How GNSS shares the RF path with LTE right now (the manuals): "blocked" = no fix is computed at all (SIM7080G
+	 * with a PDP context active), "idle" = GNSS progresses only while LTE is idle (RRC released), "free" = GNSS
+	 * runs whatever LTE does (BG95 in GNSS priority).
+	 */
+	gnssAccess(core: Core): "blocked" | "idle" | "free";
 }
 
 export type SocketFailure = "dns" | "refused" | "connect" | "certExpired" | "certName" | "certUntrusted" | "tls";
@@ -523,6 +529,12 @@ export class Core {
 		this.gnss.startedBefore = false;
 	}
 
+	/** PDP context up or down (the dialects' activation and deactivation commands); GNSS progress is sampled first. */
+	setPdp(active: boolean): void {
+		this.updateGnss();
+		this.pdpActive = active;
+	}
+
 	#cfun(fun: number, rst: number): boolean {
 		if (![0, 1, 4].includes(fun) || ![0, 1].includes(rst)) { this.error(50); return true; }
 		if (rst === 1) {
@@ -584,12 +596,12 @@ export class Core {
 	/** Network gone or CFUN 0/4: sockets closed (with URCs), PDP lost, registration `stat`. */
 	deregister(stat: number): void {
 		for (const s of [...this.sockets.values()]) this.closeSocket(s.id, true);
-		if (this.pdpActive) { this.pdpActive = false; this.dialect.pdpLost(this); }
+		if (this.pdpActive) { this.setPdp(false); this.dialect.pdpLost(this); }
 		this.setRegStat(stat);
 	}
 
 	activatePdp(): void {
-		this.pdpActive = true;
+		this.setPdp(true);
 		this.pdpIp = `10.64.${(this.generation * 7) % 250}.${10 + (this.commandCount % 200)}`;
 		this.markRadio(0);
 	}
@@ -619,7 +631,7 @@ export class Core {
 	markRadio(extraMs: number): void {
 		this.updateGnss();
 		const until = this.clock.now() + extraMs + this.profile.rrcTailMs;
-		if (this.gnss.on && this.gnss.fixed) {
+		if (this.gnss.on && this.gnss.fixed && this.dialect.gnssAccess(this) !== "free") {
 			this.gnss.fixed = false;
 			this.gnss.progressMs = 0;
 			this.gnss.targetMs = this.profile.ttffHotMs;
@@ -650,7 +662,16 @@ export class Core {
 		const now = this.clock.now();
 		if (!g.on) { g.lastUpdate = now; return; }
 		if (now < this.noFixUntil) { g.fixed = false; g.progressMs = 0; g.lastUpdate = now; return; }
-		const from = Math.max(g.lastUpdate, this.radioBusyUntil, this.noFixUntil);
+		// Called before every change of the radio state, so the access seen now held since lastUpdate.
+		const access = this.cfun === 1 ? this.dialect.gnssAccess(this) : "free";
+		if (access === "blocked") {
+			if (g.fixed) this.log("==", "GNSS fix lost: LTE data context active");
+			g.fixed = false;
+			g.progressMs = 0;
+			g.lastUpdate = now;
+			return;
+		}
+		const from = Math.max(g.lastUpdate, access === "idle" ? this.radioBusyUntil : 0, this.noFixUntil);
 		if (now > from) g.progressMs += now - from;
 		g.lastUpdate = now;
 		if (!g.fixed && g.progressMs >= g.targetMs) { g.fixed = true; g.lastFixAt = now; }
