@@ -109,6 +109,13 @@ export default class Bg95 extends ModemBase {
 		return ok(undefined);
 	}
 
+	protected async dataActive(): Promise<boolean> {
+		// AT+QIACT?: `+QIACT: <contextID>,<context_state>,<context_type>,<IP>` per active context.
+		const q = await this.at.command("AT+QIACT?", { timeoutMs: 3000 });
+		if (q.status !== "ok") return true;
+		return q.lines.some((l) => /^\+QIACT: 1,1,/.test(l));
+	}
+
 	protected forgetSession(): void {
 		this.sockets.clear();
 		this.#gnss = false;

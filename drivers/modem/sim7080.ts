@@ -139,6 +139,14 @@ export default class Sim7080 extends ModemBase {
 		return ok(undefined);
 	}
 
+	protected async dataActive(): Promise<boolean> {
+		// AT+CNACT?: `+CNACT: <pdpidx>,<statusx>,<address>` (SIM7000: `+CNACT: <status>,<address>`).
+		const q = await this.at.command("AT+CNACT?", { timeoutMs: 3000 });
+		if (q.status !== "ok") return true;
+		const up = this.#variant === "sim7000" ? /^\+CNACT: 1,/ : /^\+CNACT: 0,1,/;
+		return q.lines.some((l) => up.test(l));
+	}
+
 	protected forgetSession(): void {
 		this.sockets.clear();
 		this.#gnss = false;
@@ -219,7 +227,14 @@ export default class Sim7080 extends ModemBase {
 		if (!line) return fail({ kind: "parse", step: "AT+CAOPEN", reason: "no +CAOPEN line" });
 		const [id, result] = splitFields(line.slice(8)).map(Number);
 		if (id !== cid || !Number.isInteger(result)) return fail({ kind: "parse", step: "AT+CAOPEN", reason: line });
-		if (result !== 0) return fail({ kind: "socket", step: "AT+CAOPEN", code: result });
+		if (result !== 0) {
+			// 21: network not active (the context went down without a URC we saw, e.g. around a reset).
+			if (result === 21) {
+				this.dropSockets();
+				this.pdpLost();
+			}
+			return fail({ kind: "socket", step: "AT+CAOPEN", code: result });
+		}
 		this.sockets.add(cid);
 		return ok(cid);
 	}

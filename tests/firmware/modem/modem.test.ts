@@ -246,7 +246,42 @@ async function attached(family: Family, extra: { rails?: boolean } = {}) {
 }
 
 for (const family of ["sim7080", "bg95"] as const) {
-	const marker = family === "sim7080" ? "SMS Ready" : "RDY";
+	// The first line a module prints after a (re)boot, both families.
+	const marker = "RDY";
+	const late = family === "sim7080" ? "SMS Ready" : "APP RDY";
+	Faults(`${family}: a late ${late} mid-attach (seconds after RDY) is not a reset`, async () => {
+		const r = rig(family);
+		r.serial.script(...bootSteps(family), ...configureSteps(family));
+		value(await drive(r.clock, r.modem.powerOn()));
+		value(await drive(r.clock, r.modem.configure()));
+		r.serial.script(...attachSteps(family).slice(0, 3), { emit: `\r\n${late}\r\n`, delayMs: 100 }, ...attachSteps(family).slice(3));
+		value(await drive(r.clock, r.modem.attach({ apn: "iot.example" })));
+		assert.not.ok(r.events.some((e) => e.type === "reset"));
+		assert.is(r.modem.state, "attached");
+		assert.equal(r.serial.errors, []);
+	});
+
+	Faults(`${family}: a reset inside a counted read (RDY where payload bytes should be) ends the read with "reset"`, async () => {
+		const { clock, serial, events, modem } = await attached(family);
+		serial.script(...caSteps(family), ...openSteps(family));
+		value(await drive(clock, modem.uploadCa("ca.crt", bytes(PEM))));
+		const socket = value(await drive(clock, modem.open({ host: "api.example.org", port: 443, ca: "ca.crt" })));
+		const head = family === "sim7080" ? "\r\n+CARECV: 100,abc" : "\r\n+QSSLRECV: 100\r\nabc";
+		serial.script({ expect: family === "sim7080" ? "AT+CARECV=0,1460" : "AT+QSSLRECV=0,1500", reply: head }, { emit: "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n", delayMs: 4000 });
+		assert.equal(await drive(clock, modem.receive(socket, 4096)), { ok: false, error: { kind: "reset" } });
+		assert.ok(events.some((e) => e.type === "reset"));
+		assert.is(modem.state, "booted");
+	});
+
+	Faults(`${family}: a reset whose RDY was missed shows by the echo of the next command`, async () => {
+		const { clock, serial, events, modem } = await attached(family);
+		const q = family === "sim7080" ? "AT+CPSI?" : 'AT+QENG="servingcell"';
+		serial.script({ expect: q, reply: `${q}\r\r\nERROR\r\n` });
+		assert.equal(await drive(clock, modem.servingCell()), { ok: false, error: { kind: "reset" } });
+		assert.ok(events.some((e) => e.type === "reset"));
+		assert.is(modem.state, "booted");
+	});
+
 	Faults(`${family}: unexpected ${marker} mid-session -> reset event, sockets gone, configure+attach recovers`, async () => {
 		const { clock, serial, events, modem } = await attached(family);
 		serial.script(...caSteps(family), ...openSteps(family));
