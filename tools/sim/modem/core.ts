@@ -110,6 +110,29 @@ export interface CoreOptions {
 	/** pty mode has no PWRKEY line: bytes arriving while off boot the modem. */
 	readonly wakeOnInput?: boolean;
 	readonly transcript?: (line: string) => void;
+	/**
+	 * Strict by default, as the part is: output leaves in random chunks (1..`maxChunk` bytes, `jitterMs` apart at
+	 * most, seeded), a reset cuts whatever is still on its way, and harmless URCs come between the echo and the
+	 * result with probability `urcNoise`. `lenient` writes every reply in one piece with no noise (only for a test
+	 * that inspects exact bytes).
+	 */
+	readonly lenient?: boolean;
+	readonly seed?: number;
+	readonly maxChunk?: number;
+	readonly jitterMs?: number;
+	readonly urcNoise?: number;
+}
+
+/** mulberry32: a small seeded PRNG, so a run with a given seed is the same run again. */
+export function seededRandom(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
 }
 
 type PortSink = (bytes: Uint8Array) => void;
@@ -181,8 +204,13 @@ export class Core {
 	#closed = false;
 	readonly stats = { commands: 0, bytesToModem: 0, bytesFromModem: 0, payloadSent: 0, payloadReceived: 0, wireSent: 0, wireReceived: 0 };
 
+	readonly random: () => number;
+	#txq: Uint8Array[] = [];
+	#draining = false;
+
 	constructor(opts: CoreOptions) {
 		this.opts = opts;
+		this.random = seededRandom(opts.seed ?? 1);
 		this.dialect = opts.dialect;
 		this.clock = opts.clock;
 		this.profile = opts.profile;
@@ -237,7 +265,38 @@ export class Core {
 	#out(bytes: Uint8Array): void {
 		if (this.power !== "on" || bytes.length === 0) return;
 		this.stats.bytesFromModem += bytes.length;
+		if (this.opts.lenient) {
+			this.#emit(bytes);
+			return;
+		}
+		this.#txq.push(bytes);
+		if (!this.#draining) {
+			this.#draining = true;
+			this.after(0, () => this.#drain());
+		}
+	}
+
+	#emit(bytes: Uint8Array): void {
 		for (const sink of [...this.#ports]) sink(bytes);
+	}
+
+	/** One random chunk of what waits, then the next after a random gap (a UART with a busy firmware behind it). */
+	#drain(): void {
+		const first = this.#txq[0];
+		if (!first) { this.#draining = false; return; }
+		const max = this.opts.maxChunk ?? 64;
+		const n = Math.min(first.length, 1 + Math.floor(this.random() * max));
+		if (n === first.length) this.#txq.shift(); else this.#txq[0] = first.subarray(n);
+		this.#emit(first.subarray(0, n));
+		if (this.#txq.length === 0) { this.#draining = false; return; }
+		this.after(Math.floor(this.random() * ((this.opts.jitterMs ?? 2) + 1)), () => this.#drain());
+	}
+
+	/** Everything still queued, at once (the module finishes printing before it powers down). */
+	#flushOut(): void {
+		const all = this.#txq.splice(0);
+		this.#draining = false;
+		for (const b of all) this.#emit(b);
 	}
 
 	/** One response line, framed `\r\n<text>\r\n` (V1 verbose result codes, ITU-T V.250 5.7.1). */
@@ -355,6 +414,10 @@ export class Core {
 	#execute(text: string): void {
 		this.stats.commands++;
 		this.commandCount++;
+		// A harmless URC between the echo and the result: a cell reselection re-reports +CEREG (TS 27.007 10.1.22,
+		// n=2 reports a TAC/CI change even when <stat> is unchanged).
+		if (!this.opts.lenient && this.ceregMode > 0 && this.registered && this.random() < (this.opts.urcNoise ?? 0.05))
+			this.urc(`+CEREG: ${this.#ceregBody(false)}`);
 		try {
 			this.#dispatch(text);
 		} catch (e) {
@@ -491,15 +554,18 @@ export class Core {
 			this.power = "on";
 			const markers = this.dialect.bootMarkers;
 			const step = markers.length > 1 ? this.profile.bootMarkersMs / (markers.length - 1) : 0;
+			// RDY at once; the others spread over the profile's span, `SMS Ready` / `APP RDY` seconds later, with
+			// some jitter (seeded).
 			markers.forEach((m, i) => {
 				if (i === 0) this.urc(m);
-				else this.after(Math.round(step * i), () => this.urc(m));
+				else this.after(Math.round(step * i + (this.opts.lenient ? 0 : this.random() * step * 0.3)), () => this.urc(m));
 			});
 			if (this.cfun === 1) this.startRegistration();
 		});
 	}
 
 	powerOff(): void {
+		if (this.power === "on") this.#flushOut();
 		this.#teardown();
 		this.power = "off";
 	}
@@ -511,6 +577,9 @@ export class Core {
 		this.sockets.clear();
 		this.#line = "";
 		this.#echoBuf = [];
+		// A reset cuts the UART: what had not left yet is lost.
+		this.#txq = [];
+		this.#draining = false;
 		this.#payload = undefined;
 		this.#queue = [];
 		this.#held = false;

@@ -263,7 +263,8 @@ function caopen(core: Core, cmd: Command): boolean {
 	const host = a[3] ?? "";
 	if (cmd.type !== "set" || !(cid >= 0 && cid <= 12) || (a[2] ?? "").toUpperCase() !== "TCP" || host === "" || !(port > 0 && port < 65536)) { core.error(50); return true; }
 	if (core.sockets.has(cid)) { core.error(3); return true; }
-	if (!core.pdpActive) { core.error(3); return true; }
+	// <result> 21: network not active (no PDP context: after a PDP loss or a reset).
+	if (!core.pdpActive) { core.line(`+CAOPEN: ${cid},21`); core.ok(); return true; }
 	const ca = caCfg(core, cid);
 	let settings: { ca?: string; sni?: string; verifyName: string } | undefined;
 	let loadFailure = false;
