@@ -54,6 +54,7 @@ export default class Sim7080 extends ModemBase {
 	/** The PDP context was taken down for a GNSS window and comes back when GNSS stops. */
 	#resumePdp = false;
 	#pdpDown: (() => void) | undefined;
+	#cancelPdp: (() => void) | undefined;
 	#uploadTimeoutMs: number;
 	#apn = "";
 	#gnss = false;
@@ -122,6 +123,12 @@ export default class Sim7080 extends ModemBase {
 			stop = () => {
 				remove();
 				this.clock.clear(timer);
+				this.#cancelPdp = undefined;
+			};
+			// A reset while waiting: no `+APP PDP` will come (forgetSession() ends the wait at once).
+			this.#cancelPdp = () => {
+				stop();
+				resolve(undefined);
 			};
 		});
 		const r = await this.run(sim7000 ? `AT+CNACT=1,"${this.#apn}"` : "AT+CNACT=0,1", { timeoutMs: 60_000 });
@@ -134,7 +141,7 @@ export default class Sim7080 extends ModemBase {
 			if (q.ok && q.value.lines.some((l) => up.test(l))) return ok(undefined);
 			return r;
 		}
-		if ((await active) === undefined) return fail({ kind: "timeout", step: "+APP PDP" });
+		if ((await active) === undefined) return fail(this.state === "attaching" ? { kind: "timeout", step: "+APP PDP" } : { kind: "reset" });
 		this.emit({ type: "pdp", active: true });
 		return ok(undefined);
 	}
@@ -151,6 +158,8 @@ export default class Sim7080 extends ModemBase {
 		this.sockets.clear();
 		this.#gnss = false;
 		this.#resumePdp = false;
+		this.#cancelPdp?.();
+		this.#pdpDown?.();
 	}
 
 	async networkTime(): Promise<ModemResult<NetworkTime>> {

@@ -50,6 +50,8 @@ export interface WorldOptions {
 	readonly profile?: string;
 	readonly track?: readonly TrackPoint[];
 	readonly faults?: readonly Fault[];
+	/** The emulator's UART model (seed, chunk size, jitter, URC noise; see tools/sim/modem/emulator). */
+	readonly modem?: { readonly seed?: number; readonly maxChunk?: number; readonly jitterMs?: number; readonly urcNoise?: number };
 	readonly sos?: Partial<SosConfig>;
 	readonly schedule?: Partial<RadioScheduleConfig>;
 	readonly press?: Partial<PressTiming>;
@@ -203,6 +205,7 @@ export default class World {
 			...(options.track ? { track: options.track } : {}),
 			...(options.faults ? { faults: options.faults } : {}),
 			...(options.transcript ? { transcript: options.transcript } : {}),
+			...(options.modem ?? {}),
 		});
 
 		const world = new World({ options, dir, ownDir, clock, manual, emulator, platform, deviceId, accountId });
