@@ -184,10 +184,17 @@ export default class Bg95 extends ModemBase {
 		}
 		// AT+QSSLOPEN=<pdpctxID>,<sslctxID>,<clientID>,"<server>",<port>,<access_mode 0 = buffer> -> OK, then
 		// `+QSSLOPEN: <clientID>,<err>` (err 0 success); maximum response time 150 s.
-		const r = await this.run(`AT+QSSLOPEN=1,${c},${id},"${options.host}",${options.port},0`, {
+		const openCmd = () => this.run(`AT+QSSLOPEN=1,${c},${id},"${options.host}",${options.port},0`, {
 			timeoutMs: options.timeoutMs ?? 150_000,
 			after: (line) => (line.startsWith("+QSSLOPEN:") ? "ok" : undefined),
 		});
+		let r = await openCmd();
+		if (!r.ok && r.error.kind === "error" && this.state === "attached") {
+			// The slot may still be held by a connection whose close failed (a timed-out AT+QSSLCLOSE): release it
+			// and try once more, or every later open fails the same way.
+			await this.run(`AT+QSSLCLOSE=${id},10`, { timeoutMs: 15_000 });
+			r = await openCmd();
+		}
 		if (!r.ok) return r;
 		const line = r.value.lines.find((l) => l.startsWith("+QSSLOPEN:"));
 		if (!line) return fail({ kind: "parse", step: "AT+QSSLOPEN", reason: "no +QSSLOPEN line" });

@@ -230,7 +230,14 @@ export default class Sim7080 extends ModemBase {
 			if (!r.ok) return r;
 		}
 		// AT+CAOPEN=<cid>,<pdp_index>,<conn_type>,<server>,<port> -> `+CAOPEN: <cid>,<result>` OK; result 0 success.
-		const r = await this.run(`AT+CAOPEN=${cid},0,"TCP","${options.host}",${options.port}`, { timeoutMs: options.timeoutMs ?? 60_000 });
+		const openCmd = () => this.run(`AT+CAOPEN=${cid},0,"TCP","${options.host}",${options.port}`, { timeoutMs: options.timeoutMs ?? 60_000 });
+		let r = await openCmd();
+		if (!r.ok && r.error.kind === "error" && this.state === "attached") {
+			// The cid may still be held by a connection whose close failed (a timed-out AT+CACLOSE): release it and
+			// try once more, or every later open fails the same way.
+			await this.run(`AT+CACLOSE=${cid}`, { timeoutMs: 10_000 });
+			r = await openCmd();
+		}
 		if (!r.ok) return r;
 		const line = r.value.lines.find((l) => l.startsWith("+CAOPEN:"));
 		if (!line) return fail({ kind: "parse", step: "AT+CAOPEN", reason: "no +CAOPEN line" });
