@@ -18,7 +18,7 @@ export interface SoakPlan {
 	readonly maxChunk: number;
 	readonly urcNoise: number;
 	readonly faults: readonly Fault[];
-	/** When the user closes the event in the app (simulated ms after the presses). */
+	/** When the user closes the event in the app (simulated ms after the presses; at least 90 s after the alert). */
 	readonly closeAtMs: number;
 }
 
@@ -72,9 +72,12 @@ export async function soakSeed(seed: number, options: { keepLog?: boolean } = {}
 	let points = 0;
 	try {
 		w.press();
-		const accepted = await w.runUntil(() => w.events().length > 0, 180_000);
-		if (!accepted) problems.push("alert not accepted within 180 s");
-		if (plan.closeAtMs > w.clock.now()) await w.run(plan.closeAtMs - w.clock.now());
+		// A command that never answers costs its manual's maximum response time (AT+QIACT 150 s, AT+CAOPEN 60 s)
+		// before the firmware moves on, so the alert gets 10 min; then at least 90 s of streaming before the close.
+		const accepted = await w.runUntil(() => w.events().length > 0, 600_000);
+		if (!accepted) problems.push("alert not accepted within 600 s");
+		const closeAt = Math.max(plan.closeAtMs, w.clock.now() + 90_000);
+		if (closeAt > w.clock.now()) await w.run(closeAt - w.clock.now());
 		if (!w.closeEventByUser() && w.events().every((e) => e.state === "open")) problems.push("no event to close");
 		const dormant = await w.runUntil(() => (w.asleep || w.state === "dormant") && w.emulator.power === "off", 900_000, 5_000);
 		if (!dormant) problems.push(`not dormant 15 min after the close (state ${w.state}, modem ${w.emulator.power})`);
