@@ -16,6 +16,7 @@ import type { Direction, TranscriptEntry } from "./transcript";
 import { formatEntry, summarisePayload } from "./transcript";
 import type { Command } from "./util";
 import { latin1, parseCommand } from "./util";
+import { handleCommon } from "./common";
 
 export type DialectName = "sim7080" | "bg95";
 
@@ -417,7 +418,7 @@ export class Core {
 		// A harmless URC between the echo and the result: a cell reselection re-reports +CEREG (TS 27.007 10.1.22,
 		// n=2 reports a TAC/CI change even when <stat> is unchanged).
 		if (!this.opts.lenient && this.ceregMode > 0 && this.registered && this.random() < (this.opts.urcNoise ?? 0.05))
-			this.urc(`+CEREG: ${this.#ceregBody(false)}`);
+			this.urc(`+CEREG: ${this.ceregBody(false)}`);
 		try {
 			this.#dispatch(text);
 		} catch (e) {
@@ -439,59 +440,8 @@ export class Core {
 			if (fault.kind === "cme") { this.log("!!", `fault: +CME ERROR ${fault.code} for ${cmd.line}`); this.error(fault.code); return; }
 		}
 		if (this.dialect.handle(this, cmd)) return;
-		if (this.#common(cmd)) return;
+		if (handleCommon(this, cmd)) return;
 		this.line("ERROR");
-	}
-
-	// ---------------------------------------------------------------- common 3GPP TS 27.007 / V.250 commands
-
-	#common(cmd: Command): boolean {
-		const a = cmd.args;
-		switch (cmd.name) {
-			case "AT": this.ok(); return true;
-			case "ATE0": case "ATE": this.echo = false; this.ok(); return true;
-			case "ATE1": this.echo = true; this.ok(); return true;
-			case "ATZ": case "AT&W": case "AT&F": case "ATV1": case "ATQ0": this.ok(); return true;
-			case "+IPR": case "+CPSMS": case "+CEDRXS": case "+CGDCONT": case "+CSCLK": case "+CREG": case "+CGREG": case "+CMNB": case "+CNMP": case "+CBANDCFG":
-				if (cmd.type === "read") this.line(`${cmd.name}: 0`);
-				this.ok(); return true;
-			case "+CMEE":
-				if (cmd.type === "read") { this.line(`+CMEE: ${this.cmee}`); this.ok(); return true; }
-				if (cmd.type === "set" && ["0", "1", "2"].includes(a[0] ?? "")) { this.cmee = Number(a[0]) as 0 | 1 | 2; this.ok(); return true; }
-				this.error(50); return true;
-			case "+CPIN":
-				if (cmd.type === "read") { this.line("+CPIN: READY"); this.ok(); return true; }
-				this.error(3); return true;
-			case "+CFUN":
-				if (cmd.type === "read") { this.line(`+CFUN: ${this.cfun}`); this.ok(); return true; }
-				if (cmd.type === "set") return this.#cfun(Number(a[0]), Number(a[1] ?? 0));
-				this.error(50); return true;
-			case "+CEREG":
-				if (cmd.type === "read") { this.line(`+CEREG: ${this.ceregMode},${this.#ceregBody(true)}`); this.ok(); return true; }
-				if (cmd.type === "set" && ["0", "1", "2"].includes(a[0] ?? "")) { this.ceregMode = Number(a[0]); this.ok(); return true; }
-				this.error(50); return true;
-			case "+CSQ":
-				this.line(this.registered ? `+CSQ: ${this.profile.csq},99` : "+CSQ: 99,99"); this.ok(); return true;
-			case "+CGATT":
-				if (cmd.type === "read") { this.line(`+CGATT: ${this.registered ? 1 : 0}`); this.ok(); return true; }
-				this.ok(); return true;
-			case "+COPS":
-				if (cmd.type === "read") {
-					this.line(this.registered ? `+COPS: 0,2,"${this.plmn}",7` : "+COPS: 0");
-					this.ok(); return true;
-				}
-				this.ok(); return true;
-			case "+CGSN": case "ATGSN":
-				this.line("869951030000001"); this.ok(); return true; // an invented IMEI (test range), never sent anywhere
-			case "+CLTS":
-				if (cmd.type === "read") { this.line(`+CLTS: ${this.nitzUrcs ? 1 : 0}`); this.ok(); return true; }
-				if (cmd.type === "set") { this.nitzUrcs = a[0] === "1"; this.ok(); return true; }
-				this.error(50); return true;
-			case "+CCLK":
-				if (cmd.type === "read") { this.line(`+CCLK: "${this.cclk()}"`); this.ok(); return true; }
-				this.ok(); return true;
-		}
-		return false;
 	}
 
 	get plmn(): string {
@@ -604,7 +554,8 @@ export class Core {
 		this.pdpActive = active;
 	}
 
-	#cfun(fun: number, rst: number): boolean {
+	/** AT+CFUN=<fun>[,<rst>] (TS 27.007 8.2). */
+	setCfun(fun: number, rst: number): boolean {
 		if (![0, 1, 4].includes(fun) || ![0, 1].includes(rst)) { this.error(50); return true; }
 		if (rst === 1) {
 			this.ok();
@@ -630,7 +581,7 @@ export class Core {
 	get registered(): boolean { return this.regStat === 1 || this.regStat === 5; }
 
 	/** +CEREG <stat>[,<tac>,<ci>,<AcT>] body (3GPP TS 27.007 10.1.22); `withMode` = read form. */
-	#ceregBody(read: boolean): string {
+	ceregBody(read: boolean): string {
 		const c = this.opts.cell;
 		const loc = this.ceregMode === 2 && this.registered ? `,"${c.tac.toString(16).toUpperCase().padStart(4, "0")}","${c.cellId.toString(16).toUpperCase().padStart(8, "0")}",7` : "";
 		return read ? `${this.regStat}${loc}` : `${this.regStat}${loc}`;
@@ -639,7 +590,7 @@ export class Core {
 	setRegStat(stat: number): void {
 		if (stat === this.regStat) return;
 		this.regStat = stat;
-		if (this.ceregMode > 0) this.urc(`+CEREG: ${this.#ceregBody(false)}`);
+		if (this.ceregMode > 0) this.urc(`+CEREG: ${this.ceregBody(false)}`);
 	}
 
 	startRegistration(): void {
