@@ -20,6 +20,8 @@ export interface AtResult {
 	readonly lines: string[];
 	/** Bytes of a counted binary reply (see `counted`), concatenated. */
 	readonly data?: Uint8Array;
+	/** The modem echoed the command (V.250 E1): after ATE0 that means it rebooted (echo is on after every boot). */
+	readonly echoed?: boolean;
 }
 
 /** Verdict of a custom final matcher: finish with this status, or keep collecting. */
@@ -67,6 +69,12 @@ export interface AtEngineOptions {
 	readonly onUnsolicited?: (line: string) => void;
 	/** Transcript: "> AT..." for writes, "< ..." for lines; payloads appear as their length only. */
 	readonly log?: (line: string) => void;
+	/**
+	 * Lines that end a counted read when they appear framed by CR LF inside its bytes: a modem that reset in the
+	 * middle of `+CARECV: <n>,<bytes>` prints `RDY` and the boot URCs where the rest of the bytes should be. The
+	 * read fails ("aborted") and the line is dispatched as a line.
+	 */
+	readonly breakLines?: readonly string[];
 }
 
 interface Pending {
@@ -79,6 +87,7 @@ interface Pending {
 	dataBytes: number;
 	lineChars: number;
 	overLimit: boolean;
+	echoed: boolean;
 	phase: "queued" | "sent" | "prompt" | "after";
 	timer: TimerHandle | undefined;
 }
@@ -125,7 +134,8 @@ export default class AtEngine {
 
 	// line assembly
 	#line = "";
-	#raw: { remaining: number; room: number; chunks: Uint8Array[]; target: Pending | undefined; lead: boolean } | undefined;
+	#raw: { remaining: number; room: number; chunks: Uint8Array[]; target: Pending | undefined; lead: boolean; tail: string } | undefined;
+	#breaks: string[];
 	#dropSpace = false;
 	#dropLf = false;
 
@@ -144,6 +154,7 @@ export default class AtEngine {
 		this.#promptDelayMs = promptDelay;
 		this.#onUnsolicited = options.onUnsolicited;
 		this.#log = options.log;
+		this.#breaks = (options.breakLines ?? []).map((l) => "\r\n" + l + "\r\n");
 		const spec = options.serial as { io?: SerialClass };
 		if (typeof spec.io === "function") {
 			const engine = this;
@@ -182,7 +193,7 @@ export default class AtEngine {
 				resolve({ status: "aborted", lines: [] });
 				return;
 			}
-			this.#queue.push({ text, options, resolve, lines: [], data: [], dataBytes: 0, lineChars: 0, overLimit: false, phase: "queued", timer: undefined });
+			this.#queue.push({ text, options, resolve, lines: [], data: [], dataBytes: 0, lineChars: 0, overLimit: false, echoed: false, phase: "queued", timer: undefined });
 			this.#pump();
 		});
 	}
@@ -229,6 +240,26 @@ export default class AtEngine {
 					if (b === LF) continue;
 				}
 				raw.lead = false;
+				if (this.#breaks.length) {
+					// Byte by byte, watching for a boot line where payload should be.
+					raw.tail = (raw.tail + String.fromCharCode(b)).slice(-24);
+					if (raw.room > 0) {
+						raw.chunks.push(bytes.slice(i, i + 1));
+						raw.room--;
+					}
+					raw.remaining--;
+					const hit = this.#breaks.find((m) => raw.tail.endsWith(m));
+					if (hit) {
+						this.#raw = undefined;
+						const target = raw.target;
+						this.#log?.("! boot line inside a counted read: read abandoned");
+						if (target) this.#finish(target, "aborted");
+						this.#onLine(hit.slice(2, -2), true);
+						continue;
+					}
+					if (raw.remaining === 0) this.#endRaw();
+					continue;
+				}
 				const take = Math.min(raw.remaining, bytes.length - i);
 				const keep = Math.min(take, raw.room);
 				if (keep > 0) raw.chunks.push(bytes.slice(i, i + keep));
@@ -389,7 +420,10 @@ export default class AtEngine {
 			return;
 		}
 		// Echo (before ATE0, V.250 6.2.4): the command text comes back; it is not part of the reply.
-		if (line === current.text && current.lines.length === 0) return;
+		if (line === current.text && current.lines.length === 0) {
+			current.echoed = true;
+			return;
+		}
 		const options = current.options;
 		if (current.phase === "prompt" && options.prompt !== undefined && line === options.prompt) {
 			this.#keep(current, line);
@@ -461,7 +495,7 @@ export default class AtEngine {
 			this.#log?.("! counted reply over " + MAX_COUNTED + " bytes: excess dropped");
 		}
 		target.dataBytes += Math.min(length, room);
-		this.#raw = { remaining: length, room, chunks: [], target, lead: true };
+		this.#raw = { remaining: length, room, chunks: [], target, lead: true, tail: "" };
 	}
 
 	#endRaw(): void {
@@ -480,11 +514,12 @@ export default class AtEngine {
 		this.#current = undefined;
 		if (this.#raw?.target === pending) this.#raw = undefined;
 		this.#guardUntil = this.#clock.now() + this.#guardMs;
-		const result: { status: AtStatus; lines: string[]; code?: number; data?: Uint8Array } = {
+		const result: { status: AtStatus; lines: string[]; code?: number; data?: Uint8Array; echoed?: boolean } = {
 			// A reply that overflowed the limits lost bytes: never report it as a complete success.
 			status: status === "ok" && pending.overLimit ? "error" : status,
 			lines: pending.lines,
 		};
+		if (pending.echoed) result.echoed = true;
 		if (code !== undefined) result.code = code;
 		if (pending.data.length) result.data = concat(pending.data);
 		if (status === "timeout") {

@@ -109,6 +109,13 @@ export default class Bg95 extends ModemBase {
 		return ok(undefined);
 	}
 
+	protected async dataActive(): Promise<boolean> {
+		// AT+QIACT?: `+QIACT: <contextID>,<context_state>,<context_type>,<IP>` per active context.
+		const q = await this.at.command("AT+QIACT?", { timeoutMs: 3000 });
+		if (q.status !== "ok") return true;
+		return q.lines.some((l) => /^\+QIACT: 1,1,/.test(l));
+	}
+
 	protected forgetSession(): void {
 		this.sockets.clear();
 		this.#gnss = false;
@@ -180,10 +187,17 @@ export default class Bg95 extends ModemBase {
 		}
 		// AT+QSSLOPEN=<pdpctxID>,<sslctxID>,<clientID>,"<server>",<port>,<access_mode 0 = buffer> -> OK, then
 		// `+QSSLOPEN: <clientID>,<err>` (err 0 success); maximum response time 150 s.
-		const r = await this.run(`AT+QSSLOPEN=1,${c},${id},"${options.host}",${options.port},0`, {
+		const openCmd = () => this.run(`AT+QSSLOPEN=1,${c},${id},"${options.host}",${options.port},0`, {
 			timeoutMs: options.timeoutMs ?? 150_000,
 			after: (line) => (line.startsWith("+QSSLOPEN:") ? "ok" : undefined),
 		});
+		let r = await openCmd();
+		if (!r.ok && r.error.kind === "error" && this.state === "attached") {
+			// The slot may still be held by a connection whose close failed (a timed-out AT+QSSLCLOSE): release it
+			// and try once more, or every later open fails the same way.
+			await this.run(`AT+QSSLCLOSE=${id},10`, { timeoutMs: 15_000 });
+			r = await openCmd();
+		}
 		if (!r.ok) return r;
 		const line = r.value.lines.find((l) => l.startsWith("+QSSLOPEN:"));
 		if (!line) return fail({ kind: "parse", step: "AT+QSSLOPEN", reason: "no +QSSLOPEN line" });
@@ -198,9 +212,18 @@ export default class Bg95 extends ModemBase {
 		return ok(id);
 	}
 
+	/**
+	 * GNSS and WWAN share the RF path on the BG95/BG77 (BG95&BG77&BG600L Series GNSS Application Note V1.3,
+	 * AT+QGPSCFG="priority"): in WWAN priority (the default) GNSS only runs while WWAN is idle, in GNSS priority
+	 * WWAN is held back while GNSS runs. An emergency fix cannot wait for WWAN to go idle: GNSS priority (0) for the
+	 * window, WWAN priority (1) back in gnssOff(). Firmware without the setting answers ERROR: then GNSS works when
+	 * WWAN is idle (the uplink closes its socket before every GNSS window).
+	 */
 	async gnssOn(): Promise<ModemResult<void>> {
 		const bad = this.requireState("AT+QGPS", "booted", "ready", "attaching", "attached");
 		if (bad) return fail(bad);
+		const priority = await this.run(`AT+QGPSCFG="priority",0`);
+		if (!priority.ok && priority.error.kind !== "error") return priority;
 		// AT+QGPS=1 turns GNSS on; 504 "session is ongoing" means it already is.
 		const r = await this.run("AT+QGPS=1");
 		if (!r.ok && !(r.error.kind === "error" && r.error.code === GNSS_SESSION_ONGOING)) return r;
@@ -233,6 +256,9 @@ export default class Bg95 extends ModemBase {
 		const r = await this.run("AT+QGPSEND");
 		if (!r.ok && !(r.error.kind === "error" && r.error.code === GNSS_SESSION_NOT_ACTIVE)) return r;
 		this.#gnss = false;
+		// WWAN priority again before any data (GNSS Application Note, AT+QGPSCFG="priority").
+		const priority = await this.run(`AT+QGPSCFG="priority",1`);
+		if (!priority.ok && priority.error.kind !== "error") return priority;
 		return ok(undefined);
 	}
 }

@@ -115,6 +115,8 @@ export default abstract class ModemBase implements Modem {
 			guardMs: options.guardMs,
 			log: options.log,
 			onUnsolicited: (line) => this.#log?.("? " + line),
+			// The first boot line: a reset inside a counted read must not be taken for payload.
+			breakLines: [profile.bootMarkers[0]],
 		});
 		for (const marker of profile.bootMarkers) this.at.on((line) => line === marker, (line) => this.#onBootMarker(line));
 		this.at.on(isCeregUrc, (line) => {
@@ -143,6 +145,8 @@ export default abstract class ModemBase implements Modem {
 	protected abstract activatePdp(): Promise<ModemResult<void>>;
 	/** Forget sockets and GNSS after a reset or power-down. */
 	protected abstract forgetSession(): void;
+	/** Whether the PDP context is active, by query (after a failed command); true when the query itself fails. */
+	protected abstract dataActive(): Promise<boolean>;
 
 	abstract networkTime(): Promise<ModemResult<NetworkTime>>;
 	abstract servingCell(): Promise<ModemResult<ServingCell>>;
@@ -370,6 +374,15 @@ export default abstract class ModemBase implements Modem {
 		if (this.#closed) return fail({ kind: "closedDriver" });
 		const r = await this.at.command(text, options);
 		const step = stepName(text);
+		if (r.status !== "aborted" && ACTIVE.includes(this.#state)) {
+			if (r.echoed && text !== "ATE0") {
+				// Echo is on after every boot (V.250 6.2.4 default E1) and off since configure(): the modem rebooted.
+				this.#resetDetected("echo is back on");
+				return fail({ kind: "reset" });
+			}
+			// A timeout, or a bare ERROR after AT+CMEE=1 (numeric codes are the command's own answer): check the state.
+			if (r.status === "timeout" || (r.status === "error" && r.code === undefined)) await this.#check(r.status === "timeout");
+		}
 		switch (r.status) {
 			case "ok":
 				return ok(r);
@@ -384,6 +397,18 @@ export default abstract class ModemBase implements Modem {
 
 	protected requireState(step: string, ...states: ModemState[]): ModemError | undefined {
 		return states.includes(this.#state) ? undefined : { kind: "state", step, state: this.#state };
+	}
+
+	/**
+	 * Reactivates the PDP context from "ready" while the module is still registered (after a GNSS window); the
+	 * state goes back to "attached" on success and stays "ready" otherwise.
+	 */
+	protected async resumeData(): Promise<ModemResult<void>> {
+		if (this.#state !== "ready") return fail({ kind: "state", step: "resumeData", state: this.#state });
+		this.#setState("attaching");
+		const r = await this.activatePdp();
+		if ((this.#state as ModemState) === "attaching") this.#setState(r.ok ? "attached" : "ready");
+		return r;
 	}
 
 	/** Drops to "ready" when the network deactivates the PDP context. */
@@ -446,8 +471,59 @@ export default abstract class ModemBase implements Modem {
 		this.#markersSeen.push(line);
 		// Expected during boot: let it reach powerOn()'s waitFor (or the AT poll in flight).
 		if (!ACTIVE.includes(this.#state)) return false;
-		// SIM7080: `SMS Ready` / `RDY`; BG95: `RDY` / `APP RDY` only come after a (re)boot: the modem reset.
-		this.#log?.("! unexpected boot marker " + line + ": modem reset");
+		// The first boot line (`RDY`) comes only after a (re)boot. The later ones (`SMS Ready`, `APP RDY`) can come
+		// seconds after RDY, in the middle of configure or attach, when AT already answered: not a reset by
+		// themselves. A reset whose RDY was lost shows by the echo of the next command (see run()).
+		if (line !== this.profile.bootMarkers[0]) {
+			this.#log?.("late boot line " + line);
+			return;
+		}
+		this.#resetDetected("boot line " + line);
+	}
+
+	/**
+	 * After a failed command in a configured state: is the modem still the one we configured, and is the data
+	 * context still up? `AT` echoed = it rebooted; no answer at all = it is rebooting or hung (failed: the owner
+	 * powers it on again, which probes first); the family checks the PDP context.
+	 */
+	async #check(timedOut: boolean): Promise<void> {
+		if (this.#checking || this.#closed) return;
+		this.#checking = true;
+		try {
+			let answered = false;
+			for (let i = 0; i < (timedOut ? 3 : 1) && !answered; i++) {
+				const r = await this.at.command("AT", { timeoutMs: 1000 });
+				if (r.status === "aborted" || !ACTIVE.includes(this.#state)) return;
+				if (r.echoed) {
+					this.#resetDetected("echo is back on");
+					return;
+				}
+				answered = r.status === "ok";
+			}
+			if (!answered) {
+				this.#log?.("! modem does not answer: failed");
+				this.at.abort();
+				this.forgetSession();
+				this.dropSockets();
+				this.#setState("failed");
+				this.#wake?.();
+				this.emit({ type: "reset" });
+				return;
+			}
+			if (this.#state === "attached" && !(await this.dataActive())) {
+				this.#log?.("! PDP context gone");
+				this.dropSockets();
+				this.pdpLost();
+			}
+		} finally {
+			this.#checking = false;
+		}
+	}
+
+	#checking = false;
+
+	#resetDetected(why: string): void {
+		this.#log?.("! " + why + ": modem reset");
 		this.at.abort();
 		this.forgetSession();
 		this.#setState("booted");

@@ -16,11 +16,6 @@ import { parseCpsi, parseNetworkClock, parsePsuttz, splitFields } from "drivers/
 export interface Sim7080Options extends ModemOptions, TimingOptions {
 	/** "sim7000": SIM7000G differences (PDP via AT+CNACT=1 and `+APP PDP: ACTIVE`, no context index). */
 	readonly variant?: "sim7080" | "sim7000";
-	/**
-	 * Turn the LTE radio off (AT+CFUN=0) while GNSS runs and back on after, for firmware where GNSS never fixes
-	 * while LTE is registered (LilyGO T-SIM7080G issue #144). Default false: GNSS is only stopped before data.
-	 */
-	readonly gnssNeedsRadioOff?: boolean;
 	/** Seconds the modem waits for the CA file bytes after DOWNLOAD (AT+CFSWFILE <timeout> is in ms). */
 	readonly uploadTimeoutMs?: number;
 }
@@ -56,7 +51,10 @@ const MAX_FILE = 10240;
 
 export default class Sim7080 extends ModemBase {
 	#variant: "sim7080" | "sim7000";
-	#gnssNeedsRadioOff: boolean;
+	/** The PDP context was taken down for a GNSS window and comes back when GNSS stops. */
+	#resumePdp = false;
+	#pdpDown: (() => void) | undefined;
+	#cancelPdp: (() => void) | undefined;
 	#uploadTimeoutMs: number;
 	#apn = "";
 	#gnss = false;
@@ -66,7 +64,6 @@ export default class Sim7080 extends ModemBase {
 		if (variant !== "sim7080" && variant !== "sim7000") throw new RangeError("invalid variant");
 		super(options, variant === "sim7000" ? Object.freeze({ ...PROFILE, family: "sim7000" as const }) : PROFILE);
 		this.#variant = variant;
-		this.#gnssNeedsRadioOff = options.gnssNeedsRadioOff ?? false;
 		this.#uploadTimeoutMs = options.uploadTimeoutMs ?? 10_000;
 		// AT+CAOPEN: `+CADATAIND: <cid>` data waiting; `+CASTATE: <cid>,<state>` state 0 = closed by the peer.
 		this.at.on("+CADATAIND:", (line) => {
@@ -82,6 +79,7 @@ export default class Sim7080 extends ModemBase {
 			if (!/DEACTIVE/.test(line)) return false;
 			this.dropSockets();
 			this.pdpLost();
+			this.#pdpDown?.();
 		});
 		// AT+CLTS=1 network time URCs: `*PSUTTZ: ...` (UTC and offset, see parsePsuttz), `+CTZV: ±zz,dst`, `DST: d`.
 		this.at.on("*PSUTTZ:", (line) => {
@@ -125,6 +123,12 @@ export default class Sim7080 extends ModemBase {
 			stop = () => {
 				remove();
 				this.clock.clear(timer);
+				this.#cancelPdp = undefined;
+			};
+			// A reset while waiting: no `+APP PDP` will come (forgetSession() ends the wait at once).
+			this.#cancelPdp = () => {
+				stop();
+				resolve(undefined);
 			};
 		});
 		const r = await this.run(sim7000 ? `AT+CNACT=1,"${this.#apn}"` : "AT+CNACT=0,1", { timeoutMs: 60_000 });
@@ -137,14 +141,25 @@ export default class Sim7080 extends ModemBase {
 			if (q.ok && q.value.lines.some((l) => up.test(l))) return ok(undefined);
 			return r;
 		}
-		if ((await active) === undefined) return fail({ kind: "timeout", step: "+APP PDP" });
+		if ((await active) === undefined) return fail(this.state === "attaching" ? { kind: "timeout", step: "+APP PDP" } : { kind: "reset" });
 		this.emit({ type: "pdp", active: true });
 		return ok(undefined);
+	}
+
+	protected async dataActive(): Promise<boolean> {
+		// AT+CNACT?: `+CNACT: <pdpidx>,<statusx>,<address>` (SIM7000: `+CNACT: <status>,<address>`).
+		const q = await this.at.command("AT+CNACT?", { timeoutMs: 3000 });
+		if (q.status !== "ok") return true;
+		const up = this.#variant === "sim7000" ? /^\+CNACT: 1,/ : /^\+CNACT: 0,1,/;
+		return q.lines.some((l) => up.test(l));
 	}
 
 	protected forgetSession(): void {
 		this.sockets.clear();
 		this.#gnss = false;
+		this.#resumePdp = false;
+		this.#cancelPdp?.();
+		this.#pdpDown?.();
 	}
 
 	async networkTime(): Promise<ModemResult<NetworkTime>> {
@@ -215,30 +230,83 @@ export default class Sim7080 extends ModemBase {
 			if (!r.ok) return r;
 		}
 		// AT+CAOPEN=<cid>,<pdp_index>,<conn_type>,<server>,<port> -> `+CAOPEN: <cid>,<result>` OK; result 0 success.
-		const r = await this.run(`AT+CAOPEN=${cid},0,"TCP","${options.host}",${options.port}`, { timeoutMs: options.timeoutMs ?? 60_000 });
+		const openCmd = () => this.run(`AT+CAOPEN=${cid},0,"TCP","${options.host}",${options.port}`, { timeoutMs: options.timeoutMs ?? 60_000 });
+		let r = await openCmd();
+		if (!r.ok && r.error.kind === "error" && this.state === "attached") {
+			// The cid may still be held by a connection whose close failed (a timed-out AT+CACLOSE): release it and
+			// try once more, or every later open fails the same way.
+			await this.run(`AT+CACLOSE=${cid}`, { timeoutMs: 10_000 });
+			r = await openCmd();
+		}
 		if (!r.ok) return r;
 		const line = r.value.lines.find((l) => l.startsWith("+CAOPEN:"));
 		if (!line) return fail({ kind: "parse", step: "AT+CAOPEN", reason: "no +CAOPEN line" });
 		const [id, result] = splitFields(line.slice(8)).map(Number);
 		if (id !== cid || !Number.isInteger(result)) return fail({ kind: "parse", step: "AT+CAOPEN", reason: line });
-		if (result !== 0) return fail({ kind: "socket", step: "AT+CAOPEN", code: result });
+		if (result !== 0) {
+			// 21: network not active (the context went down without a URC we saw, e.g. around a reset).
+			if (result === 21) {
+				this.dropSockets();
+				this.pdpLost();
+			}
+			return fail({ kind: "socket", step: "AT+CAOPEN", code: result });
+		}
 		this.sockets.add(cid);
 		return ok(cid);
 	}
 
+	/**
+	 * GNSS and LTE share one RF path on the SIM7070/SIM7080/SIM7090 and SIM7000 (SIM7080 Series GNSS Application
+	 * Note: GNSS runs only while the LTE side is idle; shared/reference/modem-at.md "GNSS and LTE cannot run at the
+	 * same time"; LilyGO T-SIM7080G #60/#173: GNSS started with a PDP context active never reports a fix). So an
+	 * active PDP context is deactivated first (AT+CNACT=0,0, `+APP PDP: 0,DEACTIVE`; SIM7000 AT+CNACT=0) and the
+	 * module stays registered (CFUN=1) so LTE comes back in about a second; gnssOff() reactivates it.
+	 */
 	async gnssOn(): Promise<ModemResult<void>> {
 		const bad = this.requireState("AT+CGNSPWR=1", "booted", "ready", "attaching", "attached");
 		if (bad) return fail(bad);
-		if (this.#gnssNeedsRadioOff) {
-			const r = await this.run("AT+CFUN=0", { timeoutMs: 10_000 });
-			if (!r.ok) return r;
-			this.dropSockets();
-			this.pdpLost();
+		if (this.state === "attached") {
+			const down = await this.#deactivatePdp();
+			if (!down.ok) return down;
+			this.#resumePdp = true;
 		}
 		// GNSS Application Note: AT+CGNSPWR=1 powers the engine.
 		const r = await this.run("AT+CGNSPWR=1", { timeoutMs: 5000 });
 		if (!r.ok) return r;
 		this.#gnss = true;
+		return ok(undefined);
+	}
+
+	async #deactivatePdp(): Promise<ModemResult<void>> {
+		const sim7000 = this.#variant === "sim7000";
+		const gone = new Promise<boolean>((resolve) => {
+			const timer = this.clock.set(() => done(false), 10_000);
+			const done = (v: boolean) => {
+				this.clock.clear(timer);
+				this.#pdpDown = undefined;
+				resolve(v);
+			};
+			this.#pdpDown = () => done(true);
+		});
+		// AT+CNACT=<pdpidx>,0 -> OK, then `+APP PDP: <pdpidx>,DEACTIVE` (SIM7000: AT+CNACT=0 -> `+APP PDP: DEACTIVE`).
+		const r = await this.run(sim7000 ? "AT+CNACT=0" : "AT+CNACT=0,0", { timeoutMs: 10_000 });
+		if (!r.ok) {
+			this.#pdpDown?.();
+			// Already inactive answers ERROR: the query tells (see activatePdp).
+			const q = await this.run("AT+CNACT?");
+			const up = sim7000 ? /^\+CNACT: 1,/ : /^\+CNACT: 0,1,/;
+			if (q.ok && !q.value.lines.some((l) => up.test(l))) {
+				this.dropSockets();
+				this.pdpLost();
+				return ok(undefined);
+			}
+			return r;
+		}
+		if (!(await gone) && this.state === "attached") {
+			// No URC within 10 s: trust the OK (the context is down once CNACT answered).
+			this.dropSockets();
+			this.pdpLost();
+		}
 		return ok(undefined);
 	}
 
@@ -258,9 +326,12 @@ export default class Sim7080 extends ModemBase {
 		const r = await this.run("AT+CGNSPWR=0", { timeoutMs: 5000 });
 		if (!r.ok) return r;
 		this.#gnss = false;
-		if (this.#gnssNeedsRadioOff) {
-			const on = await this.run("AT+CFUN=1", { timeoutMs: 10_000 });
-			if (!on.ok) return on;
+		if (this.#resumePdp) {
+			this.#resumePdp = false;
+			// LTE back: the context again (the module stayed registered). A failure leaves the state "ready" and
+			// the next attach() registers and activates from scratch.
+			const up = await this.resumeData();
+			if (!up.ok) this.log("! PDP not reactivated after GNSS");
 		}
 		return ok(undefined);
 	}

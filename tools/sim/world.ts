@@ -79,6 +79,8 @@ export interface WorldOptions {
 	readonly profile?: string;
 	readonly track?: readonly TrackPoint[];
 	readonly faults?: readonly Fault[];
+	/** The emulator's UART model (seed, chunk size, jitter, URC noise; see tools/sim/modem/emulator). */
+	readonly modem?: { readonly seed?: number; readonly maxChunk?: number; readonly jitterMs?: number; readonly urcNoise?: number };
 	readonly sos?: Partial<SosConfig>;
 	readonly schedule?: Partial<RadioScheduleConfig>;
 	readonly press?: Partial<PressTiming>;
@@ -261,6 +263,7 @@ export default class World {
 				if (worldRef) worldRef.#hostRf(line);
 				options.transcript?.(line);
 			},
+			...(options.modem ?? {}),
 		});
 
 		const externalLink = external ? { modem: external, power: powerSwitch({ ...(external.power !== undefined ? { command: external.power } : {}), log: (line) => log("world", line) }) } : undefined;

@@ -131,22 +131,28 @@ const dataSteps = (family: Family): Step[] =>
 const gnssSteps = (family: Family): Step[] =>
 	family === "sim7080"
 		? [
+				// SIM7080 GNSS Application Note: no fix while the LTE side is active: PDP context down first, back after.
+				{ expect: "AT+CNACT=0,0", reply: OK + "\r\n+APP PDP: 0,DEACTIVE\r\n", delayMs: 200 },
 				{ expect: "AT+CGNSPWR=1", reply: OK },
 				{ expect: "AT+CGNSINF", reply: "\r\n+CGNSINF: 1,0,,,,,,,0,,,,,,,,,,,,\r\n" + OK },
 				{ expect: "AT+CGNSINF", reply: "\r\n+CGNSINF: 1,1,20240517082035.000,31.221492,121.355023,35.110,0.00,31.9,1,,0.9,1.2,0.8,,11,8,4,,44,,\r\n" + OK },
 				{ expect: "AT+CGNSPWR=0", reply: OK },
+				{ expect: "AT+CNACT=0,1", reply: OK + "\r\n+APP PDP: 0,ACTIVE\r\n", delayMs: 300 },
 			]
 		: [
+				// BG95 GNSS Application Note, AT+QGPSCFG="priority": GNSS priority for the window, WWAN after.
+				{ expect: 'AT+QGPSCFG="priority",0', reply: OK },
 				{ expect: "AT+QGPS=1", reply: OK },
 				{ expect: "AT+QGPSLOC=2", reply: "\r\n+CME ERROR: 516\r\n" },
 				{ expect: "AT+QGPSLOC=2", reply: "\r\n+QGPSLOC: 082035.000,31.221492,121.355023,0.9,35.1,3,0.00,0.0,0.0,170524,08\r\n" + OK },
 				{ expect: "AT+QGPSEND", reply: OK },
+				{ expect: 'AT+QGPSCFG="priority",1', reply: OK },
 			];
 
 const downSteps = (family: Family): Step[] =>
 	family === "sim7080"
 		? [
-				{ expect: "AT+CACLOSE=0", reply: OK },
+				// The socket went with the PDP context before GNSS: nothing to close.
 				{ expect: "AT+CPOWD=1", reply: "\r\nNORMAL POWER DOWN\r\n", delayMs: 800 },
 			]
 		: [
@@ -207,7 +213,9 @@ for (const family of ["sim7080", "bg95"] as const) {
 		const data = events.filter((e) => e.type === "data");
 		assert.equal(data, [{ type: "data", socket: 0 }], "data indication for our socket only");
 		const states = events.filter((e) => e.type === "state").map((e) => (e as { to: string }).to);
-		assert.equal(states, ["booting", "booted", "ready", "attaching", "attached", "poweringDown", "off"]);
+		// SIM7080: the PDP context goes down for the GNSS window and comes back after it.
+		const gnss = family === "sim7080" ? ["ready", "attaching", "attached"] : [];
+		assert.equal(states, ["booting", "booted", "ready", "attaching", "attached", ...gnss, "poweringDown", "off"]);
 		assert.ok(events.some((e) => e.type === "registration" && e.stat === 5));
 		modem.close();
 		assert.ok(serial.closed);
@@ -239,7 +247,42 @@ async function attached(family: Family, extra: { rails?: boolean } = {}) {
 }
 
 for (const family of ["sim7080", "bg95"] as const) {
-	const marker = family === "sim7080" ? "SMS Ready" : "RDY";
+	// The first line a module prints after a (re)boot, both families.
+	const marker = "RDY";
+	const late = family === "sim7080" ? "SMS Ready" : "APP RDY";
+	Faults(`${family}: a late ${late} mid-attach (seconds after RDY) is not a reset`, async () => {
+		const r = rig(family);
+		r.serial.script(...bootSteps(family), ...configureSteps(family));
+		value(await drive(r.clock, r.modem.powerOn()));
+		value(await drive(r.clock, r.modem.configure()));
+		r.serial.script(...attachSteps(family).slice(0, 3), { emit: `\r\n${late}\r\n`, delayMs: 100 }, ...attachSteps(family).slice(3));
+		value(await drive(r.clock, r.modem.attach({ apn: "iot.example" })));
+		assert.not.ok(r.events.some((e) => e.type === "reset"));
+		assert.is(r.modem.state, "attached");
+		assert.equal(r.serial.errors, []);
+	});
+
+	Faults(`${family}: a reset inside a counted read (RDY where payload bytes should be) ends the read with "reset"`, async () => {
+		const { clock, serial, events, modem } = await attached(family);
+		serial.script(...caSteps(family), ...openSteps(family));
+		value(await drive(clock, modem.uploadCa("ca.crt", bytes(PEM))));
+		const socket = value(await drive(clock, modem.open({ host: "api.example.org", port: 443, ca: "ca.crt" })));
+		const head = family === "sim7080" ? "\r\n+CARECV: 100,abc" : "\r\n+QSSLRECV: 100\r\nabc";
+		serial.script({ expect: family === "sim7080" ? "AT+CARECV=0,1460" : "AT+QSSLRECV=0,1500", reply: head }, { emit: "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n", delayMs: 4000 });
+		assert.equal(await drive(clock, modem.receive(socket, 4096)), { ok: false, error: { kind: "reset" } });
+		assert.ok(events.some((e) => e.type === "reset"));
+		assert.is(modem.state, "booted");
+	});
+
+	Faults(`${family}: a reset whose RDY was missed shows by the echo of the next command`, async () => {
+		const { clock, serial, events, modem } = await attached(family);
+		const q = family === "sim7080" ? "AT+CPSI?" : 'AT+QENG="servingcell"';
+		serial.script({ expect: q, reply: `${q}\r\r\nERROR\r\n` });
+		assert.equal(await drive(clock, modem.servingCell()), { ok: false, error: { kind: "reset" } });
+		assert.ok(events.some((e) => e.type === "reset"));
+		assert.is(modem.state, "booted");
+	});
+
 	Faults(`${family}: unexpected ${marker} mid-session -> reset event, sockets gone, configure+attach recovers`, async () => {
 		const { clock, serial, events, modem } = await attached(family);
 		serial.script(...caSteps(family), ...openSteps(family));
@@ -341,9 +384,13 @@ Faults("sim7080: +CASTATE: 0,0 closes the socket and emits socketClosed", async 
 });
 
 Faults("sim7080: GNSS is stopped before a socket opens (radio shared)", async () => {
-	const { clock, serial, modem } = await attached("sim7080");
-	serial.script({ expect: "AT+CGNSPWR=1", reply: OK }, { expect: "AT+CGNSPWR=0", reply: OK }, ...openSteps("sim7080"));
+	const { clock, serial, modem } = rig("sim7080");
+	serial.script(...bootSteps("sim7080"), ...configureSteps("sim7080"), { expect: "AT+CGNSPWR=1", reply: OK }, ...attachSteps("sim7080"),
+		{ expect: "AT+CGNSPWR=0", reply: OK }, ...openSteps("sim7080"));
+	value(await drive(clock, modem.powerOn()));
+	value(await drive(clock, modem.configure()));
 	value(await drive(clock, modem.gnssOn()));
+	value(await drive(clock, modem.attach({ apn: "iot.example" })));
 	value(await drive(clock, modem.open({ host: "api.example.org", port: 443, ca: "ca.crt" })));
 	assert.equal(serial.errors, []);
 });
@@ -417,22 +464,33 @@ Faults("sim7000 variant: APN through AT+CGDCONT, PDP through AT+CNACT=1,\"apn\" 
 	assert.equal(pin.pulses, []);
 });
 
-Faults("sim7080 gnssNeedsRadioOff: GNSS runs with the LTE radio off (CFUN=0) and CFUN=1 comes back after", async () => {
-	const clock = new ManualClock(0);
-	const serial = new ScriptedSerial(clock);
-	const pin = new FakePin(clock);
-	const events: ModemEvent[] = [];
-	const modem = new Sim7080({ serial: { io: serial.io, baud: 115200 }, pwrKey: pin, clock, gnssNeedsRadioOff: true, onEvent: (e) => void events.push(e) });
-	serial.script({ expect: "AT", reply: OK }, ...configureSteps("sim7080"), ...attachSteps("sim7080"),
-		{ expect: "AT+CFUN=0", reply: OK }, { expect: "AT+CGNSPWR=1", reply: OK }, { expect: "AT+CGNSPWR=0", reply: OK }, { expect: "AT+CFUN=1", reply: OK });
-	value(await drive(clock, modem.powerOn()));
-	value(await drive(clock, modem.configure()));
-	value(await drive(clock, modem.attach({ apn: "iot.example" })));
+Faults("sim7080: GNSS takes the PDP context down (sockets closed, state ready) and LTE comes back after", async () => {
+	const { clock, serial, modem, events } = await attached("sim7080");
+	serial.script(
+		{ expect: "AT+CNACT=0,0", reply: OK + "\r\n+APP PDP: 0,DEACTIVE\r\n", delayMs: 200 },
+		{ expect: "AT+CGNSPWR=1", reply: OK },
+		{ expect: "AT+CGNSPWR=0", reply: OK },
+		{ expect: "AT+CNACT=0,1", reply: OK + "\r\n+APP PDP: 0,ACTIVE\r\n", delayMs: 300 },
+	);
 	value(await drive(clock, modem.gnssOn()));
-	assert.is(modem.state, "ready", "data needs a new attach after GNSS");
+	assert.is(modem.state, "ready", "no PDP context while GNSS runs");
 	value(await drive(clock, modem.gnssOff()));
+	assert.is(modem.state, "attached", "LTE back after GNSS");
+	assert.equal(events.filter((e) => e.type === "pdp").map((e) => (e as { active: boolean }).active), [true, false, true]);
 	assert.equal(serial.errors, []);
 	assert.is(serial.remaining, 0);
+});
+
+Faults("sim7080: GNSS before attach sends no AT+CNACT", async () => {
+	const r = rig("sim7080");
+	r.serial.script(...bootSteps("sim7080"), ...configureSteps("sim7080"), { expect: "AT+CGNSPWR=1", reply: OK }, { expect: "AT+CGNSPWR=0", reply: OK });
+	value(await drive(r.clock, r.modem.powerOn()));
+	value(await drive(r.clock, r.modem.configure()));
+	value(await drive(r.clock, r.modem.gnssOn()));
+	value(await drive(r.clock, r.modem.gnssOff()));
+	assert.is(r.modem.state, "ready");
+	assert.equal(r.serial.errors, []);
+	assert.is(r.serial.remaining, 0);
 });
 
 Faults("sim7080: *PSUTTZ network time URC becomes a time event", async () => {

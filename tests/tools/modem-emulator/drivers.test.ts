@@ -64,7 +64,9 @@ for (const dialect of ["sim7080", "bg95"] as const) {
 		const lines: string[] = [];
 		const emu = new ModemEmulator({ dialect, clock, hosts: { "api.enigm.test": "127.0.0.1" }, transcript: (l) => lines.push(l), track: [{ offsetMs: 0, lat: 48.8634, lon: 2.3256, alt: 34 }] });
 		const events: ModemEvent[] = [];
-		const options = { serial: { io: emu.Serial, baud: 115200 }, pwrKey: emu.pwrkey, clock, onEvent: (e: ModemEvent) => events.push(e) };
+		let sawData: () => void = () => {};
+		const data = new Promise<void>((resolve) => { sawData = resolve; });
+		const options = { serial: { io: emu.Serial, baud: 115200 }, pwrKey: emu.pwrkey, clock, onEvent: (e: ModemEvent) => { events.push(e); if (e.type === "data") sawData(); } };
 		const modem: Modem = dialect === "sim7080" ? new Sim7080(options) : new Bg95(options);
 		try {
 			expectOk(await drive(clock, emu, modem.powerOn()), "powerOn");
@@ -78,7 +80,7 @@ for (const dialect of ["sim7080", "bg95"] as const) {
 			assert.equal(server.servernames.at(-1), "api.enigm.test");
 			const request = "POST /v1/alerts HTTP/1.1\r\nHost: api.enigm.test\r\nContent-Length: 0\r\n\r\n";
 			assert.is(expectOk(await drive(clock, emu, modem.send(socket, bytes(request))), "send"), request.length);
-			await drive(clock, emu, new Promise<void>((resolve) => { const t = setInterval(() => { if (events.some((e) => e.type === "data")) { clearInterval(t); resolve(); } }, 2); }), 60_000);
+			await drive(clock, emu, data, 60_000);
 			const reply = expectOk(await drive(clock, emu, modem.receive(socket, 1024)), "receive");
 			assert.is(text(reply), "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
 			assert.is(server.received.at(-1), request);
@@ -116,14 +118,18 @@ for (const dialect of ["sim7080", "bg95"] as const) {
 		const clock = new ManualClock(0);
 		const lines: string[] = [];
 		const emu = new ModemEmulator({ dialect, clock, transcript: (l) => lines.push(l) });
-		const events: ModemEvent[] = [];
-		const modem: Modem = new (dialect === "sim7080" ? Sim7080 : Bg95)({ serial: { io: emu.Serial, baud: 115200 }, pwrKey: emu.pwrkey, clock, onEvent: (e: ModemEvent) => events.push(e) });
+		// The reset is awaited through the driver's event, not by polling on wall time: a setInterval poll let
+		// simulated time run on by whole deadlines while the poll waited for CPU, so under load the wait overran its
+		// simulated limit (this test failed 5 times in 8 on a loaded 2-core machine).
+		let sawReset: () => void = () => {};
+		const reset = new Promise<void>((resolve) => { sawReset = resolve; });
+		const modem: Modem = new (dialect === "sim7080" ? Sim7080 : Bg95)({ serial: { io: emu.Serial, baud: 115200 }, pwrKey: emu.pwrkey, clock, onEvent: (e: ModemEvent) => { if (e.type === "reset") sawReset(); } });
 		try {
 			expectOk(await drive(clock, emu, modem.powerOn()), "powerOn");
 			expectOk(await drive(clock, emu, modem.configure()), "configure");
 			expectOk(await drive(clock, emu, modem.attach({ apn: "iot.test" })), "attach");
 			emu.inject({ kind: "reset" });
-			await drive(clock, emu, new Promise<void>((resolve) => { const t = setInterval(() => { if (events.some((e) => e.type === "reset")) { clearInterval(t); resolve(); } }, 2); }), 60_000);
+			await drive(clock, emu, reset, 60_000);
 			expectOk(await drive(clock, emu, modem.configure()), "configure again");
 			expectOk(await drive(clock, emu, modem.attach({ apn: "iot.test" })), "attach again");
 			assert.ok(emu.pdpActive);

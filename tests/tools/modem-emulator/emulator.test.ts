@@ -92,5 +92,69 @@ Transcript("signatures, keys and tokens never reach the transcript", async () =>
 	h.close();
 });
 
+const Strict = suite("emulator is strict by default");
+
+Strict("output arrives in several chunks over simulated time, the same bytes as lenient, the same chunks for the same seed", async () => {
+	const run = async (opts: { lenient?: boolean; seed?: number }) => {
+		const clock = new ManualClock(0);
+		const emu = new ModemEmulator({ dialect: "sim7080", clock, poweredOn: true, urcNoise: 0, maxChunk: 8, ...opts });
+		const chunks: string[] = [];
+		const port = emu.attachPort((b) => chunks.push(String.fromCharCode(...b)));
+		await clock.advanceAsync(20_000);
+		chunks.length = 0;
+		port.write(Uint8Array.from("ATI\r", (c) => c.charCodeAt(0)));
+		await clock.advanceAsync(1000);
+		emu.close();
+		return chunks;
+	};
+	const strict = await run({ seed: 7 });
+	const lenient = await run({ lenient: true });
+	assert.is(strict.join(""), lenient.join(""));
+	assert.ok(strict.length > lenient.length, `strict ${strict.length} chunks, lenient ${lenient.length}`);
+	assert.equal(await run({ seed: 7 }), strict);
+	assert.not.equal(await run({ seed: 8 }), strict);
+});
+
+Strict("echo is on after every boot and a reset cuts a reply still on its way; RDY then the boot lines", async () => {
+	const clock = new ManualClock(0);
+	const emu = new ModemEmulator({ dialect: "sim7080", clock, poweredOn: true, urcNoise: 0, maxChunk: 1, jitterMs: 2 });
+	let rx = "";
+	const port = emu.attachPort((b) => { rx += String.fromCharCode(...b); });
+	await clock.advanceAsync(20_000);
+	port.write(Uint8Array.from("ATE0\r", (c) => c.charCodeAt(0)));
+	await clock.advanceAsync(1000);
+	rx = "";
+	port.write(Uint8Array.from("ATI\r", (c) => c.charCodeAt(0)));
+	await clock.advanceAsync(15);
+	emu.inject({ kind: "reset" });
+	const cut = rx;
+	assert.ok(!cut.includes("OK"), `reply cut: ${JSON.stringify(cut)}`);
+	await clock.advanceAsync(20_000);
+	const after = rx.slice(cut.length);
+	assert.ok(after.startsWith("\r\nRDY\r\n"), JSON.stringify(after));
+	assert.ok(after.indexOf("SMS Ready") > after.indexOf("+CPIN: READY"));
+	rx = "";
+	port.write(Uint8Array.from("AT\r", (c) => c.charCodeAt(0)));
+	await clock.advanceAsync(1000);
+	assert.is(rx, "AT\r\r\nOK\r\n", "echo on again after the reset");
+	emu.close();
+});
+
+Strict("harmless +CEREG URCs come between echo and result when registered with AT+CEREG=2", async () => {
+	const clock = new ManualClock(0);
+	const emu = new ModemEmulator({ dialect: "bg95", clock, poweredOn: true, urcNoise: 1, seed: 3 });
+	let rx = "";
+	const port = emu.attachPort((b) => { rx += String.fromCharCode(...b); });
+	await clock.advanceAsync(20_000);
+	port.write(Uint8Array.from("AT+CEREG=2\r", (c) => c.charCodeAt(0)));
+	await clock.advanceAsync(1000);
+	rx = "";
+	port.write(Uint8Array.from("AT\r", (c) => c.charCodeAt(0)));
+	await clock.advanceAsync(1000);
+	assert.match(rx, /^AT\r\r\n\+CEREG: 1,"1A2B","01A2D101",7\r\n\r\nOK\r\n$/);
+	emu.close();
+});
+
 Serial.run();
 Transcript.run();
+Strict.run();

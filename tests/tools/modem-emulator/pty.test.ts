@@ -46,7 +46,7 @@ async function inProcess(): Promise<{ transcript: string[]; received: string }> 
 
 async function overPty(): Promise<{ transcript: string[]; received: string; device: string }> {
 	const clock = new ManualClock(0);
-	const emu = new ModemEmulator({ dialect: "sim7080", clock });
+	const emu = new ModemEmulator({ dialect: "sim7080", clock, lenient: true });
 	const bridge = await startPty(emu);
 	const fd = fs.openSync(bridge.path, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
 	const reader = new tty.ReadStream(fd);

@@ -236,7 +236,7 @@ Tls("AT+CACLOSE closes without a URC; plain TCP (no SSL) works too", async () =>
 	await plain.close();
 });
 
-Tls("open results: unknown host 20, expired 24, wrong name 25, untrusted CA 26, refused 27, no PDP ERROR", async () => {
+Tls("open results: unknown host 20, expired 24, wrong name 25, untrusted CA 26, refused 27, no PDP 21", async () => {
 	const expired = await startServer({ cert: certs!.expired });
 	const wrong = await startServer({ cert: certs!.wrongName });
 	const untrusted = await startServer({ cert: certs!.untrusted });
@@ -251,7 +251,7 @@ Tls("open results: unknown host 20, expired 24, wrong name 25, untrusted CA 26, 
 	assert.is(await openSocket(h, "api.enigm.test", untrusted.port), "\r\n+CAOPEN: 0,26\r\n\r\nOK\r\n");
 	assert.is(await openSocket(h, "api.enigm.test", refusedPort), "\r\n+CAOPEN: 0,27\r\n\r\nOK\r\n");
 	assert.is(await h.at("AT+CNACT=0,0", 500), "\r\nOK\r\n\r\n+APP PDP: 0,DEACTIVE\r\n");
-	assert.is(await openSocket(h, "api.enigm.test", server.port), "\r\n+CME ERROR: 3\r\n");
+	assert.is(await openSocket(h, "api.enigm.test", server.port), "\r\n+CAOPEN: 0,21\r\n\r\nOK\r\n", "no PDP context: result 21, network not active");
 	h.close();
 	await Promise.all([expired.close(), wrong.close(), untrusted.close()]);
 });
@@ -297,21 +297,18 @@ Gnss("AT+CGNSINF has 21 fields: off, on without fix, then a fix from the track",
 	h.close();
 });
 
-Gnss("GNSS and LTE share the radio: data activity drops the fix, it comes back hot once the radio is idle", async () => {
-	const plain = await startServer();
+Gnss("GNSS computes no fix while a PDP context is active (GNSS and LTE cannot run at once); it does once the context is down", async () => {
 	const h = harness({ dialect: "sim7080" });
 	await attached(h);
 	await h.advance(h.emu.profile.rrcTailMs);
 	await h.at("AT+CGNSPWR=1");
-	await h.advance(h.emu.profile.ttffFirstMs);
-	assert.ok(h.emu.hasFix);
-	await openSocket(h, "127.0.0.1", plain.port);
-	assert.not.ok(h.emu.hasFix, "LTE busy: fix lost");
+	await h.advance(h.emu.profile.ttffFirstMs * 3);
+	assert.not.ok(h.emu.hasFix, "PDP active: no fix");
 	assert.match(await h.at("AT+CGNSINF"), "+CGNSINF: 1,0,");
-	await h.advance(h.emu.profile.rrcTailMs + h.emu.profile.ttffHotMs);
-	assert.ok(h.emu.hasFix, "hot re-acquisition after the RRC tail");
+	assert.is(await h.at("AT+CNACT=0,0", 500), "\r\nOK\r\n\r\n+APP PDP: 0,DEACTIVE\r\n");
+	await h.advance(h.emu.profile.rrcTailMs + h.emu.profile.ttffFirstMs);
+	assert.ok(h.emu.hasFix, "fix once the context is down and the radio idle");
 	h.close();
-	await plain.close();
 });
 
 Gnss("poor profile takes about a minute to the first fix", async () => {

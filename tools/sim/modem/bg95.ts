@@ -81,7 +81,7 @@ export const bg95: Dialect = Object.freeze({
 				if (cmd.type !== "set" || int(a[0]) !== 1) { core.error(50); return true; }
 				core.hold();
 				for (const s of [...core.sockets.values()]) core.closeSocket(s.id, false);
-				core.after(300, () => { core.pdpActive = false; core.ok(); core.release(); });
+				core.after(300, () => { core.setPdp(false); core.ok(); core.release(); });
 				return true;
 			case "+QSSLCFG": return qsslcfg(core, cmd);
 			case "+QFUPL": { // AT+QFUPL=<filename>[,<file_size>[,<timeout>[,<ackmode>]]] -> CONNECT, bytes, +QFUPL: <size>,<checksum>
@@ -205,8 +205,13 @@ export const bg95: Dialect = Object.freeze({
 				core.ok();
 				return true;
 			}
-			case "+QGPSCFG": // "priority",<0 GNSS|1 WWAN>: stored only, the radio-sharing model is the same either way
-				if (cmd.type === "set" && (a[0] ?? "").toLowerCase() === "priority" && a[1] !== undefined) vars(core).priority = int(a[1]);
+			case "+QGPSCFG": // "priority",<0 GNSS|1 WWAN>[,<save>] (GNSS Application Note); other keys accepted
+				if (cmd.type === "set" && (a[0] ?? "").toLowerCase() === "priority") {
+					if (a[1] === undefined) { core.line(`+QGPSCFG: "priority",${vars(core).priority ?? 1}`); core.ok(); return true; }
+					if (a[1] !== "0" && a[1] !== "1") { core.error(50); return true; }
+					core.updateGnss();
+					vars(core).priority = int(a[1]);
+				}
 				core.ok();
 				return true;
 			case "+QGPS":
@@ -252,6 +257,9 @@ export const bg95: Dialect = Object.freeze({
 		if (id >= TCP_BASE) core.urc(`+QIURC: "closed",${id - TCP_BASE}`); else core.urc(`+QSSLURC: "closed",${id}`);
 	},
 	pdpLost(core: Core): void { core.urc('+QIURC: "pdpdeact",1'); },
+	// GNSS Application Note, AT+QGPSCFG="priority": WWAN priority (1, the default) lets GNSS run only while WWAN
+	// is idle; GNSS priority (0) lets it run whatever WWAN does.
+	gnssAccess(core: Core) { return vars(core).priority === 0 ? "free" as const : "idle" as const; },
 
 	/** NITZ: `+CTZE` (AT+CTZR=2) or `+CTZV` (AT+CTZR=1); AT+QLTS answers from now on either way. */
 	networkTime(core: Core): void {

@@ -17,6 +17,7 @@ import type { Direction, TranscriptEntry } from "./transcript";
 import { formatEntry, summarisePayload } from "./transcript";
 import type { Command } from "./util";
 import { latin1, parseCommand } from "./util";
+import { handleCommon } from "./common";
 
 export type DialectName = "sim7080" | "bg95";
 
@@ -38,6 +39,12 @@ export interface Dialect {
 	socketClosed(core: Core, id: number): void;
 	pdpLost(core: Core): void;
 	networkTime(core: Core): void;
+	/**
+	 * How GNSS shares the RF path with LTE right now (the manuals): "blocked" = no fix is computed at all (SIM7080G
+	 * with a PDP context active), "idle" = GNSS progresses only while LTE is idle (RRC released), "free" = GNSS
+	 * runs whatever LTE does (BG95 in GNSS priority).
+	 */
+	gnssAccess(core: Core): "blocked" | "idle" | "free";
 }
 
 export type SocketFailure = "dns" | "refused" | "connect" | "certExpired" | "certName" | "certUntrusted" | "tls";
@@ -111,6 +118,29 @@ export interface CoreOptions {
 	/** pty mode has no PWRKEY line: bytes arriving while off boot the modem. */
 	readonly wakeOnInput?: boolean;
 	readonly transcript?: (line: string) => void;
+	/**
+	 * Strict by default, as the part is: output leaves in random chunks (1..`maxChunk` bytes, `jitterMs` apart at
+	 * most, seeded), a reset cuts whatever is still on its way, and harmless URCs come between the echo and the
+	 * result with probability `urcNoise`. `lenient` writes every reply in one piece with no noise (only for a test
+	 * that inspects exact bytes).
+	 */
+	readonly lenient?: boolean;
+	readonly seed?: number;
+	readonly maxChunk?: number;
+	readonly jitterMs?: number;
+	readonly urcNoise?: number;
+}
+
+/** mulberry32: a small seeded PRNG, so a run with a given seed is the same run again. */
+export function seededRandom(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
 }
 
 type PortSink = (bytes: Uint8Array) => void;
@@ -184,8 +214,13 @@ export class Core {
 	/** Last TLS session per cache slot (TlsSettings.sessionCache); lost with the modem's power (RAM). */
 	readonly #tlsSessions = new Map<string, Buffer>();
 
+	readonly random: () => number;
+	#txq: Uint8Array[] = [];
+	#draining = false;
+
 	constructor(opts: CoreOptions) {
 		this.opts = opts;
+		this.random = seededRandom(opts.seed ?? 1);
 		this.dialect = opts.dialect;
 		this.clock = opts.clock;
 		this.profile = opts.profile;
@@ -240,7 +275,38 @@ export class Core {
 	#out(bytes: Uint8Array): void {
 		if (this.power !== "on" || bytes.length === 0) return;
 		this.stats.bytesFromModem += bytes.length;
+		if (this.opts.lenient) {
+			this.#emit(bytes);
+			return;
+		}
+		this.#txq.push(bytes);
+		if (!this.#draining) {
+			this.#draining = true;
+			this.after(0, () => this.#drain());
+		}
+	}
+
+	#emit(bytes: Uint8Array): void {
 		for (const sink of [...this.#ports]) sink(bytes);
+	}
+
+	/** One random chunk of what waits, then the next after a random gap (a UART with a busy firmware behind it). */
+	#drain(): void {
+		const first = this.#txq[0];
+		if (!first) { this.#draining = false; return; }
+		const max = this.opts.maxChunk ?? 64;
+		const n = Math.min(first.length, 1 + Math.floor(this.random() * max));
+		if (n === first.length) this.#txq.shift(); else this.#txq[0] = first.subarray(n);
+		this.#emit(first.subarray(0, n));
+		if (this.#txq.length === 0) { this.#draining = false; return; }
+		this.after(Math.floor(this.random() * ((this.opts.jitterMs ?? 2) + 1)), () => this.#drain());
+	}
+
+	/** Everything still queued, at once (the module finishes printing before it powers down). */
+	#flushOut(): void {
+		const all = this.#txq.splice(0);
+		this.#draining = false;
+		for (const b of all) this.#emit(b);
 	}
 
 	/** One response line, framed `\r\n<text>\r\n` (V1 verbose result codes, ITU-T V.250 5.7.1). */
@@ -358,6 +424,10 @@ export class Core {
 	#execute(text: string): void {
 		this.stats.commands++;
 		this.commandCount++;
+		// A harmless URC between the echo and the result: a cell reselection re-reports +CEREG (TS 27.007 10.1.22,
+		// n=2 reports a TAC/CI change even when <stat> is unchanged).
+		if (!this.opts.lenient && this.ceregMode > 0 && this.registered && this.random() < (this.opts.urcNoise ?? 0.05))
+			this.urc(`+CEREG: ${this.ceregBody(false)}`);
 		try {
 			this.#dispatch(text);
 		} catch (e) {
@@ -379,59 +449,8 @@ export class Core {
 			if (fault.kind === "cme") { this.log("!!", `fault: +CME ERROR ${fault.code} for ${cmd.line}`); this.error(fault.code); return; }
 		}
 		if (this.dialect.handle(this, cmd)) return;
-		if (this.#common(cmd)) return;
+		if (handleCommon(this, cmd)) return;
 		this.line("ERROR");
-	}
-
-	// ---------------------------------------------------------------- common 3GPP TS 27.007 / V.250 commands
-
-	#common(cmd: Command): boolean {
-		const a = cmd.args;
-		switch (cmd.name) {
-			case "AT": this.ok(); return true;
-			case "ATE0": case "ATE": this.echo = false; this.ok(); return true;
-			case "ATE1": this.echo = true; this.ok(); return true;
-			case "ATZ": case "AT&W": case "AT&F": case "ATV1": case "ATQ0": this.ok(); return true;
-			case "+IPR": case "+CPSMS": case "+CEDRXS": case "+CGDCONT": case "+CSCLK": case "+CREG": case "+CGREG": case "+CMNB": case "+CNMP": case "+CBANDCFG":
-				if (cmd.type === "read") this.line(`${cmd.name}: 0`);
-				this.ok(); return true;
-			case "+CMEE":
-				if (cmd.type === "read") { this.line(`+CMEE: ${this.cmee}`); this.ok(); return true; }
-				if (cmd.type === "set" && ["0", "1", "2"].includes(a[0] ?? "")) { this.cmee = Number(a[0]) as 0 | 1 | 2; this.ok(); return true; }
-				this.error(50); return true;
-			case "+CPIN":
-				if (cmd.type === "read") { this.line("+CPIN: READY"); this.ok(); return true; }
-				this.error(3); return true;
-			case "+CFUN":
-				if (cmd.type === "read") { this.line(`+CFUN: ${this.cfun}`); this.ok(); return true; }
-				if (cmd.type === "set") return this.#cfun(Number(a[0]), Number(a[1] ?? 0));
-				this.error(50); return true;
-			case "+CEREG":
-				if (cmd.type === "read") { this.line(`+CEREG: ${this.ceregMode},${this.#ceregBody(true)}`); this.ok(); return true; }
-				if (cmd.type === "set" && ["0", "1", "2"].includes(a[0] ?? "")) { this.ceregMode = Number(a[0]); this.ok(); return true; }
-				this.error(50); return true;
-			case "+CSQ":
-				this.line(this.registered ? `+CSQ: ${this.profile.csq},99` : "+CSQ: 99,99"); this.ok(); return true;
-			case "+CGATT":
-				if (cmd.type === "read") { this.line(`+CGATT: ${this.registered ? 1 : 0}`); this.ok(); return true; }
-				this.ok(); return true;
-			case "+COPS":
-				if (cmd.type === "read") {
-					this.line(this.registered ? `+COPS: 0,2,"${this.plmn}",7` : "+COPS: 0");
-					this.ok(); return true;
-				}
-				this.ok(); return true;
-			case "+CGSN": case "ATGSN":
-				this.line("869951030000001"); this.ok(); return true; // an invented IMEI (test range), never sent anywhere
-			case "+CLTS":
-				if (cmd.type === "read") { this.line(`+CLTS: ${this.nitzUrcs ? 1 : 0}`); this.ok(); return true; }
-				if (cmd.type === "set") { this.nitzUrcs = a[0] === "1"; this.ok(); return true; }
-				this.error(50); return true;
-			case "+CCLK":
-				if (cmd.type === "read") { this.line(`+CCLK: "${this.cclk()}"`); this.ok(); return true; }
-				this.ok(); return true;
-		}
-		return false;
 	}
 
 	get plmn(): string {
@@ -494,15 +513,18 @@ export class Core {
 			this.power = "on";
 			const markers = this.dialect.bootMarkers;
 			const step = markers.length > 1 ? this.profile.bootMarkersMs / (markers.length - 1) : 0;
+			// RDY at once; the others spread over the profile's span, `SMS Ready` / `APP RDY` seconds later, with
+			// some jitter (seeded).
 			markers.forEach((m, i) => {
 				if (i === 0) this.urc(m);
-				else this.after(Math.round(step * i), () => this.urc(m));
+				else this.after(Math.round(step * i + (this.opts.lenient ? 0 : this.random() * step * 0.3)), () => this.urc(m));
 			});
 			if (this.cfun === 1) this.startRegistration();
 		});
 	}
 
 	powerOff(): void {
+		if (this.power === "on") this.#flushOut();
 		this.#teardown();
 		this.power = "off";
 	}
@@ -515,6 +537,9 @@ export class Core {
 		this.sockets.clear();
 		this.#line = "";
 		this.#echoBuf = [];
+		// A reset cuts the UART: what had not left yet is lost.
+		this.#txq = [];
+		this.#draining = false;
 		this.#payload = undefined;
 		this.#queue = [];
 		this.#held = false;
@@ -533,7 +558,14 @@ export class Core {
 		this.gnss.startedBefore = false;
 	}
 
-	#cfun(fun: number, rst: number): boolean {
+	/** PDP context up or down (the dialects' activation and deactivation commands); GNSS progress is sampled first. */
+	setPdp(active: boolean): void {
+		this.updateGnss();
+		this.pdpActive = active;
+	}
+
+	/** AT+CFUN=<fun>[,<rst>] (TS 27.007 8.2). */
+	setCfun(fun: number, rst: number): boolean {
 		if (![0, 1, 4].includes(fun) || ![0, 1].includes(rst)) { this.error(50); return true; }
 		if (rst === 1) {
 			this.ok();
@@ -559,7 +591,7 @@ export class Core {
 	get registered(): boolean { return this.regStat === 1 || this.regStat === 5; }
 
 	/** +CEREG <stat>[,<tac>,<ci>,<AcT>] body (3GPP TS 27.007 10.1.22); `withMode` = read form. */
-	#ceregBody(read: boolean): string {
+	ceregBody(read: boolean): string {
 		const c = this.opts.cell;
 		const loc = this.ceregMode === 2 && this.registered ? `,"${c.tac.toString(16).toUpperCase().padStart(4, "0")}","${c.cellId.toString(16).toUpperCase().padStart(8, "0")}",7` : "";
 		return read ? `${this.regStat}${loc}` : `${this.regStat}${loc}`;
@@ -568,7 +600,7 @@ export class Core {
 	setRegStat(stat: number): void {
 		if (stat === this.regStat) return;
 		this.regStat = stat;
-		if (this.ceregMode > 0) this.urc(`+CEREG: ${this.#ceregBody(false)}`);
+		if (this.ceregMode > 0) this.urc(`+CEREG: ${this.ceregBody(false)}`);
 	}
 
 	startRegistration(): void {
@@ -594,12 +626,12 @@ export class Core {
 	/** Network gone or CFUN 0/4: sockets closed (with URCs), PDP lost, registration `stat`. */
 	deregister(stat: number): void {
 		for (const s of [...this.sockets.values()]) this.closeSocket(s.id, true);
-		if (this.pdpActive) { this.pdpActive = false; this.dialect.pdpLost(this); }
+		if (this.pdpActive) { this.setPdp(false); this.dialect.pdpLost(this); }
 		this.setRegStat(stat);
 	}
 
 	activatePdp(): void {
-		this.pdpActive = true;
+		this.setPdp(true);
 		this.pdpIp = `10.64.${(this.generation * 7) % 250}.${10 + (this.commandCount % 200)}`;
 		this.markRadio(0);
 	}
@@ -629,7 +661,7 @@ export class Core {
 	markRadio(extraMs: number): void {
 		this.updateGnss();
 		const until = this.clock.now() + extraMs + this.profile.rrcTailMs;
-		if (this.gnss.on && this.gnss.fixed) {
+		if (this.gnss.on && this.gnss.fixed && this.dialect.gnssAccess(this) !== "free") {
 			this.gnss.fixed = false;
 			this.gnss.progressMs = 0;
 			this.gnss.targetMs = this.profile.ttffHotMs;
@@ -660,7 +692,16 @@ export class Core {
 		const now = this.clock.now();
 		if (!g.on) { g.lastUpdate = now; return; }
 		if (now < this.noFixUntil) { g.fixed = false; g.progressMs = 0; g.lastUpdate = now; return; }
-		const from = Math.max(g.lastUpdate, this.radioBusyUntil, this.noFixUntil);
+		// Called before every change of the radio state, so the access seen now held since lastUpdate.
+		const access = this.cfun === 1 ? this.dialect.gnssAccess(this) : "free";
+		if (access === "blocked") {
+			if (g.fixed) this.log("==", "GNSS fix lost: LTE data context active");
+			g.fixed = false;
+			g.progressMs = 0;
+			g.lastUpdate = now;
+			return;
+		}
+		const from = Math.max(g.lastUpdate, access === "idle" ? this.radioBusyUntil : 0, this.noFixUntil);
 		if (now > from) g.progressMs += now - from;
 		g.lastUpdate = now;
 		if (!g.fixed && g.progressMs >= g.targetMs) { g.fixed = true; g.lastFixAt = now; }

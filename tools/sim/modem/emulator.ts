@@ -20,6 +20,10 @@
  *     bootOnRails?: boolean,       // boot as soon as the rails come on, without PWRKEY (default false)
  *     poweredOn?: boolean,         // start booting at once, as if PWRKEY had been pulsed (default false)
  *     wakeOnInput?: boolean,       // pty mode (no PWRKEY line): UART bytes while off boot the modem (default false)
+ *     seed?: number,               // strict by default: output in random chunks (1..maxChunk bytes, default 64) with
+ *     maxChunk?, jitterMs?,        // up to jitterMs (default 2) between them, a reset cuts what is still queued,
+ *     urcNoise?: number,           // harmless +CEREG re-reports between echo and result (probability, default 0.05)
+ *     lenient?: boolean,           // one piece per reply, no noise: only for a test that checks exact bytes
  *   });
  *
  *   emu.Serial                     // ECMA-419 Serial class bound to this modem: new emu.Serial({ baud, onReadable })
@@ -85,6 +89,12 @@ export interface EmulatorOptions {
 	readonly bootOnRails?: boolean;
 	readonly poweredOn?: boolean;
 	readonly wakeOnInput?: boolean;
+	/** Strict by default (chunked, jittered output, URC noise, seeded by `seed`); see CoreOptions. */
+	readonly lenient?: boolean;
+	readonly seed?: number;
+	readonly maxChunk?: number;
+	readonly jitterMs?: number;
+	readonly urcNoise?: number;
 }
 
 export const DEFAULT_WALL_START = Date.UTC(2026, 10, 22, 8, 0, 0);
@@ -117,6 +127,11 @@ export default class ModemEmulator {
 			pwrkeyActive: options.pwrkeyActive ?? 1,
 			bootOnRails: options.bootOnRails ?? false,
 			wakeOnInput: options.wakeOnInput ?? false,
+			...(options.lenient !== undefined ? { lenient: options.lenient } : {}),
+			...(options.seed !== undefined ? { seed: options.seed } : {}),
+			...(options.maxChunk !== undefined ? { maxChunk: options.maxChunk } : {}),
+			...(options.jitterMs !== undefined ? { jitterMs: options.jitterMs } : {}),
+			...(options.urcNoise !== undefined ? { urcNoise: options.urcNoise } : {}),
 			...(options.transcript ? { transcript: options.transcript } : {}),
 		});
 		const core = this.#core;

@@ -175,6 +175,9 @@ export const sim7080: Dialect = Object.freeze({
 	socketData(core: Core, id: number): void { core.urc(`+CADATAIND: ${id}`); },
 	socketClosed(core: Core, id: number): void { core.urc(`+CASTATE: ${id},0`); },
 	pdpLost(core: Core): void { core.urc("+APP PDP: 0,DEACTIVE"); },
+	// SIM7080 Series GNSS Application Note / shared/reference/modem-at.md: "GNSS and LTE cannot run at the same
+	// time": no fix while a PDP context is active; with the context down, GNSS still waits for RRC to go idle.
+	gnssAccess(core: Core) { return core.pdpActive ? "blocked" as const : "idle" as const; },
 
 	/**
 	 * NITZ as the SIM7000/SIM7080 family prints it with AT+CLTS=1: `+CTZV`, `*PSUTTZ` (with its odd quoting,
@@ -214,7 +217,7 @@ function cnact(core: Core, cmd: Command): boolean {
 		if (!core.pdpActive) { core.error(3); return true; }
 		core.ok();
 		for (const s of [...core.sockets.values()]) core.closeSocket(s.id, false);
-		core.after(200, () => { core.pdpActive = false; core.urc("+APP PDP: 0,DEACTIVE"); });
+		core.after(200, () => { core.setPdp(false); core.urc("+APP PDP: 0,DEACTIVE"); });
 		return true;
 	}
 	if (core.pdpActive || !core.registered) { core.error(3); return true; }
@@ -260,7 +263,8 @@ function caopen(core: Core, cmd: Command): boolean {
 	const host = a[3] ?? "";
 	if (cmd.type !== "set" || !(cid >= 0 && cid <= 12) || (a[2] ?? "").toUpperCase() !== "TCP" || host === "" || !(port > 0 && port < 65536)) { core.error(50); return true; }
 	if (core.sockets.has(cid)) { core.error(3); return true; }
-	if (!core.pdpActive) { core.error(3); return true; }
+	// <result> 21: network not active (no PDP context: after a PDP loss or a reset).
+	if (!core.pdpActive) { core.line(`+CAOPEN: ${cid},21`); core.ok(); return true; }
 	const ca = caCfg(core, cid);
 	let settings: { ca?: string; sni?: string; verifyName: string } | undefined;
 	let loadFailure = false;

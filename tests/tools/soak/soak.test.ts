@@ -1,0 +1,33 @@
+/**
+ * A bounded slice of the seeded fault soak (tools/sim/soak.ts; `npm run soak` runs 200 seeds): whole-device runs in
+ * simulated time with resets, network loss, +CME errors and timeouts at random instants, 1-byte UART chunks and URC
+ * noise, both dialects. Each must end with the alert accepted, points delivered, the event closed and the device
+ * dormant. A failing seed replays with `npm run soak -- --seed N`.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { planFor, soakSeed } from "../../../tools/sim/soak";
+
+const Plan = suite("soak plans");
+
+Plan("a seed always gives the same plan; seeds cover both dialects, 1-byte chunks and every fault kind", () => {
+	assert.equal(planFor(17), planFor(17));
+	const plans = Array.from({ length: 200 }, (_, i) => planFor(i + 1));
+	assert.equal(new Set(plans.map((p) => p.dialect)), new Set(["sim7080", "bg95"]));
+	assert.ok(plans.some((p) => p.maxChunk === 1));
+	const kinds = new Set(plans.flatMap((p) => p.faults.map((f) => f.kind)));
+	assert.equal(kinds, new Set(["reset", "networkLoss", "cme", "timeout"]));
+});
+
+const Soak = suite("fault soak (bounded slice)");
+
+// Seeds 1..8: about 1.5 s of CPU each.
+for (let seed = 1; seed <= 8; seed++) {
+	Soak(`seed ${seed}: alert accepted, points delivered, event closed, device dormant`, async () => {
+		const r = await soakSeed(seed);
+		assert.ok(r.pass, `seed ${seed} (${r.plan.dialect}): ${r.problems.join("; ")} -> replay: npm run soak -- --seed ${seed}`);
+	});
+}
+
+Plan.run();
+Soak.run();

@@ -1,0 +1,120 @@
+/**
+ * Seeded randomized fault soak: whole-device runs (tools/sim/world: firmware, modem emulator, platform) in simulated
+ * time, each seed with its own faults at random instants: modem resets, network drop and restore, +CME errors and
+ * timeouts on random commands, 1-byte UART chunks, URC noise, both dialects. Every run must end with the alert
+ * accepted, at least one location point delivered, the event closed and the device dormant, within its limit.
+ *
+ *   npm run soak                  # seeds 1..200
+ *   npm run soak -- --seeds 500   # seeds 1..500
+ *   npm run soak -- --seed 17     # replay one seed, with its AT transcript and device log on failure
+ */
+import World from "./world";
+import type { Fault } from "./modem/emulator";
+import { seededRandom } from "./modem/core";
+
+export interface SoakPlan {
+	readonly seed: number;
+	readonly dialect: "sim7080" | "bg95";
+	readonly maxChunk: number;
+	readonly urcNoise: number;
+	readonly faults: readonly Fault[];
+	/** When the user closes the event in the app (simulated ms after the presses; at least 90 s after the alert). */
+	readonly closeAtMs: number;
+}
+
+export interface SoakResult {
+	readonly seed: number;
+	readonly pass: boolean;
+	readonly problems: string[];
+	readonly plan: SoakPlan;
+	readonly points: number;
+	readonly simulatedMs: number;
+	readonly log: string[];
+}
+
+const COMMANDS = Object.freeze({
+	sim7080: ["AT+CNACT", "AT+CAOPEN", "AT+CASEND", "AT+CARECV", "AT+CACLOSE", "AT+CEREG?", "AT+CGNSINF", "AT+CGNSPWR", "AT+CFSWFILE", "AT+CSSLCFG", "AT+CPSI?"],
+	bg95: ["AT+QIACT", "AT+QSSLOPEN", "AT+QSSLSEND", "AT+QSSLRECV", "AT+QSSLCLOSE", "AT+CEREG?", "AT+QGPSLOC", "AT+QGPS=", "AT+QFUPL", "AT+QSSLCFG", "AT+QENG"],
+});
+
+/** The faults and UART model of one seed: the same seed always gives the same plan. */
+export function planFor(seed: number): SoakPlan {
+	const rnd = seededRandom(seed * 2654435761);
+	const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+	const dialect = seed % 2 === 0 ? "sim7080" : "bg95";
+	const faults: Fault[] = [];
+	const n = 1 + Math.floor(rnd() * 4);
+	for (let i = 0; i < n; i++) {
+		const atMs = Math.round(1_500 + rnd() * 150_000);
+		const kind = pick(["reset", "networkLoss", "cme", "timeout", "cme", "timeout"] as const);
+		if (kind === "reset") faults.push({ kind, atMs });
+		else if (kind === "networkLoss") faults.push({ kind, atMs, durationMs: Math.round(3_000 + rnd() * 60_000) });
+		else if (kind === "cme") faults.push({ kind, atMs, command: pick(COMMANDS[dialect]), code: pick([3, 4, 50, 100]), count: 1 + Math.floor(rnd() * 2) });
+		else faults.push({ kind, atMs, command: pick(COMMANDS[dialect]), count: 1 });
+	}
+	return { seed, dialect, maxChunk: rnd() < 0.3 ? 1 : 64, urcNoise: 0.1, faults, closeAtMs: 240_000 };
+}
+
+export async function soakSeed(seed: number, options: { keepLog?: boolean } = {}): Promise<SoakResult> {
+	const plan = planFor(seed);
+	const log: string[] = [];
+	const record = (source: string, line: string) => {
+		if (options.keepLog) log.push(`${(world ? world.clock.now() / 1000 : 0).toFixed(3).padStart(10)} ${source.padEnd(8)} ${line}`);
+	};
+	let world: World | undefined;
+	world = await World.create({
+		time: "manual", dialect: plan.dialect, faults: plan.faults, platformDb: ":memory:",
+		modem: { seed, maxChunk: plan.maxChunk, urcNoise: plan.urcNoise },
+		log: record, ...(options.keepLog ? { transcript: (line: string) => record("at", line) } : {}),
+	});
+	const w = world;
+	const problems: string[] = [];
+	let points = 0;
+	try {
+		w.press();
+		// A command that never answers costs its manual's maximum response time (AT+QIACT 150 s, AT+CAOPEN 60 s)
+		// before the firmware moves on, so the alert gets 10 min; then at least 90 s of streaming before the close.
+		const accepted = await w.runUntil(() => w.events().length > 0, 600_000);
+		if (!accepted) problems.push("alert not accepted within 600 s");
+		const closeAt = Math.max(plan.closeAtMs, w.clock.now() + 90_000);
+		if (closeAt > w.clock.now()) await w.run(closeAt - w.clock.now());
+		if (!w.closeEventByUser() && w.events().every((e) => e.state === "open")) problems.push("no event to close");
+		const dormant = await w.runUntil(() => (w.asleep || w.state === "dormant") && w.emulator.power === "off", 900_000, 5_000);
+		if (!dormant) problems.push(`not dormant 15 min after the close (state ${w.state}, modem ${w.emulator.power})`);
+		const store = w.platform.platform.store;
+		for (const e of w.events()) points += store.pointCount(e.id);
+		if (accepted && points === 0) problems.push("no location point delivered");
+		if (w.events().some((e) => e.state === "open")) problems.push("an event is still open");
+	} catch (e) {
+		problems.push(`threw: ${(e as Error).stack ?? e}`);
+	} finally {
+		await w.close();
+	}
+	return { seed, pass: problems.length === 0, problems, plan, points, simulatedMs: w.clock.now(), log };
+}
+
+async function main(argv: string[]): Promise<number> {
+	const arg = (name: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+	const one = arg("--seed");
+	const seeds = one !== undefined ? [Number(one)] : Array.from({ length: Number(arg("--seeds") ?? 200) }, (_, i) => i + 1);
+	if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+		console.error("usage: npm run soak [-- --seeds N | --seed N]");
+		return 2;
+	}
+	let failed = 0;
+	for (const seed of seeds) {
+		const r = await soakSeed(seed, { keepLog: one !== undefined });
+		if (one !== undefined) {
+			if (!r.pass) console.log(r.log.join("\n"));
+			console.log(JSON.stringify(r.plan, null, 1));
+		}
+		if (!r.pass) {
+			failed++;
+			console.log(`FAIL seed ${seed} (${r.plan.dialect}, ${r.plan.faults.map((f) => f.kind).join(", ")}): ${r.problems.join("; ")}  -> replay: npm run soak -- --seed ${seed}`);
+		} else if (seeds.length <= 20 || seed % 20 === 0) console.log(`ok   seed ${seed} (${r.plan.dialect}, ${r.points} points, ${Math.round(r.simulatedMs / 1000)} s simulated)`);
+	}
+	console.log(`${seeds.length - failed}/${seeds.length} seeds passed`);
+	return failed === 0 ? 0 : 1;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main(process.argv.slice(2)).then((code) => process.exit(code));
