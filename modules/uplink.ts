@@ -267,7 +267,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#reply(result: Exchange): PlatformReply {
 		if (!result.ok) return result;
 		const body = result.body;
-		if (body.state === "closed" || body.state === "revoked") {
+		// "suspended" (seed 004): the platform refuses this device for now; the event ends here, nothing is marked.
+		if (body.state === "closed" || body.state === "revoked" || body.state === "suspended") {
 			this.#endEvent();
 			return { ok: true, state: body.state };
 		}

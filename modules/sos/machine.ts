@@ -84,7 +84,7 @@ function close(context: SosContext, reason: CloseReason, now: number, radiosUp: 
 		{ type: "timer.cancel", timer: "retry" },
 		journal("closing", next, now),
 	];
-	if (reason !== "platform" && reason !== "refused" && radiosUp && context.eventId)
+	if (reason !== "platform" && reason !== "refused" && reason !== "suspended" && radiosUp && context.eventId)
 		effects.push({ type: "platform.closeEvent", eventId: context.eventId, reason });
 	else effects.push({ type: "radio.powerDown" });
 	return to("active.closing", next, effects);
@@ -245,6 +245,13 @@ function handleActive(state: SosState, event: SosEvent, config: SosConfig): Resu
 			]);
 		case "platformClosed":
 			return close(c, "platform", event.now, radiosUp);
+		case "suspended": {
+			// Seed 004 suspension: the signed refusal ends this event like a platform close, with the "refused"
+			// pattern so the user knows no one was alerted. Unlike revocation nothing is persisted: the device goes
+			// back to dormant and a later triple press tries again (accepted once the device is reactivated).
+			const r = close(c, "suspended", event.now, radiosUp)!;
+			return to(r.state.name, r.state.context, [...r.effects, { type: "indicate", pattern: "refused" }]);
+		}
 		case "deviceClose":
 			return close(c, "device", event.now, radiosUp && c.alertDelivered);
 		case "timer":

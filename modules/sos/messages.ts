@@ -18,7 +18,8 @@ export type CloseReason =
 	| "platform"      // the platform (user or contacts) closed the event: authenticated response
 	| "device"        // the user cancelled on the device
 	| "max-duration"  // the event ran for its maximum duration
-	| "refused";      // the platform refused the alert for good (unknown or unprovisioned device)
+	| "refused"       // the platform refused the alert for good (unknown or unprovisioned device)
+	| "suspended";    // the platform suspended this device: this event ends, the next triple press tries again
 
 export interface SosContext {
 	/** Random 128-bit event identifier (32 hex), fresh per event, kept across reboots of the same event. */
@@ -81,6 +82,8 @@ export type SosEvent =
 	| { readonly type: "platformClosed"; readonly now: number }
 	/** Authenticated response: this device is revoked. */
 	| { readonly type: "revoked"; readonly now: number }
+	/** Authenticated response: this device is suspended for now (not revoked: nothing is persisted). */
+	| { readonly type: "suspended"; readonly now: number }
 	| { readonly type: "closeDelivered"; readonly now: number }
 	| { readonly type: "closeFailed"; readonly now: number; readonly reason: string }
 	/** Radios are powered down. */

@@ -24,7 +24,7 @@ export interface GnssPort {
 
 /** An authenticated platform answer, or why there was none. */
 export type PlatformReply =
-	| { readonly ok: true; readonly state: "open" | "closed" | "revoked"; readonly intervalMs?: number }
+	| { readonly ok: true; readonly state: "open" | "closed" | "revoked" | "suspended"; readonly intervalMs?: number }
 	| { readonly ok: false; readonly reason: string; readonly retryable: boolean };
 
 export interface PlatformPort {

@@ -164,6 +164,7 @@ export default class SosRunner {
 				? { type: "alertRejected", now, reason: reply.reason, retryable: reply.retryable }
 				: { type: "locationFailed", now, reason: reply.reason };
 		if (reply.state === "revoked") return { type: "revoked", now };
+		if (reply.state === "suspended") return { type: "suspended", now };
 		if (reply.state === "closed") return { type: "platformClosed", now };
 		const interval = reply.intervalMs !== undefined ? { intervalMs: reply.intervalMs } : {};
 		return step === "alert" ? { type: "alertAcknowledged", now, ...interval } : { type: "locationDelivered", now, ...interval };

@@ -77,6 +77,26 @@ Machine("device close and maximum duration tell the platform first", () => {
 	assert.ok(byTimer.effects.some((e) => e.type === "platform.closeEvent" && e.reason === "max-duration"));
 });
 
+Machine("suspension (signed refusal) ends the event without telling the platform, shows refused, and is not terminal", () => {
+	let r = transition(streaming(), { type: "suspended", now: 0 });
+	assert.is(r.state.name, "active.closing");
+	assert.not.ok(types(r.effects).includes("platform.closeEvent"), "a suspended device sends nothing more");
+	assert.not.ok(types(r.effects).includes("markRevoked"), "suspension is not revocation");
+	assert.ok(types(r.effects).includes("radio.powerDown"));
+	assert.ok(r.effects.some((e) => e.type === "indicate" && e.pattern === "refused"));
+	r = transition(r.state, { type: "radiosOff", now: 0 });
+	assert.is(r.state.name, "dormant");
+	assert.ok(types(r.effects).includes("journal.clear"));
+	// A later triple press starts a new event as usual (the platform accepts it once the device is reactivated).
+	const again = transition(r.state, { type: "triplePress", now: 1, eventId: "f".repeat(32) });
+	assert.is(again.state.name, "active.activating");
+	// Suspended while the alert was being sent: same.
+	const alerting = transition(activated(), { type: "modemReady", now: 9000 }).state;
+	const s2 = transition(alerting, { type: "suspended", now: 0 });
+	assert.is(s2.state.name, "active.closing");
+	assert.not.ok(types(s2.effects).includes("markRevoked"));
+});
+
 Machine("revocation is terminal: a later triple press only refuses", () => {
 	let r = transition(streaming(), { type: "revoked", now: 0 });
 	assert.is(r.state.name, "revoked");

@@ -103,6 +103,25 @@ Runner("an authenticated revocation stops the event and the device never activat
 	assert.is(after.patterns.at(-1), "refused");
 });
 
+Runner("a signed suspension ends the event and sleeps; nothing is persisted, so the next triple press alerts again", async () => {
+	const backing = new Map();
+	const d = createDevice({ backing, script: { openReplies: [{ ok: true, state: "suspended" }] } });
+	d.runner.boot();
+	d.runner.triplePress();
+	await d.clock.advanceAsync(60_000);
+	assert.is(d.runner.state.name, "dormant");
+	assert.is(d.sleeps, 1, "back to deep sleep once the radios are off");
+	assert.ok(d.patterns.includes("refused"));
+	assert.not.ok(d.calls.includes("location"), "no location sent while suspended");
+	// Reactivated on the platform: after a reboot the same device alerts normally.
+	const after = createDevice({ backing, clock: new ManualClock() });
+	after.runner.boot();
+	after.runner.triplePress();
+	await after.clock.advanceAsync(60_000);
+	assert.is(after.runner.state.name, "active.streaming");
+	assert.ok(after.calls.includes("wake"));
+});
+
 Runner("a damaged journal is reported and cleared instead of wedging the device", () => {
 	const backing = new Map();
 	const d = createDevice({ backing });
