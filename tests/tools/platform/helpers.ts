@@ -147,7 +147,7 @@ export interface WebClient {
 	setSession(token: string | undefined): void;
 }
 
-export function webClient(port: number): WebClient {
+export function webClient(port: number, caPem = devCa().ca): WebClient {
 	let session: string | undefined;
 	return {
 		get session() {
@@ -167,7 +167,7 @@ export function webClient(port: number): WebClient {
 				...(session ? { cookie: `__Host-enigm-session=${session}` } : {}),
 				...o.headers,
 			};
-			const r = await send(port, { method, path, headers, ...(b ? { body: b } : {}) });
+			const r = await send(port, { method, path, headers, ...(b ? { body: b } : {}) }, caPem);
 			const set = r.headers["set-cookie"];
 			for (const c of Array.isArray(set) ? set : set ? [set] : []) {
 				const m = /^__Host-enigm-session=([^;]*)/.exec(c);
