@@ -150,9 +150,12 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 				return;
 			}
 			if (output.type === "hold") {
-				// The device-side close: a 5 s hold during an event cancels it (the platform tells the contacts).
+				// During an event, a 5 s hold is the device-side close (the platform tells the contacts). While dormant
+				// it sends a test event: how a freshly claimed key proves to the account it is the one in the user's hand
+				// (issue 12; the platform notifies nobody for a test event).
 				log("button: hold");
-				runner.dispatch({ type: "deviceClose", now: clock.now() });
+				if (runner.state.name === "dormant") runner.testPress();
+				else runner.dispatch({ type: "deviceClose", now: clock.now() });
 			}
 			clock.clear(idleTimer);
 			idleTimer = clock.set(checkIdle, idleSleepMs);

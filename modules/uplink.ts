@@ -190,7 +190,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	// PlatformPort
 
-	async openEvent(eventId: string, resumed: boolean): Promise<PlatformReply> {
+	async openEvent(eventId: string, resumed: boolean, test = false): Promise<PlatformReply> {
 		if (eventId !== this.#eventId) {
 			this.#eventId = eventId;
 			this.#seq = resumed ? resumedSeqBase(this.#o.wallClock.now(), this.#o.clock.now()) : 0;
@@ -204,7 +204,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		}
 		const battery = this.#o.battery?.();
 		const body = encodeOpen({
-			event: eventId, reason: "button", resumed, stages: this.#stages,
+			event: eventId, reason: test ? "test" : "button", resumed, stages: this.#stages,
 			...(this.#lastFix ? { fix: this.#lastFix } : {}), ...(cell ? { cell } : {}), ...(battery ? { battery } : {}),
 		});
 		const result = await this.#exchange(routes.open, body);

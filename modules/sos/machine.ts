@@ -47,7 +47,8 @@ export function transition(state: SosState, event: SosEvent, config: SosConfig =
 type Result = { state: SosState; effects: SosEffect[] } | undefined;
 
 function to(name: SosStateName, context: SosContext, effects: SosEffect[]): Result {
-	return { state: { name, context }, effects };
+	// A test event is never journaled (SosContext.test).
+	return { state: { name, context }, effects: context.test ? effects.filter((e) => e.type !== "journal.save") : effects };
 }
 
 /** Event time so far, across reboots. */
@@ -108,6 +109,14 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 						{ type: "radio.wake" },
 					]);
 				}
+				case "testPress": {
+					const context: SosContext = { ...emptyContext, intervalMs: config.defaultIntervalMs, eventId: event.eventId, startedAt: event.now, test: true };
+					return to("active.activating", context, [
+						{ type: "indicate", pattern: "accepted" },
+						{ type: "timer.start", timer: "maxDuration", ms: config.maxEventMs },
+						{ type: "radio.wake" },
+					]);
+				}
 				case "buttonIdle":
 					return to("dormant", c, [{ type: "indicate", pattern: "off" }, { type: "sleep" }]);
 				default:
@@ -121,7 +130,7 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 					return to("active.alerting", { ...c, failures: 0 }, [
 						{ type: "indicate", pattern: "working" },
 						journal("alerting", c, event.now),
-						{ type: "platform.openEvent", eventId: c.eventId ?? "", resumed: c.resumed },
+						{ type: "platform.openEvent", eventId: c.eventId ?? "", resumed: c.resumed, ...(c.test ? { test: true } : {}) },
 					]);
 				case "modemFailed": {
 					const failures = c.failures + 1;
@@ -143,6 +152,11 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 		case "active.alerting":
 			switch (event.type) {
 				case "alertAcknowledged": {
+					if (c.test) {
+						// The platform has the test event: show it was delivered, close it, power down.
+						const r = close({ ...c, alertDelivered: true }, "device", event.now, true)!;
+						return to(r.state.name, r.state.context, [{ type: "indicate", pattern: "alerted" }, ...r.effects]);
+					}
 					const context = { ...c, alertDelivered: true, failures: 0, intervalMs: clampInterval(event.intervalMs, c, config) };
 					return to("active.streaming", context, [
 						{ type: "indicate", pattern: "alerted" },
@@ -160,7 +174,7 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 				}
 				case "timer":
 					if (event.timer !== "retry") return undefined;
-					return to("active.alerting", c, [{ type: "platform.openEvent", eventId: c.eventId ?? "", resumed: c.resumed }]);
+					return to("active.alerting", c, [{ type: "platform.openEvent", eventId: c.eventId ?? "", resumed: c.resumed, ...(c.test ? { test: true } : {}) }]);
 				default:
 					return undefined;
 			}

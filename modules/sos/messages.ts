@@ -39,6 +39,12 @@ export interface SosContext {
 	readonly resumed: boolean;
 	/** Reporting interval in force (platform's, else the local policy's), ms. */
 	readonly intervalMs: number;
+	/**
+	 * A test event (account association, issue 12): sent with `reason: "test"` (the platform notifies nobody and
+	 * activates a freshly claimed device), closed as soon as it is acknowledged, never journaled (a reboot in the
+	 * middle simply ends it: it can never come back as a real alert).
+	 */
+	readonly test?: boolean;
 }
 
 export interface SosState {
@@ -61,6 +67,8 @@ export type SosEvent =
 	| { readonly type: "boot"; readonly now: number; readonly journal?: JournalRecord; readonly revoked: boolean }
 	/** The button driver recognised a deliberate triple press; the runner drew a fresh random event id. */
 	| { readonly type: "triplePress"; readonly now: number; readonly eventId: string }
+	/** A 5 s hold while dormant: send a test event (account association); the runner drew a fresh event id. */
+	| { readonly type: "testPress"; readonly now: number; readonly eventId: string }
 	/** The user cancelled the event on the device. */
 	| { readonly type: "deviceClose"; readonly now: number }
 	/** The button is idle and nothing is pending: the dormant device may sleep. */
@@ -106,7 +114,7 @@ export type SosEffect =
 	| { readonly type: "radio.wake" }
 	| { readonly type: "radio.powerDown" }
 	/** Send the signed alert (open or resume the event). */
-	| { readonly type: "platform.openEvent"; readonly eventId: string; readonly resumed: boolean }
+	| { readonly type: "platform.openEvent"; readonly eventId: string; readonly resumed: boolean; readonly test?: boolean }
 	/** Run a GNSS window (the radio scheduler decides its length and warm/cold start). */
 	| { readonly type: "gnss.acquire" }
 	/** Send a location report: a fix, or a serving-cell report when the fix window timed out. */

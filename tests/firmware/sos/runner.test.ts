@@ -122,6 +122,26 @@ Runner("a signed suspension ends the event and sleeps; nothing is persisted, so 
 	assert.ok(after.calls.includes("wake"));
 });
 
+Runner("a test event is sent as a test, closed, and leaves nothing in the journal", async () => {
+	const backing = new Map();
+	const d = createDevice({ backing });
+	const written: string[] = [];
+	const set = d.store.set.bind(d.store);
+	(d.store as { set: (k: string, v: never) => unknown }).set = (k: string, v: never) => {
+		written.push(k);
+		return set(k, v);
+	};
+	d.runner.boot();
+	d.runner.testPress();
+	await d.clock.advanceAsync(60_000);
+	assert.is(d.runner.state.name, "dormant");
+	assert.ok(d.calls.includes("open test"), d.calls.join(", "));
+	assert.not.ok(d.calls.includes("location"));
+	assert.ok(d.calls.some((c) => c.startsWith("close")), d.calls.join(", "));
+	assert.not.ok(written.includes("ev_id"), `journal written: ${written.join(", ")}`);
+	assert.is(d.sleeps, 1);
+});
+
 Runner("a damaged journal is reported and cleared instead of wedging the device", () => {
 	const backing = new Map();
 	const d = createDevice({ backing });
