@@ -150,11 +150,14 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 				return;
 			}
 			if (output.type === "hold") {
-				// During an event, a 5 s hold is the device-side close (the platform tells the contacts). While dormant
-				// it sends a test event: how a freshly claimed key proves to the account it is the one in the user's hand
-				// (issue 12; the platform notifies nobody for a test event).
+				// During an event, a 5 s hold is the device-side close (the platform tells the contacts). Right after
+				// power-on (battery inserted, power connected), a 5 s hold sends a test event: how a freshly claimed key
+				// proves to the account it is the one in the user's hand (issue 12; the platform notifies nobody). A
+				// hold that woke the key from deep sleep (a bag pressing on it) stays silent: nothing goes on the air.
 				log("button: hold");
-				if (runner.state.name === "dormant") runner.testPress();
+				if (runner.state.name === "dormant") {
+					if (power.wakeCause === "powerOn") runner.testPress();
+				}
 				else runner.dispatch({ type: "deviceClose", now: clock.now() });
 			}
 			clock.clear(idleTimer);

@@ -67,7 +67,7 @@ export type SosEvent =
 	| { readonly type: "boot"; readonly now: number; readonly journal?: JournalRecord; readonly revoked: boolean }
 	/** The button driver recognised a deliberate triple press; the runner drew a fresh random event id. */
 	| { readonly type: "triplePress"; readonly now: number; readonly eventId: string }
-	/** A 5 s hold while dormant: send a test event (account association); the runner drew a fresh event id. */
+	/** A 5 s hold right after power-on (main.ts): send a test event (account association); the runner drew a fresh event id. */
 	| { readonly type: "testPress"; readonly now: number; readonly eventId: string }
 	/** The user cancelled the event on the device. */
 	| { readonly type: "deviceClose"; readonly now: number }
