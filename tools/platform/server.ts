@@ -179,7 +179,7 @@ export const USAGE = `usage: npm run platform -- [command] [options]
 commands:
   serve (default)                      serve https://localhost:8443 (loopback) with the development CA
       --port N  --host ADDR  --db FILE  --storage-key FILE  --import-key FILE  --ca-dir DIR
-      --webhook URL  --max-event-minutes N  --interval S  --nonce-window N
+      --webhook URL  --max-event-minutes N  --interval S  --nonce-window N  --tiles URL
   import <records.jsonl> --import-key FILE      import a provisioning batch's platform records
   devices                              list devices and their lifecycle state (JSON)
   events [deviceId]                    list events (JSON)
@@ -189,6 +189,7 @@ commands:
   close-event <deviceId> <eventId> [--reason text]
   revoke <deviceId> [--reason text]    revoke a device (final)
   replace <oldDeviceId> <newDeviceId>  move an account's device to a replacement identity
+  operator <username>                  create an Enigm Command operator (password from ENIGM_OPERATOR_PASSWORD)
   help, --help, -h                     this text
 `;
 
@@ -233,7 +234,7 @@ async function main(argv: readonly string[]): Promise<number> {
 		process.once("SIGTERM", stop);
 		return -1;
 	}
-	const commands = ["import", "close-event", "revoke", "replace", "claim-code", "account", "claim", "devices", "events"];
+	const commands = ["import", "close-event", "revoke", "replace", "claim-code", "account", "claim", "operator", "devices", "events"];
 	if (!commands.includes(command)) throw new RangeError(`unknown command ${command}\n${USAGE}`);
 	const p = openPlatform(args, log);
 	const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
