@@ -164,6 +164,10 @@ P("CLI: import, claim code, account, claim, user close; serve over TLS; no key i
 	const code = JSON.parse(cli(["claim-code", d.id, ...db], process.cwd())).code as string;
 	const account = JSON.parse(cli(["account", "Ada", ...db], process.cwd())).account_id as string;
 	out += cli(["claim", account, code, ...db], process.cwd());
+	// Command operators come from the CLI only, the password from the environment (not argv, which `ps` shows).
+	const operator = execFileSync(process.execPath, ["--import", "tsx", SERVER, "operator", "ops", ...db], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "", ENIGM_OPERATOR_PASSWORD: "operator password 1" } });
+	assert.match(JSON.parse(operator).operator_id as string, /^[0-9a-f]{32}$/);
+	assert.not.ok(operator.includes("operator password 1"));
 	const storageKey = readFileSync(join(dir, "storage.key"), "utf8").trim();
 	assert.is(statSync(join(dir, "storage.key")).mode & 0o077, 0);
 
