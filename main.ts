@@ -96,10 +96,12 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 			return status.ok && status.value.present ? { millivolts: status.value.millivolts, percent: status.value.percent } : undefined;
 		};
 	}
-	if (board.pin.modemPwrKey === undefined) throw new RangeError("invalid board: modem PWRKEY pin");
+	if (board.pin.modemPwrKey === undefined && !board.modemSwitch) throw new RangeError("invalid board: modem PWRKEY pin");
 	const modemOptions: ModemOptions = {
 		serial: { io: board.io.Serial, ...board.Serial.modem },
-		pwrKey: { io: board.io.Digital, pin: board.pin.modemPwrKey },
+		...(board.modemSwitch
+			? { powerSwitch: board.modemSwitch }
+			: { pwrKey: { io: board.io.Digital, pin: board.pin.modemPwrKey! } }),
 		pwrKeyActive: board.pwrKey.activeLevel,
 		clock,
 		...(rails ? { rails } : {}),
@@ -111,7 +113,8 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 		modem, clock, keystore, signer, counter, wallClock,
 		schedule: new RadioSchedule(settings.schedule),
 		// A deep-sleep wake follows a power-down (the firmware sleeps only with the radios off); a reset may not.
-		modemKnownOff: power.wakeCause === "button",
+		// A switched external modem may have been switched on by hand: only an `AT` answer tells.
+		modemKnownOff: power.wakeCause === "button" && !board.modemSwitch,
 		store,
 		platform: settings.platform,
 		log,

@@ -13,7 +13,7 @@ import { routes } from "modules/protocol/constants";
 import { serializeRequest } from "modules/protocol/http";
 import HttpResponseParser from "modules/protocol/httpResponseParser";
 import {
-	capturePoint, encodeClose, encodeLocationBatch, encodeOpen, maxPointsPerBatch,
+	capturePoint, encodeClose, encodeLocationBatch, encodeOpen, jsonDepth, maxPointsPerBatch,
 	type Battery, type CloseReason, type Point, type ResponseBody, type Stage,
 } from "modules/protocol/messages";
 
@@ -90,8 +90,11 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#captured = new WeakMap<Fix, Point>();
 	#pending: Array<() => void> = [];
 	#listener: ((event: ModemEvent) => void) | undefined;
-	/** Bytes the modem sent and received for the platform (application payload incl. HTTP), for the benchmarks. */
-	readonly traffic = { sent: 0, received: 0, requests: 0 };
+	/**
+	 * Bytes the modem sent and received for the platform (application payload incl. HTTP), for the benchmarks;
+	 * requests sent; location batches with a serving-cell report that the platform accepted.
+	 */
+	readonly traffic = { sent: 0, received: 0, requests: 0, cellReports: 0 };
 
 	constructor(options: UplinkOptions) {
 		for (const name of ["modem", "clock", "keystore", "signer", "counter", "wallClock", "schedule", "platform"] as const)
@@ -238,6 +241,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, cell), true);
 		const delivered = result.ok && result.body.state !== "error";
 		this.#o.schedule.onSent(delivered);
+		if (delivered && cell) this.traffic.cellReports++;
 		if (delivered) {
 			const sent = new Set(points.map((p) => p.s));
 			this.#restored = this.#restored.filter((p) => !sent.has(p.s));
@@ -341,17 +345,29 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (socket !== undefined && this.#o.modem.state === "attached") await this.#o.modem.closeSocket(socket);
 	}
 
+	/**
+	 * One signed request and its authenticated response. A refusal of the request's `created` (docs/protocol.md §4
+	 * step 5) must not block the alert: network time is untrusted, so the request goes out again at once, with the
+	 * platform's authenticated time when the refusal carried it, else without `created`.
+	 */
 	async #exchange(path: string, body: Uint8Array, reattach = false): Promise<Exchange> {
+		const first = await this.#exchangeOnce(path, body, reattach, false);
+		if (!first.createdRefused) return first.exchange;
+		const second = await this.#exchangeOnce(path, body, reattach, true);
+		return second.exchange;
+	}
+
+	async #exchangeOnce(path: string, body: Uint8Array, reattach: boolean, retry: boolean): Promise<{ exchange: Exchange; createdRefused?: boolean }> {
 		const up = await this.#ensureLink(reattach);
-		if (!up.ok || this.#socket === undefined) return { ok: false, reason: up.ok ? "no socket" : up.reason, retryable: true };
+		if (!up.ok || this.#socket === undefined) return { exchange: { ok: false, reason: up.ok ? "no socket" : up.reason, retryable: true } };
 		const socket = this.#socket;
 		const signed = this.#o.signer.sign(path, body);
-		if (!signed.ok) return { ok: false, reason: `signing: ${signed.error}`, retryable: false };
+		if (!signed.ok) return { exchange: { ok: false, reason: `signing: ${signed.error}`, retryable: false } };
 		const bytes = serializeRequest(signed.request);
 		const sent = await this.#o.modem.send(socket, bytes);
 		if (!sent.ok) {
 			await this.#closeSocket();
-			return { ok: false, reason: `send: ${describe(sent.error)}`, retryable: true };
+			return { exchange: { ok: false, reason: `send: ${describe(sent.error)}`, retryable: true } };
 		}
 		this.traffic.requests++;
 		this.traffic.sent += bytes.length;
@@ -362,13 +378,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			const got = await this.#o.modem.receive(socket, 1460);
 			if (!got.ok) {
 				await this.#closeSocket();
-				return { ok: false, reason: `receive: ${describe(got.error)}`, retryable: true };
+				return { exchange: { ok: false, reason: `receive: ${describe(got.error)}`, retryable: true } };
 			}
 			this.traffic.received += got.value.length;
 			const parsed = got.value.length ? parser.push(got.value) : undefined;
 			if (parsed && !parsed.ok) {
 				await this.#closeSocket();
-				return { ok: false, reason: `response: ${parsed.error}`, retryable: true };
+				return { exchange: { ok: false, reason: `response: ${parsed.error}`, retryable: true } };
 			}
 			if (parsed?.ok) {
 				const verified = this.#o.signer.verifyResponse(signed.request, parsed.response);
@@ -376,20 +392,39 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 					// Unauthenticated: a middlebox or a broken platform. Never act on it; keep trying.
 					this.#log(`uplink: response to ${path.split("/").slice(0, 3).join("/")} rejected (${verified.error}), status ${parsed.response.status}`);
 					await this.#closeSocket();
-					return { ok: false, reason: `unauthenticated response (${verified.error})`, retryable: true };
+					const exchange: Exchange = { ok: false, reason: `unauthenticated response (${verified.error})`, retryable: true };
+					// An unsigned 422 may be a `created` refusal (a platform that does not sign it, or a middlebox). Omitting
+					// `created` is always allowed (protocol §4), so dropping it costs nothing and cannot be abused.
+					if (parsed.response.status === 422 && signed.request.created !== undefined) return { exchange, createdRefused: this.#createdRefused(retry, "unsigned") };
+					return { exchange };
 				}
 				if (verified.body.time !== undefined) this.#o.wallClock.set(verified.body.time * 1000, "platform");
 				if (verified.body.state === "error" && verified.body.error === "nonce" && verified.body.nonce !== undefined)
 					this.#o.counter.skipPast(verified.body.nonce);
-				return { ok: true, status: verified.status, body: verified.body };
+				const exchange: Exchange = { ok: true, status: verified.status, body: verified.body };
+				if (verified.body.state === "error" && verified.body.error === "created" && signed.request.created !== undefined)
+					return { exchange, createdRefused: this.#createdRefused(retry, "signed") };
+				return { exchange };
 			}
 			const left = deadline - this.#o.clock.now();
 			if (left <= 0) {
 				await this.#closeSocket();
-				return { ok: false, reason: "response timeout", retryable: true };
+				return { exchange: { ok: false, reason: "response timeout", retryable: true } };
 			}
 			await this.#waitForData(Math.min(left, 1000));
 		}
+	}
+
+	/**
+	 * The platform refused `created`. The first time, network time goes (platform time, just taken from a signed
+	 * refusal, stays) and the caller retries at once; a second refusal drops the wall time altogether, so every later
+	 * request goes without `created` until an accepted response brings the platform's time. Returns whether to retry.
+	 */
+	#createdRefused(retry: boolean, how: "signed" | "unsigned"): boolean {
+		this.#o.wallClock.distrust(retry);
+		const next = this.#o.wallClock.now() === undefined ? "without created" : "with the platform's time";
+		this.#log(`uplink: created refused (${how}): network time distrusted, ${retry ? "later requests go" : "sending again"} ${next}`);
+		return !retry;
 	}
 
 	#stage(stage: Stage): void {
@@ -459,7 +494,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (typeof text !== "string") return [];
 		let saved: unknown;
 		try {
-			saved = JSON.parse(text);
+			// {event, points: [{...}]} is 3 deep; a corrupted string nested deeper would abort XS inside JSON.parse.
+			saved = jsonDepth(text, 4) < 0 ? undefined : JSON.parse(text);
 		} catch {
 			saved = undefined;
 		}

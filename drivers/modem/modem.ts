@@ -141,6 +141,16 @@ export interface ModemRails {
 	off(): ModemResult<void> | void;
 }
 
+/**
+ * Switches a modem that has no PWRKEY line under the driver's control (an external modem on a host serial port):
+ * the driver calls `on()` / `off()` exactly where it would pulse PWRKEY to switch the module on or off, and waits
+ * for the returned promise. A module that answers `AT` is taken as on without calling anything.
+ */
+export interface ModemPowerSwitch {
+	on(): Promise<void> | void;
+	off(): Promise<void> | void;
+}
+
 /** Serial port as the ECMA-419 IO class pattern (CONVENTIONS.md 2): the driver constructs it with its onReadable. */
 export type SerialSpec = { readonly io: SerialClass } & Omit<SerialOptions, "onReadable" | "onWritable" | "format">;
 /** PWRKEY output: an instance already opened as output, or the Digital class and its pin. */
@@ -149,7 +159,10 @@ export type PwrKeySpec = DigitalOutput | { readonly io: DigitalClass; readonly p
 /** Options both drivers take; family-specific ones extend it. */
 export interface ModemOptions {
 	readonly serial: SerialSpec;
-	readonly pwrKey: PwrKeySpec;
+	/** Required unless `powerSwitch` is given. */
+	readonly pwrKey?: PwrKeySpec;
+	/** Instead of PWRKEY pulses (see ModemPowerSwitch). */
+	readonly powerSwitch?: ModemPowerSwitch;
 	/** Level that presses PWRKEY at the module (LilyGO boards drive it through a transistor: 1). Default 1. */
 	readonly pwrKeyActive?: 0 | 1;
 	readonly rails?: ModemRails;

@@ -2,6 +2,8 @@
  * RFC 8941 Structured Field Values: the types, strict serialization (§4.1) and parsing (§4.2) that RFC 9421 and
  * RFC 9530 fields need (Dictionary, List, Item, Inner List, Parameters; Integer, Decimal, String, Token,
  * Byte Sequence, Boolean). Parsing errors throw SyntaxError with the offset, as §4.2 says the field then fails.
+ * The parser is linear in its input: one left-to-right pass with no backtracking regular expression and no
+ * re-slicing of the rest of the input, and duplicate keys are found through a Map.
  */
 import { fromBase64, toBase64 } from "modules/protocol/bytes";
 
@@ -121,6 +123,15 @@ export function serializeDictionary(dict: Dictionary): string {
 		.join(", ");
 }
 
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isLcalpha = (c: number) => c >= 0x61 && c <= 0x7a;
+const isAlpha = (c: number) => isLcalpha(c) || (c >= 0x41 && c <= 0x5a);
+const isKeyChar = (c: number) => isLcalpha(c) || isDigit(c) || c === 0x5f || c === 0x2d || c === 0x2e || c === 0x2a;
+// RFC 9110 §5.6.2 tchar, plus ":" and "/"
+const isTokenChar = (c: number) =>
+	isAlpha(c) || isDigit(c) || c === 0x21 || (c >= 0x23 && c <= 0x27) || c === 0x2a || c === 0x2b || c === 0x2d ||
+	c === 0x2e || c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e || c === 0x3a || c === 0x2f;
+
 /** §4.2 parser over one field value string. */
 class Parser {
 	#s: string;
@@ -163,6 +174,7 @@ class Parser {
 	// §4.2.2
 	dictionary(): Dictionary {
 		const out: Dictionary = [];
+		const index = new Map<string, number>();
 		while (!this.done) {
 			const key = this.key();
 			let member: Member;
@@ -170,9 +182,14 @@ class Parser {
 				this.#i++;
 				member = this.member();
 			} else member = { value: true, params: this.parameters() };
-			const existing = out.findIndex(([k]) => k === key);
-			if (existing >= 0) out.splice(existing, 1); // §4.2.2: last value wins
-			out.push([key, member]);
+			// §4.2.2 step 4: a key seen before has its value overwritten, in place (structured-field-tests
+			// dictionary.json "duplicate key dictionary": `a=1,b=2,a=3` is `a=3, b=2`).
+			const existing = index.get(key);
+			if (existing !== undefined) out[existing] = [key, member];
+			else {
+				index.set(key, out.length);
+				out.push([key, member]);
+			}
 			if (this.#endOfMember()) return out;
 		}
 		return out;
@@ -234,13 +251,14 @@ class Parser {
 		if (c === "\"") return this.string();
 		if (c === ":") return this.byteSequence();
 		if (c === "?") return this.boolean();
-		if (c === "*" || /[A-Za-z]/.test(c)) return this.token();
+		if (c === "*" || (c >= "A" && c <= "Z") || (c >= "a" && c <= "z")) return this.token();
 		return this.fail("unexpected character");
 	}
 
 	// §4.2.3.2
 	parameters(): Parameters {
 		const out: Parameters = [];
+		let index: Map<string, number> | undefined;
 		while (this.#peek() === ";") {
 			this.#i++;
 			this.skipSP();
@@ -250,64 +268,85 @@ class Parser {
 				this.#i++;
 				value = this.bareItem();
 			}
-			const existing = out.findIndex(([k]) => k === key);
-			if (existing >= 0) out[existing] = [key, value]; // §4.2.3.2: overwrite in place
-			else out.push([key, value]);
+			index ??= new Map();
+			const existing = index.get(key);
+			if (existing !== undefined) out[existing] = [key, value]; // §4.2.3.2: overwrite in place
+			else {
+				index.set(key, out.length);
+				out.push([key, value]);
+			}
 		}
 		return out;
 	}
 
-	// §4.2.3.3
+	/** Advances past characters `accept` takes, from the current offset; returns how many. */
+	#run(accept: (c: number) => boolean): number {
+		const s = this.#s;
+		const start = this.#i;
+		while (this.#i < s.length && accept(s.charCodeAt(this.#i))) this.#i++;
+		return this.#i - start;
+	}
+
+	// §4.2.3.3: key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_" / "-" / "." / "*" )
 	key(): string {
-		const m = /^[a-z*][a-z0-9_\-.*]*/.exec(this.#s.slice(this.#i));
-		if (!m) return this.fail("expected key");
-		this.#i += m[0].length;
-		return m[0];
-	}
-
-	// §4.2.4
-	number(): number | Decimal {
-		const m = /^-?[0-9]+(\.[0-9]*)?/.exec(this.#s.slice(this.#i));
-		if (!m) return this.fail("expected number");
-		const text = m[0];
-		const digits = text.replace("-", "");
-		if (m[1] === undefined) {
-			if (digits.length > 15) this.fail("integer too long");
-			this.#i += text.length;
-			return parseInt(text, 10);
-		}
-		const [intPart, frac] = digits.split(".");
-		if (intPart.length > 12 || digits.length > 16 || frac.length === 0 || frac.length > 3) this.fail("invalid decimal");
-		this.#i += text.length;
-		return new Decimal(parseFloat(text));
-	}
-
-	// §4.2.5
-	string(): string {
+		const start = this.#i;
+		const first = this.#s.charCodeAt(start);
+		if (!(isLcalpha(first) || first === 0x2a)) return this.fail("expected key");
 		this.#i++;
-		let out = "";
+		this.#run(isKeyChar);
+		return this.#s.slice(start, this.#i);
+	}
+
+	// §4.2.4: at most 15 integer digits, or 12 + "." + 1..3
+	number(): number | Decimal {
+		const start = this.#i;
+		if (this.#s[this.#i] === "-") this.#i++;
+		const intDigits = this.#run(isDigit);
+		if (intDigits === 0) return this.fail("expected number");
+		if (this.#s[this.#i] !== ".") {
+			if (intDigits > 15) this.fail("integer too long");
+			return parseInt(this.#s.slice(start, this.#i), 10);
+		}
+		this.#i++;
+		const fracDigits = this.#run(isDigit);
+		if (intDigits > 12 || fracDigits === 0 || fracDigits > 3) this.fail("invalid decimal");
+		return new Decimal(parseFloat(this.#s.slice(start, this.#i)));
+	}
+
+	// §4.2.5: the value is gathered as runs between escapes and joined once (one `+=` per character is
+	// quadratic in XS, where concatenation copies both strings)
+	string(): string {
+		const s = this.#s;
+		this.#i++;
+		const parts: string[] = [];
+		let from = this.#i;
 		for (;;) {
 			if (this.done) this.fail("unterminated string");
-			const c = this.#s[this.#i++];
-			if (c === "\\") {
-				const n = this.#s[this.#i++];
+			const code = s.charCodeAt(this.#i);
+			if (code === 0x5c) {
+				parts.push(s.slice(from, this.#i));
+				const n = s[this.#i + 1];
+				this.#i++;
 				if (n !== "\"" && n !== "\\") this.fail("invalid escape");
-				out += n;
-			} else if (c === "\"") return out;
-			else {
-				const code = c.charCodeAt(0);
-				if (code < 0x20 || code > 0x7e) this.fail("invalid string character");
-				out += c;
-			}
+				from = this.#i; // the escaped character starts the next run
+				this.#i++;
+			} else if (code === 0x22) {
+				parts.push(s.slice(from, this.#i));
+				this.#i++;
+				return parts.join("");
+			} else if (code < 0x20 || code > 0x7e) this.fail("invalid string character");
+			else this.#i++;
 		}
 	}
 
-	// §4.2.6
+	// §4.2.6: token = ( ALPHA / "*" ) *( tchar / ":" / "/" )
 	token(): Token {
-		const m = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*/.exec(this.#s.slice(this.#i));
-		if (!m) return this.fail("expected token");
-		this.#i += m[0].length;
-		return new Token(m[0]);
+		const start = this.#i;
+		const first = this.#s.charCodeAt(start);
+		if (!(isAlpha(first) || first === 0x2a)) return this.fail("expected token");
+		this.#i++;
+		this.#run(isTokenChar);
+		return new Token(this.#s.slice(start, this.#i));
 	}
 
 	// §4.2.7

@@ -10,13 +10,13 @@
  * figure that must hold does not (the 30-day dormant soak: no wake, no byte, no radio-on second) or a run fails.
  * docs/benchmarks.md explains every figure and its method.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { messageSizes } from "modules/protocol/sizes";
 import { repoRoot } from "../../tests/xs/xsnap";
 import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, type PowerState } from "./energy";
+import { provisioningFigures, provisioningLines, type ProvisioningFigures } from "./provisioning";
 import { eventRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
 import { xsMemory, xsMeter } from "./xsBench";
 import type { Exchange, ExchangeKind } from "./stages";
@@ -51,24 +51,6 @@ function bytesOf(runs: EventRun[], kind: ExchangeKind) {
 		tlsRecordsReceived: pick((e) => e.wireReceived - e.handshakeReceived),
 		wireTotal: pick((e) => e.wireSent + e.wireReceived),
 	};
-}
-
-function provisioningBench(count: number): Promise<Record<string, unknown>> {
-	return new Promise((resolvePromise, reject) => {
-		const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "tools", "provision", "bench.ts"), "--count", String(count)], {
-			cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSX_TSCONFIG_PATH: "tsconfig.tools.json" },
-		});
-		let out = "";
-		let err = "";
-		child.stdout.on("data", (c: Buffer) => { out += c.toString("utf8"); });
-		child.stderr.on("data", (c: Buffer) => { err += c.toString("utf8"); });
-		child.on("error", reject);
-		child.on("close", (code) => {
-			const line = out.split("\n").find((l) => l.startsWith("{"));
-			if (code !== 0 || !line) { reject(new Error(`provisioning bench failed (${code}): ${err.trim().slice(0, 500)}`)); return; }
-			resolvePromise(JSON.parse(line) as Record<string, unknown>);
-		});
-	});
 }
 
 async function main(): Promise<number> {
@@ -141,11 +123,10 @@ async function main(): Promise<number> {
 		perEvent,
 	};
 
-	// 6: provisioning, wall time.
-	progress("provisioning 10,000 devices (wall time)");
-	let provisioning: Record<string, unknown> = {};
+	// 6: provisioning, wall time (tools/bench/provisioning.ts).
+	let provisioning: ProvisioningFigures | Record<string, never> = {};
 	try {
-		provisioning = { wallTime: true, ...(await provisioningBench(10_000)) };
+		provisioning = await provisioningFigures(repoRoot, progress);
 	} catch (error) {
 		failures.push((error as Error).message);
 	}
@@ -177,7 +158,7 @@ function printTable(r: {
 	xs: { meter?: { perUpdate: number; perUpdateWithoutHmac: number }; memory?: { code: number; state: number; withUpdate: { total: number } } };
 	soak: { days: number; wakes: number; wireBytes: number; radioOnSeconds: number; ok: boolean };
 	energy: { dormantDays: number; perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number }> };
-	provisioning: { imagesPerSecond?: number; devices?: number; seconds?: number };
+	provisioning: ProvisioningFigures | Record<string, never>;
 	failures: string[];
 	runSeconds: number;
 }): void {
@@ -200,8 +181,7 @@ function printTable(r: {
 	w(`Dormant soak ${r.soak.days} days:     wakes ${r.soak.wakes}, bytes ${r.soak.wireBytes}, radio-on ${r.soak.radioOnSeconds} s -> ${r.soak.ok ? "OK" : "FAIL"}`);
 	w(`Energy per event (~${Math.round(r.energy.perEvent[0]?.eventSeconds ?? 0)} s): ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.mAh.toFixed(1)} mAh (${e.dormantDaysPerEvent.toFixed(1)} d)`).join(", "));
 	w(`Dormant battery life:      ${Math.round(r.energy.dormantDays)} days (18650, 3000 mAh, 80 % usable, 128 µA board)`);
-	if (r.provisioning.imagesPerSecond !== undefined)
-		w(`Provisioning (wall time):  ${r.provisioning.imagesPerSecond} images/s (${r.provisioning.devices} devices in ${r.provisioning.seconds} s)`);
+	for (const line of provisioningLines(r.provisioning)) w(line);
 	if (r.failures.length) { w(""); for (const f of r.failures) w(`FAIL ${f}`); }
 	w(`(bench took ${r.runSeconds} s wall; results in ${outFile})`);
 }

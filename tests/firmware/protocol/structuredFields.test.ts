@@ -55,8 +55,10 @@ sf("parses lists, items, byte sequences, booleans and decimals", () => {
 	assert.is(parseItem("  42  ").value, 42);
 });
 
-sf("later dictionary keys and parameters replace earlier ones (RFC 8941 §4.2.2, §4.2.3.2)", () => {
-	assert.is(serializeDictionary(parseDictionary("a=1, b=2, a=3")), "b=2, a=3");
+sf("later dictionary keys and parameters overwrite earlier ones in place (RFC 8941 §4.2.2, §4.2.3.2)", () => {
+	// httpwg/structured-field-tests dictionary.json "duplicate key dictionary": raw `a=1,b=2,a=3`, canonical `a=3, b=2`
+	assert.is(serializeDictionary(parseDictionary("a=1,b=2,a=3")), "a=3, b=2");
+	assert.is(serializeDictionary(parseDictionary("a=1, b=2, a=3")), "a=3, b=2");
 	assert.is(serializeItem(parseItem("1;a=1;b=2;a=3")), "1;a=3;b=2");
 });
 

@@ -17,7 +17,7 @@ import {
 	parseMcConfig, preferenceDomain, pressScript, writePreferenceFile, type NvsEntryLike,
 } from "../../../tools/sim/moddableSim";
 import { generateBatch } from "../../../tools/provision/batch";
-import { parseNvsImage } from "../../../tools/provision/nvs";
+import { decryptNvsImage, deriveNvsKeysFromHmac, parseNvsImage } from "../../../tools/provision/nvs";
 
 const CLI = join(process.cwd(), "tools", "sim", "moddableSim.ts");
 const tempDir = () => mkdtempSync(join(tmpdir(), "enigm-mcsim-"));
@@ -82,6 +82,18 @@ A("refuses unknown flags, non-integers and out-of-range values, naming the flag"
 		assert.is(r.ok, false, argv.join(" "));
 		assert.match((r as { error: string }).error, message);
 	}
+});
+
+A("--modem-device takes an external modem; --modem-power needs it; --modem-baud is a standard rate", () => {
+	const mc = ["--mc", "/o/bin/lin/mc/debug/app/mc.so"];
+	const r = parseArgs([...mc, "--modem-device", "/dev/ttyUSB0", "--modem-power", "relay.sh", "--modem-baud", "57600"]);
+	assert.ok(r.ok && r.args.modemDevice === "/dev/ttyUSB0" && r.args.modemPower === "relay.sh" && r.args.modemBaud === 57600);
+	const d = parseArgs(mc);
+	assert.ok(d.ok && d.args.modemDevice === undefined && d.args.modemBaud === 115200);
+	const p = parseArgs([...mc, "--modem-power", "relay.sh"]);
+	assert.ok(!p.ok && /--modem-power needs --modem-device/.test(p.error));
+	const b = parseArgs([...mc, "--modem-device", "/dev/ttyUSB0", "--modem-baud", "1234"]);
+	assert.ok(!b.ok && /--modem-baud/.test(b.error));
 });
 
 A.run();
@@ -154,7 +166,9 @@ P("a provisioned sim device's NVS namespace reads back through the simulator's P
 P("an eFuse-key board's image is refused: its key is not in NVS", async () => {
 	const dir = tempDir();
 	await generateBatch({ out: join(dir, "batch"), board: "lilygo_t_sim7080g_s3", count: 1, prefix: "S3", platformKey: new Uint8Array(randomBytes(32)), log: () => {} });
-	const image = parseNvsImage(new Uint8Array(readFileSync(join(dir, "batch", "devices", "S3-1", "nvs.bin"))));
+	// The S3's NVS is encrypted with the HMAC-based scheme (tools/provision/README.md): decrypt it as the device would.
+	const nvsKeys = deriveNvsKeysFromHmac(new Uint8Array(readFileSync(join(dir, "batch", "devices", "S3-1", "nvs_hmac_key.bin"))));
+	const image = parseNvsImage(decryptNvsImage(new Uint8Array(readFileSync(join(dir, "batch", "devices", "S3-1", "nvs.bin"))), nvsKeys));
 	assert.throws(() => preferenceDomain(image.entries as readonly NvsEntryLike[], "enigm"), /no hmac_key/);
 });
 
@@ -264,6 +278,22 @@ async function assert_rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
 	}
 	assert.unreachable("expected a rejection");
 }
+
+B("the firmware's modem switch requests (\"O\" on, \"F\" off) reach onPower in order; other bytes are ignored", async () => {
+	const server = await ButtonServer.listen(0);
+	try {
+		const seen: string[] = [];
+		server.onPower = (to) => seen.push(to);
+		const c = await client(server.port);
+		await server.connection();
+		c.socket.write("OxF\nO");
+		await until(() => seen.length >= 3);
+		assert.equal(seen, ["on", "off", "on"]);
+		c.socket.destroy();
+	} finally {
+		await server.close();
+	}
+});
 
 B.run();
 
