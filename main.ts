@@ -172,9 +172,16 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 			if (output.type === "press" && output.count === 1) toRunner(() => runner.dispatch({ type: "gestureStarted", now: clock.now() }));
 			if (output.type === "rejected") toRunner(() => runner.dispatch({ type: "gestureAbandoned", now: clock.now() }));
 			if (output.type === "hold") {
-				// The device-side close: a 5 s hold during an event cancels it (the platform tells the contacts).
+				// During an event, a 5 s hold is the device-side close (the platform tells the contacts). Right after
+				// power-on (battery inserted, power connected), a 5 s hold sends a test event: how a freshly claimed key
+				// proves to the account it is the one in the user's hand (issue 12; the platform notifies nobody). A
+				// hold that woke the key from deep sleep (a bag pressing on it) stays silent: nothing goes on the air.
 				log("button: hold");
-				toRunner(() => runner.dispatch({ type: "deviceClose", now: clock.now() }));
+				toRunner(() => {
+					if (runner.state.name === "dormant") {
+						if (power.wakeCause === "powerOn") runner.testPress();
+					} else runner.dispatch({ type: "deviceClose", now: clock.now() });
+				});
 			}
 			restartIdle();
 		},

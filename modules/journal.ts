@@ -18,7 +18,7 @@ const Key = Object.freeze({
 });
 
 const phases: ReadonlyArray<JournalRecord["phase"]> = ["activating", "alerting", "streaming", "closing"];
-const closeReasons: ReadonlyArray<CloseReason> = ["platform", "device", "max-duration", "refused"];
+const closeReasons: ReadonlyArray<CloseReason> = ["platform", "device", "max-duration", "refused", "suspended"];
 const FlagAlertDelivered = 1;
 
 export type JournalLoad =

@@ -225,7 +225,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	// PlatformPort
 
-	async openEvent(eventId: string, resumed: boolean): Promise<PlatformReply> {
+	async openEvent(eventId: string, resumed: boolean, test = false): Promise<PlatformReply> {
 		if (eventId !== this.#eventId) {
 			this.#eventId = eventId;
 			this.#seq = resumed ? resumedSeqBase(this.#o.wallClock.now(), this.#o.clock.now()) : 0;
@@ -239,7 +239,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		}
 		const battery = this.#o.battery?.();
 		const body = encodeOpen({
-			event: eventId, reason: "button", resumed, stages: this.#stages,
+			event: eventId, reason: test ? "test" : "button", resumed, stages: this.#stages,
 			...(this.#lastFix ? { fix: this.#lastFix } : {}), ...(cell ? { cell } : {}), ...(battery ? { battery } : {}),
 		});
 		const result = await this.#exchange(routes.open, body);
@@ -318,7 +318,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#reply(result: Exchange): PlatformReply {
 		if (!result.ok) return result;
 		const body = result.body;
-		if (body.state === "closed" || body.state === "revoked") {
+		// "suspended" (seed 004): the platform refuses this device for now; the event ends here, nothing is marked.
+		if (body.state === "closed" || body.state === "revoked" || body.state === "suspended") {
 			this.#endEvent();
 			return { ok: true, state: body.state };
 		}

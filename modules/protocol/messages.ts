@@ -49,7 +49,7 @@ export interface Point {
 
 export type PointFields = Omit<Point, "m">;
 
-export type EventState = "open" | "closed" | "revoked" | "error";
+export type EventState = "open" | "closed" | "revoked" | "suspended" | "error";
 
 export interface ResponseBody {
 	readonly state: EventState;
@@ -171,7 +171,7 @@ export function encodeClose(reason: CloseReason, battery?: Battery): Uint8Array 
 	return encodeUtf8(JSON.stringify(body));
 }
 
-const states: readonly string[] = Object.freeze(["open", "closed", "revoked", "error"]);
+const states: readonly string[] = Object.freeze(["open", "closed", "revoked", "suspended", "error"]);
 
 function optionalInt(o: Record<string, unknown>, key: string): boolean {
 	return o[key] === undefined || (typeof o[key] === "number" && Number.isInteger(o[key]) && (o[key] as number) >= 0);

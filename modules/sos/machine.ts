@@ -47,7 +47,8 @@ export function transition(state: SosState, event: SosEvent, config: SosConfig =
 type Result = { state: SosState; effects: SosEffect[] } | undefined;
 
 function to(name: SosStateName, context: SosContext, effects: SosEffect[]): Result {
-	return { state: { name, context }, effects };
+	// A test event is never journaled (SosContext.test).
+	return { state: { name, context }, effects: context.test ? effects.filter((e) => e.type !== "journal.save") : effects };
 }
 
 /** Event time so far, across reboots. */
@@ -84,7 +85,7 @@ function close(context: SosContext, reason: CloseReason, now: number, radiosUp: 
 		{ type: "timer.cancel", timer: "retry" },
 		journal("closing", next, now),
 	];
-	if (reason !== "platform" && reason !== "refused" && radiosUp && context.eventId)
+	if (reason !== "platform" && reason !== "refused" && reason !== "suspended" && radiosUp && context.eventId)
 		effects.push({ type: "platform.closeEvent", eventId: context.eventId, reason });
 	else effects.push({ type: "radio.powerDown" });
 	return to("active.closing", next, effects);
@@ -114,6 +115,14 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 					// Whether the modem has been booting since the first press or not, radio.wake carries on from there
 					// (the uplink lets a false start's power-down finish first).
 					return activate(event.eventId, event.now, config);
+				case "testPress": {
+					const context: SosContext = { ...emptyContext, intervalMs: config.defaultIntervalMs, eventId: event.eventId, startedAt: event.now, test: true };
+					return to("active.activating", context, [
+						{ type: "indicate", pattern: "accepted" },
+						{ type: "timer.start", timer: "maxDuration", ms: config.maxEventMs },
+						{ type: "radio.wake" },
+					]);
+				}
 				case "buttonIdle":
 					// Never sleep with the modem powered for a gesture.
 					if (c.gesture) return undefined;
@@ -129,7 +138,7 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 					return to("active.alerting", { ...c, failures: 0 }, [
 						{ type: "indicate", pattern: "working" },
 						journal("alerting", c, event.now),
-						{ type: "platform.openEvent", eventId: c.eventId ?? "", resumed: c.resumed },
+						{ type: "platform.openEvent", eventId: c.eventId ?? "", resumed: c.resumed, ...(c.test ? { test: true } : {}) },
 					]);
 				case "modemFailed": {
 					const failures = c.failures + 1;
@@ -151,6 +160,11 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 		case "active.alerting":
 			switch (event.type) {
 				case "alertAcknowledged": {
+					if (c.test) {
+						// The platform has the test event: show it was delivered, close it, power down.
+						const r = close({ ...c, alertDelivered: true }, "device", event.now, true)!;
+						return to(r.state.name, r.state.context, [{ type: "indicate", pattern: "alerted" }, ...r.effects]);
+					}
 					const context = { ...c, alertDelivered: true, failures: 0, intervalMs: clampInterval(event.intervalMs, c, config) };
 					return to("active.streaming", context, [
 						{ type: "indicate", pattern: "alerted" },
@@ -168,7 +182,7 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 				}
 				case "timer":
 					if (event.timer !== "retry") return undefined;
-					return to("active.alerting", c, [{ type: "platform.openEvent", eventId: c.eventId ?? "", resumed: c.resumed }]);
+					return to("active.alerting", c, [{ type: "platform.openEvent", eventId: c.eventId ?? "", resumed: c.resumed, ...(c.test ? { test: true } : {}) }]);
 				default:
 					return undefined;
 			}
@@ -253,6 +267,13 @@ function handleActive(state: SosState, event: SosEvent, config: SosConfig): Resu
 			]);
 		case "platformClosed":
 			return close(c, "platform", event.now, radiosUp);
+		case "suspended": {
+			// Seed 004 suspension: the signed refusal ends this event like a platform close, with the "refused"
+			// pattern so the user knows no one was alerted. Unlike revocation nothing is persisted: the device goes
+			// back to dormant and a later triple press tries again (accepted once the device is reactivated).
+			const r = close(c, "suspended", event.now, radiosUp)!;
+			return to(r.state.name, r.state.context, [...r.effects, { type: "indicate", pattern: "refused" }]);
+		}
 		case "deviceClose":
 			return close(c, "device", event.now, radiosUp && c.alertDelivered);
 		case "timer":

@@ -18,7 +18,8 @@ export type CloseReason =
 	| "platform"      // the platform (user or contacts) closed the event: authenticated response
 	| "device"        // the user cancelled on the device
 	| "max-duration"  // the event ran for its maximum duration
-	| "refused";      // the platform refused the alert for good (unknown or unprovisioned device)
+	| "refused"       // the platform refused the alert for good (unknown or unprovisioned device)
+	| "suspended";    // the platform suspended this device: this event ends, the next triple press tries again
 
 export interface SosContext {
 	/** Random 128-bit event identifier (32 hex), fresh per event, kept across reboots of the same event. */
@@ -43,6 +44,12 @@ export interface SosContext {
 	 * while it boots with its RF off from the first deliberate press, "disarming" while a false start powers it down.
 	 */
 	readonly gesture?: "arming" | "disarming";
+	/**
+	 * A test event (account association, issue 12): sent with `reason: "test"` (the platform notifies nobody and
+	 * activates a freshly claimed device), closed as soon as it is acknowledged, never journaled (a reboot in the
+	 * middle simply ends it: it can never come back as a real alert).
+	 */
+	readonly test?: boolean;
 }
 
 export interface SosState {
@@ -69,6 +76,8 @@ export type SosEvent =
 	| { readonly type: "gestureAbandoned"; readonly now: number }
 	/** The button driver recognised a deliberate triple press; the runner drew a fresh random event id. */
 	| { readonly type: "triplePress"; readonly now: number; readonly eventId: string }
+	/** A 5 s hold right after power-on (main.ts): send a test event (account association); the runner drew a fresh event id. */
+	| { readonly type: "testPress"; readonly now: number; readonly eventId: string }
 	/** The user cancelled the event on the device. */
 	| { readonly type: "deviceClose"; readonly now: number }
 	/** The button is idle and nothing is pending: the dormant device may sleep. */
@@ -90,6 +99,8 @@ export type SosEvent =
 	| { readonly type: "platformClosed"; readonly now: number }
 	/** Authenticated response: this device is revoked. */
 	| { readonly type: "revoked"; readonly now: number }
+	/** Authenticated response: this device is suspended for now (not revoked: nothing is persisted). */
+	| { readonly type: "suspended"; readonly now: number }
 	| { readonly type: "closeDelivered"; readonly now: number }
 	| { readonly type: "closeFailed"; readonly now: number; readonly reason: string }
 	/** Radios are powered down. */
@@ -114,7 +125,7 @@ export type SosEffect =
 	| { readonly type: "radio.wake" }
 	| { readonly type: "radio.powerDown" }
 	/** Send the signed alert (open or resume the event). */
-	| { readonly type: "platform.openEvent"; readonly eventId: string; readonly resumed: boolean }
+	| { readonly type: "platform.openEvent"; readonly eventId: string; readonly resumed: boolean; readonly test?: boolean }
 	/** Run a GNSS window (the radio scheduler decides its length and warm/cold start). */
 	| { readonly type: "gnss.acquire" }
 	/** Send a location report: a fix, or a serving-cell report when the fix window timed out. */

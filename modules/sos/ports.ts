@@ -29,11 +29,12 @@ export interface GnssPort {
 
 /** An authenticated platform answer, or why there was none. */
 export type PlatformReply =
-	| { readonly ok: true; readonly state: "open" | "closed" | "revoked"; readonly intervalMs?: number }
+	| { readonly ok: true; readonly state: "open" | "closed" | "revoked" | "suspended"; readonly intervalMs?: number }
 	| { readonly ok: false; readonly reason: string; readonly retryable: boolean };
 
 export interface PlatformPort {
-	openEvent(eventId: string, resumed: boolean): Promise<PlatformReply>;
+	/** `test`: send `reason: "test"` (account association; the platform notifies nobody). */
+	openEvent(eventId: string, resumed: boolean, test?: boolean): Promise<PlatformReply>;
 	/** A fix, or a serving-cell report when `fix` is undefined. Undelivered points are kept and sent later. */
 	sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply>;
 	closeEvent(eventId: string, reason: CloseReason): Promise<PlatformReply>;

@@ -66,6 +66,14 @@ export default class SosRunner {
 		this.dispatch({ type: "triplePress", now: this.#o.clock.now(), eventId });
 	}
 
+	/** A test event (account association, issue 12): a fresh random id, `reason: "test"`. */
+	testPress(): void {
+		const bytes = this.#o.entropy.fill(new Uint8Array(16));
+		let eventId = "";
+		for (const byte of bytes) eventId += (byte < 16 ? "0" : "") + byte.toString(16);
+		this.dispatch({ type: "testPress", now: this.#o.clock.now(), eventId });
+	}
+
 	/** Stops: every timer cancelled, later events (late results of work in flight) ignored. */
 	close(): void {
 		this.#closed = true;
@@ -144,7 +152,7 @@ export default class SosRunner {
 				this.#settle(o.radio.powerDown().then(() => undefined), () => ({ type: "radiosOff", now: this.#now() }));
 				return;
 			case "platform.openEvent":
-				this.#settle(o.platform.openEvent(effect.eventId, effect.resumed), (r) => this.#reply(r, "alert"));
+				this.#settle(o.platform.openEvent(effect.eventId, effect.resumed, effect.test === true), (r) => this.#reply(r, "alert"));
 				return;
 			case "gnss.acquire":
 				this.#settle(o.gnss.acquire(), (r) =>
@@ -171,6 +179,7 @@ export default class SosRunner {
 				? { type: "alertRejected", now, reason: reply.reason, retryable: reply.retryable }
 				: { type: "locationFailed", now, reason: reply.reason };
 		if (reply.state === "revoked") return { type: "revoked", now };
+		if (reply.state === "suspended") return { type: "suspended", now };
 		if (reply.state === "closed") return { type: "platformClosed", now };
 		const interval = reply.intervalMs !== undefined ? { intervalMs: reply.intervalMs } : {};
 		return step === "alert" ? { type: "alertAcknowledged", now, ...interval } : { type: "locationDelivered", now, ...interval };

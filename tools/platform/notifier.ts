@@ -20,6 +20,8 @@ export interface EmergencyContext {
 	/** Last known position, degrees and metres. */
 	readonly position?: { readonly lat: number; readonly lon: number; readonly accuracy: number; readonly time: number };
 	readonly cell?: { readonly mcc: number; readonly mnc: number; readonly tac: number; readonly ci: number };
+	/** This contact's own capability link to the live event view (opening notification only; issue 12). */
+	readonly link?: string;
 }
 
 export interface Recipient {
@@ -41,7 +43,7 @@ export class LogNotifier implements Notifier {
 	}
 	async notify(recipient: Recipient, context: EmergencyContext): Promise<void> {
 		const where = context.position ? ` at ${context.position.lat.toFixed(5)},${context.position.lon.toFixed(5)} ±${context.position.accuracy}m` : "";
-		this.#log(`notify ${recipient.channel}:${recipient.name} emergency ${context.kind} for ${context.person} ref ${context.reference}${where}`);
+		this.#log(`notify ${recipient.channel}:${recipient.name} emergency ${context.kind} for ${context.person} ref ${context.reference}${where}${context.link ? ` link ${context.link}` : ""}`);
 	}
 }
 

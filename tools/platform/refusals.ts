@@ -22,7 +22,8 @@ export const Refusals = Object.freeze({
 	"unknown-key": { status: 412, error: "unknown-key", signed: false, meaning: "keyid is not a registered device" },
 	"digest-mismatch": { status: 401, error: "bad-signature", signed: false, meaning: "Content-Digest does not match the body received (tampered body)" },
 	"bad-mac": { status: 401, error: "bad-signature", signed: false, meaning: "HMAC over the rebuilt signature base does not match (tampered component or wrong key)" },
-	revoked: { status: 403, error: "revoked", signed: true, meaning: "the device is revoked (for ever)" },
+	revoked: { status: 403, error: "revoked", signed: true, meaning: "the device is revoked, replaced or retired (for ever)" },
+	suspended: { status: 403, error: "suspended", signed: true, meaning: "the device is suspended (temporarily: it works again once reactivated)" },
 	// Signed (the MAC verified at step 3) so the device can take the platform's `time` from it and resend at once:
 	// network time is untrusted and must not block an alert (issue 9.4).
 	created: { status: 422, error: "created", signed: true, meaning: "created more than the allowed skew away from platform time" },

@@ -9,16 +9,15 @@ import { type RequestView, verifyRequest } from "./verify";
 import { type ResponseBody, encodeResponseBody, signResponse } from "./sign";
 import { BodyError, EVENT_ID, parseClose, parseJson, parseLocations, parseOpen } from "./messages";
 import type { EventRow } from "./store";
-import { dashboardHtml } from "./dashboard";
+import Web from "./web";
 
 const DEVICE_BODY_LIMIT = 16 * 1024;
-const ADMIN_BODY_LIMIT = 16 * 1024 * 1024;
 const CREATED_SKEW = 300;
 
-class TooLarge extends Error {}
-class ClientGone extends Error {}
+export class TooLarge extends Error {}
+export class ClientGone extends Error {}
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
 		let size = 0;
@@ -54,11 +53,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 	});
 }
 
-function isLoopback(address: string | undefined): boolean {
-	if (!address) return false;
-	return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
-}
-
 function sendJson(res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void {
 	const body = Buffer.from(JSON.stringify(value), "utf8");
 	res.writeHead(status, { "content-type": "application/json", "content-length": String(body.length), "cache-control": "no-store", ...extra });
@@ -67,9 +61,11 @@ function sendJson(res: ServerResponse, status: number, value: unknown, extra: Re
 
 export default class Routes {
 	readonly #p: Platform;
+	readonly #web: Web;
 
-	constructor(platform: Platform) {
+	constructor(platform: Platform, options: { hosts: () => ReadonlySet<string>; tileUrl?: string }) {
 		this.#p = platform;
+		this.#web = new Web(platform, options);
 	}
 
 	/** The request listener. Never throws; an unexpected failure answers 500 without detail. */
@@ -77,7 +73,7 @@ export default class Routes {
 		this.#dispatch(req, res).catch((e: unknown) => {
 			if (e instanceof ClientGone) return void res.destroy();
 			this.#p.log(`internal error: ${e instanceof Error ? e.message : "unknown"}`);
-			if (!res.headersSent) sendJson(res, 500, { error: "internal" });
+			if (!res.headersSent) sendJson(res, 500, { error: "internal", reason: "unexpected server error" });
 			else res.destroy();
 		});
 	};
@@ -87,20 +83,9 @@ export default class Routes {
 		const q = target.indexOf("?");
 		const path = q < 0 ? target : target.slice(0, q);
 		if (path === "/v1" || path.startsWith("/v1/")) {
-			if (path.startsWith("/v1/share/")) return this.#share(req, res, path.slice("/v1/share/".length));
 			return this.#device(req, res, path, q < 0 ? undefined : target.slice(q + 1));
 		}
-		if (path === "/admin" || path.startsWith("/admin/") || path === "/dashboard" || path === "/") {
-			if (!isLoopback(req.socket.remoteAddress)) return sendJson(res, 403, { error: "loopback-only" });
-			if (path === "/dashboard" || path === "/") {
-				const html = Buffer.from(dashboardHtml(), "utf8");
-				res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": String(html.length), "cache-control": "no-store" });
-				res.end(html);
-				return;
-			}
-			return this.#admin(req, res, path, new URLSearchParams(q < 0 ? "" : target.slice(q + 1)));
-		}
-		sendJson(res, 404, { error: "not-found" });
+		return this.#web.handle(req, res, path, q < 0 ? "" : target.slice(q + 1));
 	}
 
 	// --- device routes (protocol §2, §4, §5) ---
@@ -117,8 +102,8 @@ export default class Routes {
 		this.#p.recordRefusal({ deviceId: ctx.deviceId, status: kind.status, code: cause, method: ctx.method, path: ctx.path, detail: ctx.detail });
 		if (kind.signed && ctx.key && ctx.request && ctx.deviceId) {
 			const body: ResponseBody =
-				cause === "revoked"
-					? { state: "revoked", ...(ctx.event ? { event: ctx.event } : {}), time: this.#p.nowSeconds }
+				cause === "revoked" || cause === "suspended"
+					? { state: cause, ...(ctx.event ? { event: ctx.event } : {}), time: this.#p.nowSeconds }
 					: { state: "error", ...(ctx.event ? { event: ctx.event } : {}), time: this.#p.nowSeconds, error: kind.error, ...(ctx.nonce !== undefined ? { nonce: ctx.nonce } : {}) };
 			return this.#sendSigned(res, ctx.key, ctx.deviceId, kind.status, body, ctx.request);
 		}
@@ -173,6 +158,9 @@ export default class Routes {
 			const window = p.windowOf(deviceId);
 			if (window > 0 && v.nonce - highest > window) return { refuse: "nonce-window", detail: `nonce ${v.nonce} more than ${window} above ${highest}`, nonce: highest };
 			p.store.setHighestCounter(deviceId, v.nonce, p.now);
+			// Seed 004 suspension: a verified request from a suspended device is answered with a signed refusal
+			// (state "suspended"); the nonce is used up like any processed request, nothing else happens.
+			if (p.store.device(deviceId)?.lifecycle === "suspended") return { refuse: "suspended", detail: "device suspended" };
 			let parsed: unknown;
 			try {
 				parsed = parseJson(body);
@@ -207,159 +195,4 @@ export default class Routes {
 			: { state: "closed", event: e.event_id, time: this.#p.nowSeconds };
 	}
 
-	// --- contact view: the emergency context and the event's track, by the random reference only ---
-
-	#share(req: IncomingMessage, res: ServerResponse, ref: string): void {
-		req.resume();
-		const e = /^[A-Za-z0-9_-]{16}$/.test(ref) ? this.#p.store.eventByShare(ref) : undefined;
-		if (!e || req.method !== "GET") return sendJson(res, 404, { error: "not-found" });
-		const context = this.#p.emergencyContext(e, e.state === "open" ? "opened" : "closed");
-		const track = this.#p.store.points(e.id).map((pt) => ({ time: pt.t, lat: pt.la / 1e7, lon: pt.lo / 1e7, accuracy: pt.a }));
-		sendJson(res, 200, { emergency: context, track });
-	}
-
-	// --- admin / QA API (loopback only) ---
-
-	async #admin(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
-		const method = req.method ?? "GET";
-		let input: Record<string, unknown> = {};
-		let raw: Buffer = Buffer.alloc(0);
-		if (method !== "GET" && method !== "DELETE") {
-			try {
-				raw = await readBody(req, ADMIN_BODY_LIMIT);
-			} catch (e) {
-				if (e instanceof TooLarge) {
-					req.destroy();
-					return sendJson(res, 413, { error: "too-large" });
-				}
-				throw e;
-			}
-			const type = req.headers["content-type"] ?? "";
-			if (raw.length && type.startsWith("application/json")) {
-				try {
-					const v: unknown = JSON.parse(raw.toString("utf8"));
-					if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error();
-					input = v as Record<string, unknown>;
-				} catch {
-					return sendJson(res, 400, { error: "bad-json", message: "body is not a JSON object" });
-				}
-			}
-		} else req.resume();
-		try {
-			const result = this.#adminRoute(method, path.split("/").slice(2), input, raw, query);
-			if (result === undefined) return sendJson(res, 404, { error: "not-found", message: "no such admin route" });
-			sendJson(res, result.status ?? 200, result.body);
-		} catch (e) {
-			if (e instanceof PlatformError) return sendJson(res, e.status, { error: e.code, message: e.message });
-			throw e;
-		}
-	}
-
-	#adminRoute(method: string, seg: string[], input: Record<string, unknown>, raw: Buffer, query: URLSearchParams): { status?: number; body: unknown } | undefined {
-		const p = this.#p;
-		const s = p.store;
-		const str = (k: string): string => {
-			const v = input[k];
-			if (typeof v !== "string") throw new PlatformError(400, "bad-request", `${k} must be a string`);
-			return v;
-		};
-		const [a, b, c, d, e] = seg;
-		const key = `${method} ${a ?? ""}${b !== undefined ? "/:" : ""}${c !== undefined ? `/${c}` : ""}${d !== undefined ? "/:" : ""}${e !== undefined ? `/${e}` : ""}`;
-		switch (key) {
-			case "GET status":
-				return { body: { time: p.nowSeconds, schema: s.schemaVersion, devices: s.deviceViews().length, openEvents: s.openEvents().length } };
-			case "POST import": {
-				// JSON {"records":"<jsonl>"} or the JSON-lines file itself as the body.
-				const text = typeof input.records === "string" ? input.records : raw.toString("utf8");
-				return { body: p.importRecords(text) };
-			}
-			case "GET devices":
-				return { body: s.deviceViews() };
-			case "GET devices/:": {
-				const dev = s.deviceViews().find((x) => x.device_id === b);
-				if (!dev) throw new PlatformError(404, "unknown-device", "no such device");
-				return { body: { ...dev, events: s.events(b) } };
-			}
-			case "POST devices/:/claim-code":
-				return { status: 201, body: p.issueClaimCode(b!) };
-			case "POST devices/:/revoke":
-				p.revoke(b!, typeof input.reason === "string" ? input.reason : "revoked by admin");
-				return { body: { revoked: b } };
-			case "POST devices/:/replace":
-				p.replace(b!, str("replacement"), typeof input.reason === "string" ? input.reason : "replaced");
-				return { body: { replaced: b, by: input.replacement } };
-			case "POST devices/:/window":
-				p.setNonceWindow(b!, input.window === null ? null : Number(input.window));
-				return { body: { device: b, window: p.windowOf(b!) } };
-			case "GET accounts":
-				return { body: s.accounts() };
-			case "POST accounts":
-				return { status: 201, body: { account_id: p.createAccount(str("name")) } };
-			case "GET accounts/:": {
-				const acct = s.account(b!);
-				if (!acct) throw new PlatformError(404, "unknown-account", "no such account");
-				return { body: { ...acct, devices: s.devicesOf(b!), contacts: s.contacts(b!) } };
-			}
-			case "POST accounts/:/claim":
-				return { body: { device_id: p.claim(b!, str("code")) } };
-			case "GET accounts/:/contacts":
-				return { body: p.contacts(b!) };
-			case "POST accounts/:/contacts":
-				return { status: 201, body: p.addContact(b!, input) };
-			case "PATCH accounts/:/contacts/:":
-				if (typeof input.selected !== "boolean") throw new PlatformError(400, "bad-request", "selected must be a boolean");
-				p.selectContact(b!, d!, input.selected);
-				return { body: s.contact(d!) };
-			case "PUT accounts/:/contacts/:":
-				return { body: p.replaceContact(b!, d!, input) };
-			case "DELETE accounts/:/contacts/:":
-				p.removeContact(b!, d!);
-				return { body: { removed: d } };
-			case "GET events": {
-				const device = query.get("device") ?? undefined;
-				return { body: s.events(device, Number(query.get("limit") ?? 200)).map((ev) => ({ ...this.#eventView(ev) })) };
-			}
-			case "GET refusals":
-				return { body: s.refusals(Number(query.get("limit") ?? 200)) };
-			case "GET notifications":
-				return { body: s.notifications() };
-			case "GET audit":
-				return { body: s.auditLog() };
-		}
-		// /admin/events/<device>/<event>[/close|/points]
-		if (a === "events" && b && c && /^[0-9a-f]{32}$/.test(b) && EVENT_ID.test(c)) {
-			const ev = s.event(b, c);
-			if (!ev) throw new PlatformError(404, "unknown-event", "no such event");
-			if (method === "GET" && d === undefined) {
-				const notifications = s.notifications(ev.id).map((n) => ({ ...n, contact_name: n.contact_id ? (s.contact(n.contact_id)?.name ?? null) : null }));
-				return { body: { ...this.#eventView(ev), points: s.points(ev.id), notifications } };
-			}
-			if (method === "GET" && d === "points") return { body: s.points(ev.id) };
-			if (method === "POST" && d === "close") return { body: this.#eventView(p.closeByUser(b, c, typeof input.reason === "string" ? input.reason : "user")) };
-		}
-		return undefined;
-	}
-
-	#eventView(e: EventRow): Record<string, unknown> {
-		return {
-			device_id: e.device_id,
-			event_id: e.event_id,
-			account_id: e.account_id,
-			state: e.state,
-			reason: e.reason,
-			test: e.test === 1,
-			stages: e.stages ? (JSON.parse(e.stages) as unknown) : null,
-			fix: e.fix ? (JSON.parse(e.fix) as unknown) : null,
-			cell: e.cell ? (JSON.parse(e.cell) as unknown) : null,
-			bat: e.bat ? (JSON.parse(e.bat) as unknown) : null,
-			opened_at: e.opened_at,
-			resumed_count: e.resumed_count,
-			last_seen_at: e.last_seen_at,
-			closed_at: e.closed_at,
-			closed_by: e.closed_by,
-			close_reason: e.close_reason,
-			points: this.#p.store.pointCount(e.id),
-			share: e.share_id,
-		};
-	}
 }

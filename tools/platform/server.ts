@@ -52,6 +52,12 @@ export interface PlatformServerOptions {
 	readonly maxEventMs?: number;
 	readonly interval?: number;
 	readonly nonceWindow?: number;
+	/** scrypt cost for new password hashes (tests lower it; default auth.ts SCRYPT_N). */
+	readonly scryptN?: number;
+	readonly sessionIdleMs?: number;
+	readonly sessionMaxMs?: number;
+	/** Map tiles for the contact view, `https://tiles.example/{z}/{x}/{y}.png`; none: the track on a plain background. */
+	readonly tileUrl?: string;
 }
 
 export interface PlatformServer {
@@ -78,8 +84,13 @@ export async function startPlatformServer(o: PlatformServerOptions): Promise<Pla
 		...(o.maxEventMs !== undefined ? { maxEventMs: o.maxEventMs } : {}),
 		...(o.interval !== undefined ? { interval: o.interval } : {}),
 		...(o.nonceWindow !== undefined ? { nonceWindow: o.nonceWindow } : {}),
+		...(o.scryptN !== undefined ? { scryptN: o.scryptN } : {}),
+		...(o.sessionIdleMs !== undefined ? { sessionIdleMs: o.sessionIdleMs } : {}),
+		...(o.sessionMaxMs !== undefined ? { sessionMaxMs: o.sessionMaxMs } : {}),
 	});
-	const routes = new Routes(platform);
+	// The Host names this server answers to (web routes; issue 12): set once the port is known.
+	let hosts: ReadonlySet<string> = new Set();
+	const routes = new Routes(platform, { hosts: () => hosts, ...(o.tileUrl ? { tileUrl: o.tileUrl } : {}) });
 	const server = createServer({ key: o.tls.key, cert: o.tls.cert, minVersion: "TLSv1.2" }, routes.handle);
 	// LTE-M links are slow but a request is a few KiB: a minute bounds a stalled client without cutting a real one.
 	server.keepAliveTimeout = 30_000;
@@ -99,6 +110,8 @@ export async function startPlatformServer(o: PlatformServerOptions): Promise<Pla
 		throw e;
 	}
 	const port = (server.address() as AddressInfo).port;
+	hosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
+	platform.publicUrl = `https://localhost:${port}`;
 	return {
 		platform,
 		server,
@@ -166,7 +179,7 @@ export const USAGE = `usage: npm run platform -- [command] [options]
 commands:
   serve (default)                      serve https://localhost:8443 (loopback) with the development CA
       --port N  --host ADDR  --db FILE  --storage-key FILE  --import-key FILE  --ca-dir DIR
-      --webhook URL  --max-event-minutes N  --interval S  --nonce-window N
+      --webhook URL  --max-event-minutes N  --interval S  --nonce-window N  --tiles URL
   import <records.jsonl> --import-key FILE      import a provisioning batch's platform records
   devices                              list devices and their lifecycle state (JSON)
   events [deviceId]                    list events (JSON)
@@ -176,6 +189,7 @@ commands:
   close-event <deviceId> <eventId> [--reason text]
   revoke <deviceId> [--reason text]    revoke a device (final)
   replace <oldDeviceId> <newDeviceId>  move an account's device to a replacement identity
+  operator <username>                  create an Enigm Command operator (password from ENIGM_OPERATOR_PASSWORD)
   help, --help, -h                     this text
 `;
 
@@ -209,9 +223,10 @@ async function main(argv: readonly string[]): Promise<number> {
 			...(minutes ? { maxEventMs: Number(minutes) * 60_000 } : {}),
 			...(interval ? { interval: Number(interval) } : {}),
 			...(window ? { nonceWindow: Number(window) } : {}),
+			...(flag(args, "tiles") ? { tileUrl: flag(args, "tiles")! } : {}),
 		});
 		log(`enigm platform listening on ${s.url} (CA ${ca.caPath}, SHA-256 ${ca.caFingerprint256})`);
-		log(`dashboard: ${s.url}/dashboard`);
+		log(`account holders: ${s.url}/login · Enigm Command: ${s.url}/command/login (create an operator with \`operator <name>\`)`);
 		const stop = () => {
 			void s.close().then(() => process.exit(0));
 		};
@@ -219,7 +234,7 @@ async function main(argv: readonly string[]): Promise<number> {
 		process.once("SIGTERM", stop);
 		return -1;
 	}
-	const commands = ["import", "close-event", "revoke", "replace", "claim-code", "account", "claim", "devices", "events"];
+	const commands = ["import", "close-event", "revoke", "replace", "claim-code", "account", "claim", "operator", "devices", "events"];
 	if (!commands.includes(command)) throw new RangeError(`unknown command ${command}\n${USAGE}`);
 	const p = openPlatform(args, log);
 	const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
@@ -256,6 +271,13 @@ async function main(argv: readonly string[]): Promise<number> {
 				if (!rest[0] || !rest[1]) throw new RangeError("usage: claim <accountId> <code>");
 				out({ device_id: p.claim(rest[0], rest[1]) });
 				break;
+			case "operator": {
+				// The password comes from the environment (never the command line, where `ps` shows it).
+				const password = process.env.ENIGM_OPERATOR_PASSWORD;
+				if (!rest[0] || !password) throw new RangeError("usage: ENIGM_OPERATOR_PASSWORD=... operator <username>");
+				out({ operator_id: await p.createOperator(rest[0], password) });
+				break;
+			}
 			case "devices":
 				out(p.store.deviceViews());
 				break;

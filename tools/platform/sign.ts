@@ -7,7 +7,7 @@ import { ALG, LABEL, RESPONSE_TAG } from "./verify";
 
 /** Protocol §5 response body; keys in this order, absent ones omitted. */
 export interface ResponseBody {
-	state: "open" | "closed" | "revoked" | "error";
+	state: "open" | "closed" | "revoked" | "suspended" | "error";
 	event?: string;
 	interval?: number;
 	time: number;

@@ -118,6 +118,46 @@ const MIGRATIONS: readonly string[] = Object.freeze([
 		detail TEXT
 	);
 	`,
+	`
+	-- Issue 12: accounts with credentials, Command operators, web sessions, the device lifecycle of seed 004,
+	-- per-contact per-event capability links, retired contacts, and who decided what in the audit table.
+	ALTER TABLE accounts ADD COLUMN username TEXT;
+	ALTER TABLE accounts ADD COLUMN password_hash TEXT;
+	ALTER TABLE accounts ADD COLUMN recovery_hash TEXT;
+	CREATE UNIQUE INDEX accounts_username ON accounts(username);
+	CREATE TABLE operators (
+		operator_id TEXT PRIMARY KEY,
+		username TEXT NOT NULL UNIQUE,
+		password_hash TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE sessions (
+		token_hash TEXT PRIMARY KEY,
+		kind TEXT NOT NULL CHECK (kind IN ('holder', 'command')),
+		principal TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_seen_at INTEGER NOT NULL
+	);
+	CREATE INDEX sessions_principal ON sessions(principal);
+	ALTER TABLE devices ADD COLUMN lifecycle TEXT NOT NULL DEFAULT 'provisioned'
+		CHECK (lifecycle IN ('provisioned', 'review', 'active', 'suspended', 'revoked', 'replaced', 'retired'));
+	ALTER TABLE devices ADD COLUMN lifecycle_by TEXT;
+	ALTER TABLE devices ADD COLUMN lifecycle_at INTEGER;
+	UPDATE devices SET lifecycle = CASE
+		WHEN state = 'revoked' AND replaced_by IS NOT NULL THEN 'replaced'
+		WHEN state = 'revoked' THEN 'revoked'
+		WHEN device_id IN (SELECT device_id FROM device_accounts) THEN 'active'
+		ELSE 'provisioned' END;
+	ALTER TABLE contacts ADD COLUMN retired_at INTEGER;
+	CREATE TABLE contact_links (
+		token_hash TEXT PRIMARY KEY,
+		event INTEGER NOT NULL REFERENCES events(id),
+		contact_id TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	ALTER TABLE audit ADD COLUMN actor TEXT;
+	ALTER TABLE audit ADD COLUMN outcome TEXT;
+	`,
 ]);
 
 export interface DeviceRow {
@@ -135,6 +175,46 @@ export interface DeviceRow {
 	nonce_window: number | null;
 	claim_code_hash: string | null;
 	claim_code_expires: number | null;
+	/** Seed 004 lifecycle (see platform.ts LIFECYCLE). `state` stays the key's trust: 'revoked' once final. */
+	lifecycle: Lifecycle;
+	/** Who made the last lifecycle transition: holder, command, device or claim. */
+	lifecycle_by: string | null;
+	lifecycle_at: number | null;
+}
+
+export type Lifecycle = "provisioned" | "review" | "active" | "suspended" | "revoked" | "replaced" | "retired";
+
+export interface OperatorRow {
+	operator_id: string;
+	username: string;
+	password_hash: string;
+	created_at: number;
+}
+
+export interface SessionRow {
+	token_hash: string;
+	kind: "holder" | "command";
+	principal: string;
+	created_at: number;
+	last_seen_at: number;
+}
+
+export interface LinkRow {
+	token_hash: string;
+	event: number;
+	contact_id: string;
+	created_at: number;
+}
+
+export interface AuditRow {
+	id: number;
+	at: number;
+	action: string;
+	device_id: string | null;
+	account_id: string | null;
+	detail: string | null;
+	actor: string | null;
+	outcome: string | null;
 }
 
 /** A device as the admin API shows it: no key material, no claim code hash. */
@@ -143,6 +223,7 @@ export interface DeviceView {
 	serial: string;
 	board: string;
 	state: "active" | "revoked";
+	lifecycle: Lifecycle;
 	imported_at: number;
 	revoked_at: number | null;
 	revoked_reason: string | null;
@@ -158,6 +239,9 @@ export interface AccountRow {
 	account_id: string;
 	display_name: string;
 	created_at: number;
+	username: string | null;
+	password_hash: string | null;
+	recovery_hash: string | null;
 }
 
 export interface ContactRow {
@@ -169,6 +253,7 @@ export interface ContactRow {
 	selected: number;
 	created_at: number;
 	updated_at: number;
+	retired_at?: number | null;
 }
 
 export interface EventRow {
@@ -318,7 +403,7 @@ export default class Store {
 	deviceViews(): DeviceView[] {
 		return this.db
 			.prepare(
-				`SELECT d.device_id, d.serial, d.board, d.state, d.imported_at, d.revoked_at, d.revoked_reason, d.replaces, d.replaced_by,
+				`SELECT d.device_id, d.serial, d.board, d.state, d.lifecycle, d.imported_at, d.revoked_at, d.revoked_reason, d.replaces, d.replaced_by,
 					a.account_id, d.claim_code_hash IS NOT NULL AS claim_pending, c.highest AS highest_counter,
 					(SELECT e.event_id FROM events e WHERE e.device_id = d.device_id AND e.state = 'open' LIMIT 1) AS open_event
 				FROM devices d LEFT JOIN device_accounts a ON a.device_id = d.device_id LEFT JOIN counters c ON c.device_id = d.device_id
@@ -330,8 +415,70 @@ export default class Store {
 
 	// --- accounts, claiming, contacts ---
 
-	insertAccount(a: AccountRow): void {
-		this.db.prepare("INSERT INTO accounts (account_id, display_name, created_at) VALUES (?, ?, ?)").run(a.account_id, a.display_name, a.created_at);
+	insertAccount(a: Pick<AccountRow, "account_id" | "display_name" | "created_at"> & Partial<AccountRow>): void {
+		this.db
+			.prepare("INSERT INTO accounts (account_id, display_name, created_at, username, password_hash, recovery_hash) VALUES (?, ?, ?, ?, ?, ?)")
+			.run(a.account_id, a.display_name, a.created_at, a.username ?? null, a.password_hash ?? null, a.recovery_hash ?? null);
+	}
+
+	accountByUsername(username: string): AccountRow | undefined {
+		return this.db.prepare("SELECT * FROM accounts WHERE username = ?").get(username) as AccountRow | undefined;
+	}
+
+	setPasswordHash(accountId: string, hash: string): void {
+		this.db.prepare("UPDATE accounts SET password_hash = ? WHERE account_id = ?").run(hash, accountId);
+	}
+
+	insertOperator(o: OperatorRow): void {
+		this.db.prepare("INSERT INTO operators (operator_id, username, password_hash, created_at) VALUES (?, ?, ?, ?)").run(o.operator_id, o.username, o.password_hash, o.created_at);
+	}
+
+	operatorByUsername(username: string): OperatorRow | undefined {
+		return this.db.prepare("SELECT * FROM operators WHERE username = ?").get(username) as OperatorRow | undefined;
+	}
+
+	operator(id: string): OperatorRow | undefined {
+		return this.db.prepare("SELECT * FROM operators WHERE operator_id = ?").get(id) as OperatorRow | undefined;
+	}
+
+	// --- sessions ---
+
+	insertSession(r: SessionRow): void {
+		this.db.prepare("INSERT INTO sessions (token_hash, kind, principal, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)").run(r.token_hash, r.kind, r.principal, r.created_at, r.last_seen_at);
+	}
+
+	session(tokenHash: string): SessionRow | undefined {
+		return this.db.prepare("SELECT * FROM sessions WHERE token_hash = ?").get(tokenHash) as SessionRow | undefined;
+	}
+
+	touchSession(tokenHash: string, at: number): void {
+		this.db.prepare("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?").run(at, tokenHash);
+	}
+
+	deleteSession(tokenHash: string): void {
+		this.db.prepare("DELETE FROM sessions WHERE token_hash = ?").run(tokenHash);
+	}
+
+	deleteSessionsOf(principal: string): number {
+		return this.db.prepare("DELETE FROM sessions WHERE principal = ?").run(principal).changes;
+	}
+
+	// --- contact capability links ---
+
+	insertLink(r: LinkRow): void {
+		this.db.prepare("INSERT INTO contact_links (token_hash, event, contact_id, created_at) VALUES (?, ?, ?, ?)").run(r.token_hash, r.event, r.contact_id, r.created_at);
+	}
+
+	link(tokenHash: string): LinkRow | undefined {
+		return this.db.prepare("SELECT * FROM contact_links WHERE token_hash = ?").get(tokenHash) as LinkRow | undefined;
+	}
+
+	retireContact(contactId: string, at: number): void {
+		this.db.prepare("UPDATE contacts SET retired_at = ?, selected = 0, updated_at = ? WHERE contact_id = ?").run(at, at, contactId);
+	}
+
+	setLifecycle(deviceId: string, lifecycle: Lifecycle, by: string, at: number): void {
+		this.db.prepare("UPDATE devices SET lifecycle = ?, lifecycle_by = ?, lifecycle_at = ? WHERE device_id = ?").run(lifecycle, by, at, deviceId);
 	}
 
 	account(accountId: string): AccountRow | undefined {
@@ -491,11 +638,14 @@ export default class Store {
 		return this.db.prepare("SELECT * FROM notifications ORDER BY id DESC LIMIT 500").all() as NotificationRow[];
 	}
 
-	audit(action: string, at: number, deviceId: string | null, accountId: string | null, detail: string | null): void {
-		this.db.prepare("INSERT INTO audit (at, action, device_id, account_id, detail) VALUES (?, ?, ?, ?, ?)").run(at, action, deviceId, accountId, detail);
+	/** One audit row: `actor` is `holder:<account>`, `command:<operator>`, `contact:<contact>`, `device:<id>` or `system`; `outcome` allow or deny. */
+	audit(action: string, at: number, deviceId: string | null, accountId: string | null, detail: string | null, actor: string | null = "system", outcome: "allow" | "deny" = "allow"): void {
+		this.db
+			.prepare("INSERT INTO audit (at, action, device_id, account_id, detail, actor, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)")
+			.run(at, action, deviceId, accountId, detail, actor, outcome);
 	}
 
-	auditLog(limit = 500): { id: number; at: number; action: string; device_id: string | null; account_id: string | null; detail: string | null }[] {
-		return this.db.prepare("SELECT * FROM audit ORDER BY id DESC LIMIT ?").all(limit) as never;
+	auditLog(limit = 500): AuditRow[] {
+		return this.db.prepare("SELECT * FROM audit ORDER BY id DESC LIMIT ?").all(limit) as AuditRow[];
 	}
 }

@@ -280,6 +280,7 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 		track,
 		...(faults ? { faults } : {}),
 		caDir: args.caDir,
+		demoLogins: true,
 		log: onLog,
 		transcript: (line) => {
 			if (args.at === "summary") summary.push(line);
@@ -290,6 +291,12 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 
 	io.out.write(`Dashboard: ${w.dashboardUrl}\n`);
 	io.out.write(`  (HTTPS with the development CA ${join(args.caDir, "ca.pem")}: trust it, or accept the browser's warning)\n`);
+	if (w.demo) {
+		// Issue 12: the three views and how to reach each.
+		io.out.write(`Account holder: ${w.platform.url}/login  user ${w.demo.holder.username}  password ${w.demo.holder.password}\n`);
+		io.out.write(`Emergency contact: each contact's own link is on its "contacts notified ... link https://..." line once an alert opens\n`);
+		io.out.write(`Enigm Command: ${w.platform.url}/command/login  user ${w.demo.command.username}  password ${w.demo.command.password}\n`);
+	}
 	io.out.write(args.modemDevice !== undefined
 		? `Device ${w.deviceId} (board sim), external modem ${args.modemDevice} (${args.dialect} dialect, ${args.modemBaud} baud), power ${args.modemPower !== undefined ? `"${args.modemPower} on|off"` : "not switched (the modem must be on)"}\n`
 		: `Device ${w.deviceId} (board sim, modem ${args.dialect}, profile ${args.profile}), track ${args.track} (${track.length} points)\n`);

@@ -114,6 +114,11 @@ export interface WorldOptions {
 	 * `npm start` uses `.cache/devca`, the same as `npm run platform`, so a browser that trusts it once keeps trusting.
 	 */
 	readonly caDir?: string;
+	/**
+	 * Demo logins (issue 12): the account holder gets a user name and a fresh random password (scrypt-hashed with
+	 * the production cost), and a Command operator is created, so a person can log in to both views.
+	 */
+	readonly demoLogins?: boolean;
 }
 
 /** Figures the scenarios and benchmarks read. */
@@ -158,6 +163,8 @@ export default class World {
 	readonly platform: PlatformServer;
 	readonly deviceId: string;
 	readonly accountId: string;
+	/** The demo logins when `demoLogins` was set (printed by `npm start`). */
+	demo: { readonly holder: { readonly username: string; readonly password: string }; readonly command: { readonly username: string; readonly password: string } } | undefined;
 	readonly bank = new SimPinBank();
 	readonly nvs = new Map<string, Map<string, StoredValue>>();
 	readonly metrics: WorldMetrics = {
@@ -245,7 +252,16 @@ export default class World {
 		const idEntry = image.entries.find((e) => e.namespace === storeDomain && e.key === "device_id");
 		if (!idEntry || typeof idEntry.value !== "string") throw new Error("provisioned image has no device_id");
 		const deviceId = idEntry.value;
-		const accountId = platform.platform.createAccount("Ada L.");
+		let accountId: string;
+		let demo: World["demo"];
+		if (options.demoLogins) {
+			// Passwords from the CSPRNG, for this run only (the database is the world's temporary one).
+			const holder = { username: "ada", password: randomBytes(12).toString("base64url") };
+			const command = { username: "command", password: randomBytes(12).toString("base64url") };
+			accountId = (await platform.platform.register({ ...holder, name: "Ada L." })).account_id;
+			await platform.platform.createOperator(command.username, command.password);
+			demo = { holder, command };
+		} else accountId = platform.platform.createAccount("Ada L.");
 		platform.platform.claim(accountId, platform.platform.issueClaimCode(deviceId).code);
 		for (const contact of defaultContacts) platform.platform.addContact(accountId, contact);
 
@@ -269,6 +285,7 @@ export default class World {
 		const externalLink = external ? { modem: external, power: powerSwitch({ ...(external.power !== undefined ? { command: external.power } : {}), log: (line) => log("world", line) }) } : undefined;
 		const world = new World({ options, dir, ownDir, clock, manual, emulator, external: externalLink, platform, deviceId, accountId });
 		worldRef = world;
+		world.demo = demo;
 		// NVS as Moddable's Preference reads it: i32 -> number, string, blob -> ArrayBuffer, u8 -> boolean.
 		const domain = new Map<string, StoredValue>();
 		for (const e of image.entries) {

@@ -84,6 +84,7 @@ messages("encodes close", () => {
 messages("parses response bodies and refuses invalid ones", () => {
 	assert.equal(parseResponseBody(encodeUtf8(ex.exampleResponseBody)), { state: "open", event: ex.exampleEventId, interval: 30, time: 1763783106, ack: 1 });
 	assert.equal(parseResponseBody(encodeUtf8("{\"state\":\"revoked\",\"time\":5}")), { state: "revoked", time: 5 });
+	assert.equal(parseResponseBody(encodeUtf8("{\"state\":\"suspended\",\"time\":5}")), { state: "suspended", time: 5 });
 	assert.equal(parseResponseBody(encodeUtf8("{\"state\":\"error\",\"error\":\"nonce\",\"nonce\":99,\"time\":5}")), { state: "error", error: "nonce", nonce: 99, time: 5 });
 	for (const bad of ["", "[]", "null", "{}", "{\"state\":\"maybe\"}", "{\"state\":\"open\",\"interval\":-1}", "{\"state\":\"open\",\"interval\":1.5}", "{\"state\":\"open\",\"event\":\"E\"}", "{\"state\":\"open\""])
 		assert.is(parseResponseBody(encodeUtf8(bad)), undefined, bad);

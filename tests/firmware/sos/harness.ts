@@ -65,7 +65,7 @@ export function createDevice(options: { script?: Partial<Script>; backing?: Map<
 		},
 		gnss: { acquire: () => { calls.push("gnss"); return later(script.fixMs, () => take(script.fixResults)); } },
 		platform: {
-			openEvent: (id: string, resumed: boolean) => { calls.push(`open ${resumed ? "resumed" : "new"}`); return later(script.sendMs, () => take(script.openReplies)); },
+			openEvent: (id: string, resumed: boolean, test?: boolean) => { calls.push(`open ${test ? "test" : resumed ? "resumed" : "new"}`); return later(script.sendMs, () => take(script.openReplies)); },
 			sendLocation: (_id: string, fix?: Fix) => { calls.push(fix ? "location" : "cell"); sent.push(fix ? { fix } : {}); return later(script.sendMs, () => take(script.locationReplies)); },
 			closeEvent: (_id: string, reason: CloseReason) => { calls.push(`close ${reason}`); return later(script.sendMs, () => take(script.closeReplies)); },
 		},

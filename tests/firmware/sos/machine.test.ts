@@ -120,6 +120,49 @@ Machine("device close and maximum duration tell the platform first", () => {
 	assert.ok(byTimer.effects.some((e) => e.type === "platform.closeEvent" && e.reason === "max-duration"));
 });
 
+Machine("suspension (signed refusal) ends the event without telling the platform, shows refused, and is not terminal", () => {
+	let r = transition(streaming(), { type: "suspended", now: 0 });
+	assert.is(r.state.name, "active.closing");
+	assert.not.ok(types(r.effects).includes("platform.closeEvent"), "a suspended device sends nothing more");
+	assert.not.ok(types(r.effects).includes("markRevoked"), "suspension is not revocation");
+	assert.ok(types(r.effects).includes("radio.powerDown"));
+	assert.ok(r.effects.some((e) => e.type === "indicate" && e.pattern === "refused"));
+	r = transition(r.state, { type: "radiosOff", now: 0 });
+	assert.is(r.state.name, "dormant");
+	assert.ok(types(r.effects).includes("journal.clear"));
+	// A later triple press starts a new event as usual (the platform accepts it once the device is reactivated).
+	const again = transition(r.state, { type: "triplePress", now: 1, eventId: "f".repeat(32) });
+	assert.is(again.state.name, "active.activating");
+	// Suspended while the alert was being sent: same.
+	const alerting = transition(activated(), { type: "modemReady", now: 9000 }).state;
+	const s2 = transition(alerting, { type: "suspended", now: 0 });
+	assert.is(s2.state.name, "active.closing");
+	assert.not.ok(types(s2.effects).includes("markRevoked"));
+});
+
+Machine("test event (5 s hold while dormant): reason test, never journaled, closed once acknowledged, back to dormant", () => {
+	let r = transition(initialState, { type: "testPress", now: 5, eventId: id });
+	assert.is(r.state.name, "active.activating");
+	assert.ok(r.state.context.test);
+	assert.equal(types(r.effects), ["indicate", "timer.start", "radio.wake"], "no journal.save: a reboot cannot turn it into an alert");
+	r = transition(r.state, { type: "modemReady", now: 9000 });
+	assert.equal(r.effects.filter((e) => e.type === "platform.openEvent"), [{ type: "platform.openEvent", eventId: id, resumed: false, test: true }]);
+	assert.not.ok(types(r.effects).includes("journal.save"));
+	r = transition(r.state, { type: "alertAcknowledged", now: 10_000, intervalMs: 30_000 });
+	assert.is(r.state.name, "active.closing");
+	assert.ok(r.effects.some((e) => e.type === "indicate" && e.pattern === "alerted"));
+	assert.ok(r.effects.some((e) => e.type === "platform.closeEvent" && e.eventId === id));
+	assert.not.ok(types(r.effects).includes("gnss.acquire"), "no location for a test event");
+	assert.not.ok(types(r.effects).includes("journal.save"));
+	r = transition(r.state, { type: "closeDelivered", now: 11_000 });
+	r = transition(r.state, { type: "radiosOff", now: 12_000 });
+	assert.is(r.state.name, "dormant");
+	assert.not.ok(r.state.context.test);
+	// A real alert afterwards is a button event again.
+	const real = transition(transition(r.state, { type: "triplePress", now: 13_000, eventId: id }).state, { type: "modemReady", now: 14_000 });
+	assert.equal(real.effects.filter((e) => e.type === "platform.openEvent"), [{ type: "platform.openEvent", eventId: id, resumed: false }]);
+});
+
 Machine("revocation is terminal: a later triple press only refuses", () => {
 	let r = transition(streaming(), { type: "revoked", now: 0 });
 	assert.is(r.state.name, "revoked");

@@ -131,6 +131,45 @@ Runner("an authenticated revocation stops the event and the device never activat
 	assert.is(after.patterns.at(-1), "refused");
 });
 
+Runner("a signed suspension ends the event and sleeps; nothing is persisted, so the next triple press alerts again", async () => {
+	const backing = new Map();
+	const d = createDevice({ backing, script: { openReplies: [{ ok: true, state: "suspended" }] } });
+	d.runner.boot();
+	d.runner.triplePress();
+	await d.clock.advanceAsync(60_000);
+	assert.is(d.runner.state.name, "dormant");
+	assert.is(d.sleeps, 1, "back to deep sleep once the radios are off");
+	assert.ok(d.patterns.includes("refused"));
+	assert.not.ok(d.calls.includes("location"), "no location sent while suspended");
+	// Reactivated on the platform: after a reboot the same device alerts normally.
+	const after = createDevice({ backing, clock: new ManualClock() });
+	after.runner.boot();
+	after.runner.triplePress();
+	await after.clock.advanceAsync(60_000);
+	assert.is(after.runner.state.name, "active.streaming");
+	assert.ok(after.calls.includes("wake"));
+});
+
+Runner("a test event is sent as a test, closed, and leaves nothing in the journal", async () => {
+	const backing = new Map();
+	const d = createDevice({ backing });
+	const written: string[] = [];
+	const set = d.store.set.bind(d.store);
+	(d.store as { set: (k: string, v: never) => unknown }).set = (k: string, v: never) => {
+		written.push(k);
+		return set(k, v);
+	};
+	d.runner.boot();
+	d.runner.testPress();
+	await d.clock.advanceAsync(60_000);
+	assert.is(d.runner.state.name, "dormant");
+	assert.ok(d.calls.includes("open test"), d.calls.join(", "));
+	assert.not.ok(d.calls.includes("location"));
+	assert.ok(d.calls.some((c) => c.startsWith("close")), d.calls.join(", "));
+	assert.not.ok(written.includes("ev_id"), `journal written: ${written.join(", ")}`);
+	assert.is(d.sleeps, 1);
+});
+
 Runner("a damaged journal is reported and cleared instead of wedging the device", () => {
 	const backing = new Map();
 	const d = createDevice({ backing });

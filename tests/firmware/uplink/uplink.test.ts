@@ -141,6 +141,16 @@ Up("an authenticated revocation and an authenticated close reach the state machi
 	assert.equal(await run(uplink.openEvent(eventId, false)), { ok: true, state: "closed" });
 });
 
+Up("an authenticated suspension (seed 004) reaches the state machine as suspended, not revoked; an unsigned one does not", async () => {
+	const { modem, uplink, run } = setup();
+	await run(uplink.wake());
+	modem.answer = () => ({ status: 403, body: { state: "suspended" } });
+	assert.equal(await run(uplink.openEvent(eventId, false)), { ok: true, state: "suspended" });
+	modem.answer = () => "tamper";
+	const forged = await run(uplink.openEvent(eventId, false));
+	assert.equal(forged.ok, false);
+});
+
 Up("a signed nonce refusal moves the counter past the platform's highest nonce", async () => {
 	const { modem, uplink, run, store } = setup();
 	await run(uplink.wake());

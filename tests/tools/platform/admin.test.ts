@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { connect } from "node:tls";
-import { adminCall, devCa, harness, newDevice, send } from "./helpers";
+import { adminCall, commandOperator, devCa, harness, newDevice } from "./helpers";
 
 const A = suite("platform admin API and HTTP edges");
 
@@ -10,29 +10,36 @@ A("admin errors are JSON with a code; unknown routes, devices, accounts and bad 
 	try {
 		const port = h.server.port;
 		const cases: [string, string, unknown, number, string][] = [
-			["GET", "/admin/nothing", undefined, 404, "not-found"],
-			["GET", `/admin/devices/${"0".repeat(32)}`, undefined, 404, "unknown-device"],
-			["POST", `/admin/devices/${"0".repeat(32)}/revoke`, {}, 404, "unknown-device"],
-			["GET", `/admin/accounts/${"0".repeat(32)}`, undefined, 404, "unknown-account"],
-			["POST", "/admin/accounts", { name: "" }, 400, "bad-name"],
-			["POST", "/admin/accounts", { name: 7 }, 400, "bad-request"],
-			["POST", `/admin/events/${"0".repeat(32)}/${"1".repeat(32)}/close`, {}, 404, "unknown-event"],
+			["GET", "/command/api/nothing", undefined, 404, "not-found"],
+			["POST", `/command/api/devices/${"0".repeat(32)}/revoke`, {}, 404, "unknown-device"],
+			["POST", `/command/api/devices/${"0".repeat(32)}/window`, { window: 1 }, 404, "unknown-device"],
+			["GET", "/command/api/audit?limit=abc", undefined, 400, "bad-query"],
+			["GET", "/command/api/audit?limit=-1", undefined, 400, "bad-query"],
+			["GET", "/command/api/audit?limit=0", undefined, 400, "bad-query"],
+			["GET", "/command/api/audit?limit=501", undefined, 400, "bad-query"],
+			["GET", "/command/api/audit?limit=1&limit=2", undefined, 400, "bad-query"],
+			["GET", "/command/api/security?sort=x", undefined, 400, "bad-query"],
+			["POST", `/command/api/devices/${"0".repeat(32)}/replace`, { replacement: 7 }, 400, "bad-request"],
 			["GET", "/nowhere", undefined, 404, "not-found"],
+			["DELETE", "/command/api/devices", undefined, 405, "method"],
 		];
 		for (const [method, path, body, status, code] of cases) {
-			const r = await adminCall(port, method, path, body);
+			const r = await adminCall(h, method, path, body);
 			assert.is(r.status, status, `${method} ${path}`);
 			assert.is(r.json().error, code, `${method} ${path}`);
 		}
-		const bad = await send(port, { method: "POST", path: "/admin/accounts", headers: { host: h.host, "content-type": "application/json" }, body: Buffer.from("{nope") });
+		const ops = await commandOperator(h);
+		const bad = await ops.call("POST", "/command/api/import", "{nope");
 		assert.is(bad.status, 400);
 		assert.is(bad.json().error, "bad-json");
+		assert.is((await ops.call("POST", "/command/api/import", "x", { headers: { "content-type": "application/x-www-form-urlencoded" } })).status, 415);
 		const d = newDevice();
 		h.importDevices(d);
-		assert.is((await adminCall(port, "POST", `/admin/devices/${d.id}/window`, { window: 10 })).json().window, 10);
-		assert.is((await adminCall(port, "POST", `/admin/devices/${d.id}/window`, { window: -1 })).status, 400);
-		const status = (await adminCall(port, "GET", "/admin/status")).json();
-		assert.equal(status, { time: 1763783100, schema: 1, devices: 1, openEvents: 0 });
+		assert.is((await adminCall(h, "POST", `/command/api/devices/${d.id}/window`, { window: 10 })).json().window, 10);
+		assert.is((await adminCall(h, "POST", `/command/api/devices/${d.id}/window`, { window: -1 })).status, 400);
+		const status = (await adminCall(h, "GET", "/command/api/status")).json();
+		assert.equal(status, { time: 1763783100, schema: 2, devices: 1 });
+		void port;
 	} finally {
 		await h.close();
 	}
@@ -51,7 +58,7 @@ A("a client that disconnects mid-body leaves the server serving", async () => {
 			});
 			s.on("error", reject);
 		});
-		const ok = await adminCall(h.server.port, "GET", "/admin/status");
+		const ok = await adminCall(h, "GET", "/command/api/status");
 		assert.is(ok.status, 200);
 		assert.not.ok(h.logs.some((l) => l.startsWith("internal error")), h.logs.join(" / "));
 	} finally {

@@ -139,9 +139,66 @@ export function send(port: number, r: { method: string; path: string; headers: R
 	});
 }
 
-export function adminCall(port: number, method: string, path: string, body?: unknown): Promise<Reply> {
-	const b = body === undefined ? undefined : Buffer.from(JSON.stringify(body), "utf8");
-	return send(port, { method, path, headers: { host: `localhost:${port}`, ...(b ? { "content-type": "application/json" } : {}) }, ...(b ? { body: b } : {}) });
+/** A web client with its own cookie jar, sending the same-origin `Origin` a browser sends (override per call). */
+export interface WebClient {
+	call(method: string, path: string, body?: unknown, o?: { origin?: string | null; host?: string; headers?: Record<string, string> }): Promise<Reply>;
+	/** The session cookie value, if any. */
+	readonly session: string | undefined;
+	setSession(token: string | undefined): void;
+}
+
+export function webClient(port: number, caPem = devCa().ca): WebClient {
+	let session: string | undefined;
+	return {
+		get session() {
+			return session;
+		},
+		setSession(t) {
+			session = t;
+		},
+		async call(method, path, body, o = {}) {
+			const b = body === undefined ? undefined : Buffer.from(typeof body === "string" ? body : JSON.stringify(body), "utf8");
+			const host = o.host ?? `localhost:${port}`;
+			const origin = o.origin === undefined ? `https://localhost:${port}` : o.origin;
+			const headers: Record<string, string> = {
+				host,
+				...(origin !== null && method !== "GET" ? { origin } : {}),
+				...(b ? { "content-type": "application/json" } : {}),
+				...(session ? { cookie: `__Host-enigm-session=${session}` } : {}),
+				...o.headers,
+			};
+			const r = await send(port, { method, path, headers, ...(b ? { body: b } : {}) }, caPem);
+			const set = r.headers["set-cookie"];
+			for (const c of Array.isArray(set) ? set : set ? [set] : []) {
+				const m = /^__Host-enigm-session=([^;]*)/.exec(c);
+				if (m) session = m[1] || undefined;
+			}
+			return r;
+		},
+	};
+}
+
+/** Registers an account holder over HTTP and keeps the session. */
+export async function holder(port: number, username: string, password = "correct horse battery", name?: string): Promise<{ client: WebClient; account: string; phrase: string; password: string }> {
+	const client = webClient(port);
+	const r = await client.call("POST", "/api/register", { username, password, ...(name ? { name } : {}) });
+	if (r.status !== 201) throw new Error(`register ${username}: ${r.status} ${r.body.toString()}`);
+	return { client, account: r.json().account_id as string, phrase: r.json().recovery_phrase as string, password };
+}
+
+/** A Command operator (created as the platform's operator would, from the CLI) logged in over HTTP. */
+export async function commandOperator(h: Harness, username = "ops", password = "operator password 1"): Promise<WebClient> {
+	if (!h.server.platform.store.operatorByUsername(username)) await h.server.platform.createOperator(username, password);
+	const client = webClient(h.server.port);
+	const r = await client.call("POST", "/api/command/login", { username, password });
+	if (r.status !== 200) throw new Error(`command login: ${r.status} ${r.body.toString()}`);
+	return client;
+}
+
+/** The old loopback admin API is gone: Command calls as operator "ops" (created on first use). */
+export async function adminCall(h: Harness, method: string, path: string, body?: unknown): Promise<Reply> {
+	const c = await commandOperator(h);
+	return c.call(method, path, body);
 }
 
 /**
@@ -192,7 +249,10 @@ export interface Harness {
 	close(): Promise<void>;
 }
 
-export async function harness(o: { dbPath?: string; storageKey?: Buffer; importKey?: Buffer; notifier?: Notifier; maxEventMs?: number; nonceWindow?: number; clock?: ManualClock } = {}): Promise<Harness> {
+/** scrypt N for tests: the hashing is real, only cheaper (production default: auth.ts SCRYPT_N). */
+export const TEST_SCRYPT_N = 2 ** 10;
+
+export async function harness(o: { dbPath?: string; storageKey?: Buffer; importKey?: Buffer; notifier?: Notifier; maxEventMs?: number; nonceWindow?: number; clock?: ManualClock; tileUrl?: string } = {}): Promise<Harness> {
 	const logs: string[] = [];
 	const clock = o.clock ?? new ManualClock(T0);
 	const storageKey = o.storageKey ?? randomBytes(32);
@@ -209,6 +269,8 @@ export async function harness(o: { dbPath?: string; storageKey?: Buffer; importK
 		...(o.notifier ? { notifier: o.notifier } : {}),
 		...(o.maxEventMs !== undefined ? { maxEventMs: o.maxEventMs } : {}),
 		...(o.nonceWindow !== undefined ? { nonceWindow: o.nonceWindow } : {}),
+		...(o.tileUrl ? { tileUrl: o.tileUrl } : {}),
+		scryptN: TEST_SCRYPT_N,
 	});
 	const host = `localhost:${server.port}`;
 	const counters = new Map<string, number>();

@@ -1,11 +1,12 @@
 /**
- * Event lifecycle, accounts, contacts and notification, through real HTTPS on loopback and the admin API.
+ * Event lifecycle, accounts, contacts and notification, through real HTTPS on loopback: the holder's API (own
+ * session), Command's API (operator session) and the contact's capability link.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Device, type Harness, adminCall, checkResponse, harness, newDevice, point, T0 } from "./helpers";
+import { type Device, type Harness, type WebClient, adminCall, checkResponse, harness, holder, newDevice, point, T0, webClient } from "./helpers";
 import { FanoutNotifier, LogNotifier, WebhookNotifier, type EmergencyContext, type Notifier, type Recipient } from "../../../tools/platform/notifier";
 
 const EVENT = "9d2e41f07ab35c6680e1d4f2a7c9b053";
@@ -39,11 +40,11 @@ async function receiver(): Promise<{ url: string; bodies: unknown[]; close(): Pr
 	};
 }
 
-async function setupAccount(h: Harness, d: Device): Promise<{ account: string; contacts: string[] }> {
-	const code = (await adminCall(h.server.port, "POST", `/admin/devices/${d.id}/claim-code`)).json().code as string;
+async function setupAccount(h: Harness, d: Device, username = "ada"): Promise<{ account: string; contacts: string[]; client: WebClient }> {
+	const code = (await adminCall(h, "POST", `/command/api/devices/${d.id}/claim-code`)).json().code as string;
 	assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
-	const account = (await adminCall(h.server.port, "POST", "/admin/accounts", { name: "Ada L." })).json().account_id as string;
-	const claimed = await adminCall(h.server.port, "POST", `/admin/accounts/${account}/claim`, { code: code.toLowerCase() });
+	const { account, client } = await holder(h.server.port, username, "correct horse battery", "Ada L.");
+	const claimed = await client.call("POST", "/api/devices/claim", { code: code.toLowerCase() });
 	assert.is(claimed.status, 200);
 	assert.is(claimed.json().device_id, d.id);
 	const contacts: string[] = [];
@@ -52,8 +53,8 @@ async function setupAccount(h: Harness, d: Device): Promise<{ account: string; c
 		{ name: "Alan", channel: "email", address: "alan@example.org" },
 		{ name: "Not chosen", channel: "sms", address: "+41790000003", selected: false },
 	])
-		contacts.push((await adminCall(h.server.port, "POST", `/admin/accounts/${account}/contacts`, c)).json().contact_id as string);
-	return { account, contacts };
+		contacts.push((await client.call("POST", "/api/contacts", c)).json().contact_id as string);
+	return { account, contacts, client };
 }
 
 const L = suite("platform lifecycle");
@@ -92,7 +93,7 @@ L("open, resume after reboot, points, close by device; contacts notified (log + 
 		assert.is(hook.bodies.length, 2, "two selected contacts told of the opening");
 		const msg = hook.bodies[0] as { recipient: Recipient; emergency: EmergencyContext };
 		assert.equal(Object.keys(msg).sort(), ["emergency", "recipient"]);
-		assert.equal(Object.keys(msg.emergency).sort(), ["cell", "kind", "openedAt", "person", "position", "reason", "reference"]);
+		assert.equal(Object.keys(msg.emergency).sort(), ["cell", "kind", "link", "openedAt", "person", "position", "reason", "reference"]);
 		assert.is(msg.emergency.kind, "opened");
 		assert.is(msg.emergency.person, "Ada L.");
 		assert.equal(msg.emergency.position, { lat: 47.376, lon: 8.541, accuracy: 25, time: 1763783000 });
@@ -101,12 +102,19 @@ L("open, resume after reboot, points, close by device; contacts notified (log + 
 			assert.not.ok(text.includes(secretish), `contact payload leaks ${secretish.slice(0, 6)}…`);
 		assert.ok(lines.some((l) => l.startsWith("notify sms:Grace emergency opened for Ada L.")));
 
-		// The contact view by reference: the context and this event's track only.
-		const share = await adminCall(h.server.port, "GET", `/v1/share/${msg.emergency.reference}`);
+		// The contact's own link: the context and this event's track only; each contact has a different link.
+		const link = new URL(msg.emergency.link!);
+		assert.is.not(link.pathname, new URL((hook.bodies[1] as { emergency: EmergencyContext }).emergency.link!).pathname);
+		const share = await webClient(h.server.port).call("GET", `${link.pathname}/data`);
 		assert.is(share.status, 200);
 		assert.is((share.json().track as unknown[]).length, 3);
+		assert.equal(Object.keys(share.json()).sort(), ["latest", "now", "opened_at", "person", "reason", "state", "track"]);
 
 		const closed = await h.post(d, `/v1/events/${EVENT}/close`, { reason: "cancel" });
+		// Once the event is closed, the link stops working.
+		const gone = await webClient(h.server.port).call("GET", `${link.pathname}/data`);
+		assert.is(gone.status, 410);
+		assert.is(gone.json().error, "event-closed");
 		assert.equal(closed.reply.json(), { state: "closed", event: EVENT, time: T0 / 1000 });
 		assert.is(checkResponse(closed.reply, closed.req, d), "ok");
 		const after = h.server.platform.event(d.id, EVENT)!;
@@ -171,13 +179,14 @@ L("a failing webhook is recorded as failed and never delays or refuses the devic
 	}
 });
 
-L("user closes the event (admin API); the device learns it, signed, on its next request", async () => {
+L("the holder closes the event; the device learns it, signed, on its next request", async () => {
 	const h = await harness();
 	try {
 		const d = newDevice();
 		h.importDevices(d);
+		const { client } = await setupAccount(h, d);
 		await h.post(d, "/v1/events", open());
-		const r = await adminCall(h.server.port, "POST", `/admin/events/${d.id}/${EVENT}/close`, { reason: "I am safe" });
+		const r = await client.call("POST", `/api/events/${d.id}/${EVENT}/close`, { reason: "I am safe" });
 		assert.is(r.status, 200);
 		assert.is(r.json().closed_by, "user");
 		const next = await h.post(d, `/v1/events/${EVENT}/locations`, { points: [point(d, EVENT, 1, 1763783100)] });
@@ -225,24 +234,23 @@ L("contacts: add, review, select, replace, remove; claim codes are one-time", as
 	try {
 		const d = newDevice();
 		h.importDevices(d);
-		const { account, contacts } = await setupAccount(h, d);
-		const port = h.server.port;
-		const list = (await adminCall(port, "GET", `/admin/accounts/${account}/contacts`)).json() as unknown as { contact_id: string; selected: number }[];
+		const { contacts, client } = await setupAccount(h, d);
+		const list = (await client.call("GET", "/api/contacts")).json() as unknown as { contact_id: string; selected: boolean }[];
 		assert.is(list.length, 3);
-		assert.is((await adminCall(port, "PATCH", `/admin/accounts/${account}/contacts/${contacts[2]}`, { selected: true })).json().selected, 1);
-		const replaced = (await adminCall(port, "PUT", `/admin/accounts/${account}/contacts/${contacts[0]}`, { name: "Grace H.", channel: "sms", address: "+41790000009" })).json();
+		assert.is((await client.call("PATCH", `/api/contacts/${contacts[2]}`, { selected: true })).json().selected, true);
+		const replaced = (await client.call("PUT", `/api/contacts/${contacts[0]}`, { name: "Grace H.", channel: "sms", address: "+41790000009" })).json();
 		assert.is.not(replaced.contact_id, contacts[0]);
-		assert.is(replaced.selected, 1);
-		assert.is((await adminCall(port, "DELETE", `/admin/accounts/${account}/contacts/${contacts[1]}`)).status, 200);
-		const names = ((await adminCall(port, "GET", `/admin/accounts/${account}`)).json().contacts as { name: string }[]).map((c) => c.name).sort();
+		assert.is(replaced.selected, true);
+		assert.is((await client.call("DELETE", `/api/contacts/${contacts[1]}`)).status, 200);
+		const names = ((await client.call("GET", "/api/contacts")).json() as unknown as { name: string }[]).map((c) => c.name).sort();
 		assert.equal(names, ["Grace H.", "Not chosen"]);
-		assert.is((await adminCall(port, "POST", `/admin/accounts/${account}/contacts`, { name: "x", channel: "pigeon", address: "y" })).status, 400);
+		assert.is((await client.call("POST", "/api/contacts", { name: "x", channel: "pigeon", address: "y" })).status, 400);
 		// Another account cannot touch this account's contacts.
-		const other = (await adminCall(port, "POST", "/admin/accounts", { name: "Eve" })).json().account_id as string;
-		assert.is((await adminCall(port, "DELETE", `/admin/accounts/${other}/contacts/${replaced.contact_id}`)).status, 404);
+		const other = await holder(h.server.port, "eve");
+		assert.is((await other.client.call("DELETE", `/api/contacts/${replaced.contact_id}`)).status, 404);
 		// A used claim code does not work again; a claimed device gets no new code.
-		assert.is((await adminCall(port, "POST", `/admin/devices/${d.id}/claim-code`)).status, 409);
-		assert.is((await adminCall(port, "POST", `/admin/accounts/${other}/claim`, { code: "0000-0000-0000-0000" })).status, 404);
+		assert.is((await adminCall(h, "POST", `/command/api/devices/${d.id}/claim-code`)).status, 409);
+		assert.is((await other.client.call("POST", "/api/devices/claim", { code: "0000-0000-0000-0000" })).status, 404);
 		// The claim code is stored only as an HMAC.
 		const raw = h.server.platform.store.db.prepare("SELECT claim_code_hash FROM devices").all();
 		assert.ok(raw.every((r) => (r as { claim_code_hash: string | null }).claim_code_hash === null));
@@ -259,13 +267,13 @@ L("replacement takes over the account; revocation closes the open event", async 
 		h.importDevices(d, spare);
 		const { account } = await setupAccount(h, d);
 		await h.post(d, "/v1/events", open());
-		const r = await adminCall(h.server.port, "POST", `/admin/devices/${d.id}/replace`, { replacement: spare.id });
+		const r = await adminCall(h, "POST", `/command/api/devices/${d.id}/replace`, { replacement: spare.id });
 		assert.is(r.status, 200);
 		assert.is(h.server.platform.event(d.id, EVENT)!.closed_by, "revocation");
 		assert.is(h.server.platform.store.accountOf(spare.id), account);
-		const devices = (await adminCall(h.server.port, "GET", "/admin/devices")).json() as unknown as { device_id: string; state: string }[];
-		assert.equal(devices.map((x) => [x.device_id, x.state]).sort(), [[d.id, "revoked"], [spare.id, "active"]].sort());
-		assert.is((await adminCall(h.server.port, "POST", `/admin/devices/${d.id}/replace`, { replacement: spare.id })).status, 409);
+		const devices = (await adminCall(h, "GET", "/command/api/devices")).json() as unknown as { device_id: string; lifecycle: string }[];
+		assert.equal(devices.map((x) => [x.device_id, x.lifecycle]).sort(), [[d.id, "replaced"], [spare.id, "review"]].sort());
+		assert.is((await adminCall(h, "POST", `/command/api/devices/${d.id}/replace`, { replacement: spare.id })).status, 409);
 		// No key material in any admin answer.
 		const text = JSON.stringify(devices);
 		assert.not.ok(/key_wrapped|key_iv|claim_code_hash/.test(text));
@@ -294,7 +302,7 @@ L("import: records from tools/provision's format, idempotent, tampered and forei
 		assert.match(summary.failed[1]!.error, /does not authenticate/);
 		assert.match(summary.failed[2]!.error, /wrapped under import key/);
 		// Admin API import with the JSONL as the body.
-		const viaApi = await adminCall(h.server.port, "POST", "/admin/import", { records: importRecord(h.importKey, b) });
+		const viaApi = await adminCall(h, "POST", "/command/api/import", { records: importRecord(h.importKey, b) });
 		assert.is(viaApi.json().imported, 1);
 		// Same id with another key is refused, the registered key unchanged.
 		const clash = p.importRecords(importRecord(h.importKey, { ...a, key: Buffer.alloc(32, 1) }));

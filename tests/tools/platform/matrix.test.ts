@@ -229,6 +229,30 @@ M("another device's event id is unknown to this device", async () => {
 	assert.is(h.server.platform.event(dev.id, EVENT)!.state, "open");
 });
 
+M("suspended device: a signed 'suspended' refusal (nonce used up, no event opened), accepted again once reactivated", async () => {
+	const s = newDevice();
+	h.importDevices(s);
+	const p = h.server.platform;
+	const account = p.createAccount("Sus");
+	p.claim(account, p.issueClaimCode(s.id).code);
+	p.transition(s.id, "suspend", { role: "holder", id: account });
+	const body = JSON.stringify({ ...OPEN, event: "c".repeat(32) });
+	const req = signRequest({ device: s, nonce: h.nonce(s), path: "/v1/events", body, host: h.host });
+	const reply = await send(h.server.port, req);
+	assert.is(reply.status, 403);
+	assert.is(checkResponse(reply, req, s), "ok");
+	assert.equal(reply.json(), { state: "suspended", time: T0 / 1000 });
+	assert.is(p.event(s.id, "c".repeat(32)), undefined, "no event opened while suspended");
+	// The same request again is a replay, not a second suspended answer.
+	await expectRefused(req, "nonce-replayed", s);
+	assert.is(p.store.device(s.id)!.state, "active", "suspension is not revocation");
+	p.transition(s.id, "reactivate", { role: "holder", id: account });
+	const again = await h.post(s, "/v1/events", { ...OPEN, event: "c".repeat(32) });
+	assert.is(again.reply.status, 200);
+	assert.is(checkResponse(again.reply, again.req, s), "ok");
+	assert.is(again.reply.json().state, "open");
+});
+
 M("revoked device refused for ever, signed; its replacement accepted; the old stays revoked", async () => {
 	const spare = newDevice();
 	h.importDevices(spare);

@@ -20,13 +20,13 @@ const P = suite("platform persistence");
 P("schema migrated once, WAL journal, rows survive close and reopen", () => {
 	const file = join(tempDir(), "p.db");
 	const s1 = new Store(file);
-	assert.is(s1.schemaVersion, 1);
+	assert.is(s1.schemaVersion, 2);
 	assert.is(s1.journalMode, "wal");
 	s1.insertAccount({ account_id: "a1", display_name: "Ada", created_at: 1 });
 	s1.insertRefusal({ at: 2, device_id: null, status: 412, code: "unknown-key", method: "POST", path: "/v1/events", detail: "x" });
 	s1.close();
 	const s2 = new Store(file);
-	assert.is(s2.schemaVersion, 1);
+	assert.is(s2.schemaVersion, 2);
 	assert.is(s2.account("a1")!.display_name, "Ada");
 	assert.is(s2.refusals()[0]!.code, "unknown-key");
 	s2.close();
@@ -102,16 +102,16 @@ P("TLS: the dev CA verifies the server for localhost and 127.0.0.1; a client wit
 	assert.is(statSync(ca.keyPath).mode & 0o077, 0, "server key not readable by others");
 	const h = await harness();
 	try {
-		const ok = await send(h.server.port, { method: "GET", path: "/admin/status", headers: { host: h.host } });
+		const ok = await send(h.server.port, { method: "GET", path: "/login", headers: { host: h.host } });
 		assert.is(ok.status, 200);
 		const refused = await new Promise<string>((resolve) => {
-			const req = request({ host: "127.0.0.1", servername: "localhost", port: h.server.port, path: "/admin/status", agent: false }, () => resolve("connected"));
+			const req = request({ host: "127.0.0.1", servername: "localhost", port: h.server.port, path: "/login", agent: false }, () => resolve("connected"));
 			req.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
 			req.end();
 		});
 		assert.match(refused, /SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY|CERT/);
 		const otherCa = await import("../../../tools/platform/devCa").then((m) => m.ensureDevCa(tempDir()));
-		const wrong = await send(h.server.port, { method: "GET", path: "/admin/status", headers: { host: h.host } }, otherCa.ca).then(
+		const wrong = await send(h.server.port, { method: "GET", path: "/login", headers: { host: h.host } }, otherCa.ca).then(
 			() => "connected",
 			(e: NodeJS.ErrnoException) => e.code ?? "error",
 		);
@@ -164,6 +164,10 @@ P("CLI: import, claim code, account, claim, user close; serve over TLS; no key i
 	const code = JSON.parse(cli(["claim-code", d.id, ...db], process.cwd())).code as string;
 	const account = JSON.parse(cli(["account", "Ada", ...db], process.cwd())).account_id as string;
 	out += cli(["claim", account, code, ...db], process.cwd());
+	// Command operators come from the CLI only, the password from the environment (not argv, which `ps` shows).
+	const operator = execFileSync(process.execPath, ["--import", "tsx", SERVER, "operator", "ops", ...db], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "", ENIGM_OPERATOR_PASSWORD: "operator password 1" } });
+	assert.match(JSON.parse(operator).operator_id as string, /^[0-9a-f]{32}$/);
+	assert.not.ok(operator.includes("operator password 1"));
 	const storageKey = readFileSync(join(dir, "storage.key"), "utf8").trim();
 	assert.is(statSync(join(dir, "storage.key")).mode & 0o077, 0);
 

@@ -66,6 +66,10 @@ S("shows a complete event end to end and exits 0 once the device is dormant agai
 		const lines = r.out.split("\n");
 		// The dashboard URL comes first.
 		assert.match(lines[0]!, /^Dashboard: https:\/\/localhost:\d+\/dashboard$/);
+		// Issue 12: how to log in as the holder and to Command, and where the contact's link is.
+		assert.match(r.out, /^Account holder: https:\/\/localhost:\d+\/login  user ada  password [A-Za-z0-9_-]{16}$/m);
+		assert.match(r.out, /^Enigm Command: https:\/\/localhost:\d+\/command\/login  user command  password [A-Za-z0-9_-]{16}$/m);
+		assert.match(r.out, /contacts +notified Grace by sms: emergency opened .* link https:\/\/localhost:\d+\/c\/[A-Za-z0-9_-]{43}$/m);
 
 		// The story, in order.
 		const steps: Array<[string, RegExp]> = [
