@@ -1,12 +1,6 @@
-import { checkStoreEntry, type Store, type StoredValue } from "hal/store";
+import { checkStoreDomain, checkStoreEntry, type Store, type StoredValue } from "hal/store";
 
-/** NVS namespace names are at most 15 characters (ESP-IDF "Non-Volatile Storage Library", NVS_KEY_NAME_MAX_SIZE - 1). */
-export const maxDomainLength = 15;
-
-export function checkStoreDomain(domain: string): void {
-	if (domain.length === 0 || domain.length > maxDomainLength)
-		throw new RangeError(`store domain "${domain}" must be 1..${maxDomainLength} characters`);
-}
+export { checkStoreDomain, maxDomainLength } from "hal/store";
 
 /**
  * In-memory Store for tests and the host simulator. It refuses exactly what Preference/NVS refuses (hal/store
