@@ -157,8 +157,9 @@ Pmu("batteryNtc false: TS pin becomes a fixed input that does not gate charging,
 Pmu("register reads are one writeRead (repeated start), never a write followed by a separate read", () => {
 	const i2c = new FakeI2C();
 	const pmu = new Axp2101({ i2c });
-	// The constructor reads DS REG 03 (chip id) and REG 30 (ADC enables, already on: no write).
-	assert.equal(i2c.transactions, ["writeRead", "writeRead"]);
+	// The constructor reads DS REG 03 (chip id) and the measurement enables, all already on: reads only.
+	assert.ok(i2c.transactions.length >= 2);
+	assert.ok(i2c.transactions.every((t) => t === "writeRead"), i2c.transactions.join(","));
 	i2c.transactions = [];
 	i2c.regs[Reg.BAT_PERCENT] = 57;
 	pmu.battery();
