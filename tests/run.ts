@@ -1,36 +1,31 @@
 /**
  * `npm test`: the type checks, the uvu suites in Node (firmware and tools), and the firmware suites inside real
- * XS. Each step's output streams through; the totals close with one line `N passed, N failed` that CI reads.
+ * XS. Each step's output streams through; the totals close with one line `N passed, N failed, N skipped` that CI
+ * reads. A skip is never a pass: each skipped case is listed by name with its reason (`SKIP: <name>: <reason>` lines,
+ * tests/tools/skip.ts) before the closing line, and a skip uvu counts that nobody named is listed as unnamed.
  * Usage: node --import tsx tests/run.ts [--only typecheck,unit,xs]
  */
 import { spawn } from "node:child_process";
+import { skipLines, stripAnsi, uvuCount } from "./summary";
 
 interface Step {
 	name: string;
 	command: string;
 	args: string[];
-	/** Extracts [passed, failed] from the step's output. */
-	count: (output: string, code: number) => [number, number];
+	/** Extracts [passed, failed, skipped] from the step's output. */
+	count: (output: string, code: number) => [number, number, number];
 	env?: Record<string, string>;
 }
 
-const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
-
-const uvuCount = (output: string): [number, number] => {
-	const text = stripAnsi(output);
-	const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
-	const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
-	return [passed, total - passed];
-};
 
 const steps: Step[] = [
-	{ name: "typecheck", command: process.execPath, args: ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], count: (_o, code) => (code === 0 ? [1, 0] : [0, 1]) },
-	{ name: "typecheck-tools", command: process.execPath, args: ["node_modules/typescript/bin/tsc", "-p", "tsconfig.tools.json"], count: (_o, code) => (code === 0 ? [1, 0] : [0, 1]) },
+	{ name: "typecheck", command: process.execPath, args: ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], count: (_o, code) => (code === 0 ? [1, 0, 0] : [0, 1, 0]) },
+	{ name: "typecheck-tools", command: process.execPath, args: ["node_modules/typescript/bin/tsc", "-p", "tsconfig.tools.json"], count: (_o, code) => (code === 0 ? [1, 0, 0] : [0, 1, 0]) },
 	{ name: "unit-firmware", command: process.execPath, args: ["--import", "tsx", "node_modules/uvu/bin.js", "tests/firmware", "\\.test\\.ts$"], count: uvuCount },
 	{ name: "unit-tools", command: process.execPath, args: ["--import", "tsx", "node_modules/uvu/bin.js", "tests/tools", "\\.test\\.ts$"], count: uvuCount, env: { TSX_TSCONFIG_PATH: "tsconfig.tools.json" } },
 	{ name: "xs", command: process.execPath, args: ["--import", "tsx", "tests/xs/run.ts"], count: (o) => {
-		const m = /^(\d+) passed, (\d+) failed$/m.exec(stripAnsi(o));
-		return m ? [Number(m[1]), Number(m[2])] : [0, 1];
+		const m = /^(\d+) passed, (\d+) failed, (\d+) skipped$/m.exec(stripAnsi(o));
+		return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 1, 0];
 	} },
 ];
 
@@ -52,17 +47,25 @@ const onlyIndex = process.argv.indexOf("--only");
 const only = onlyIndex > 0 ? new Set(process.argv[onlyIndex + 1]?.split(",")) : undefined;
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 const summary: string[] = [];
+const skips: string[] = [];
 for (const step of steps) {
 	if (only && ![...only].some((name) => step.name.startsWith(name))) continue;
 	console.log(`\n=== ${step.name} ===`);
 	const { code, output } = await run(step);
-	let [p, f] = step.count(output, code);
+	let [p, f, k] = step.count(output, code);
 	if (code !== 0 && f === 0) f = 1; // a crashed step counts as a failure even if it printed no counts
+	const named = skipLines(output);
+	for (const line of named) skips.push(`${step.name}: ${line}`);
+	for (let i = named.length; i < k; i++) skips.push(`${step.name}: (a skipped case that printed no SKIP line with its reason)`);
+	k = Math.max(k, named.length);
 	passed += p;
 	failed += f;
-	summary.push(`${step.name}: ${p} passed, ${f} failed${code !== 0 ? ` (exit ${code})` : ""}`);
+	skipped += k;
+	summary.push(`${step.name}: ${p} passed, ${f} failed, ${k} skipped${code !== 0 ? ` (exit ${code})` : ""}`);
 }
 console.log("\n" + summary.join("\n"));
-console.log(`${passed} passed, ${failed} failed`);
+if (skips.length) console.log(`\nSkipped (did not run, not counted as passed):\n${skips.map((s) => `  - ${s}`).join("\n")}`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -2,9 +2,11 @@
  * `npm run bench`: the product's figures, deterministic (simulated time, byte counts, instruction counts), except
  * the provisioning rate, which is wall time by nature and labelled so.
  *
- *   TSX_TSCONFIG_PATH=tsconfig.tools.json node --import tsx tools/bench/index.ts [--json] [--out <file>]
+ *   TSX_TSCONFIG_PATH=tsconfig.tools.json node --import tsx tools/bench/index.ts [--json] [--out <file>] [--write]
  *
- * Writes bench/results.json (or --out) and prints a short table, or the JSON itself with --json. Exits 1 when a
+ * Writes .cache/bench/results.json (or --out; --write updates the committed bench/results.json, the figures the
+ * README and docs/benchmarks.md quote) and prints a short table, or the JSON itself with --json. A plain run never
+ * dirties the work tree. Exits 1 when a
  * figure that must hold does not (the 30-day dormant soak: no wake, no byte, no radio-on second) or a run fails.
  * docs/benchmarks.md explains every figure and its method.
  */
@@ -19,8 +21,8 @@ import { eventRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
 import { xsMemory, xsMeter } from "./xsBench";
 import type { Exchange, ExchangeKind } from "./stages";
 
-const { values } = parseArgs({ options: { json: { type: "boolean" }, out: { type: "string" } } });
-const outFile = resolve(values.out ?? join(repoRoot, "bench", "results.json"));
+const { values } = parseArgs({ options: { json: { type: "boolean" }, out: { type: "string" }, write: { type: "boolean" } } });
+const outFile = resolve(values.out ?? (values.write ? join(repoRoot, "bench", "results.json") : join(repoRoot, ".cache", "bench", "results.json")));
 const wallStart = performance.now();
 const progress = (line: string) => { if (!values.json) process.stderr.write(`bench: ${line}\n`); };
 

@@ -161,7 +161,29 @@ function openPlatform(args: Args, log: (line: string) => void): Platform {
 	});
 }
 
+export const USAGE = `usage: npm run platform -- [command] [options]
+
+commands:
+  serve (default)                      serve https://localhost:8443 (loopback) with the development CA
+      --port N  --host ADDR  --db FILE  --storage-key FILE  --import-key FILE  --ca-dir DIR
+      --webhook URL  --max-event-minutes N  --interval S  --nonce-window N
+  import <records.jsonl> --import-key FILE      import a provisioning batch's platform records
+  devices                              list devices and their lifecycle state (JSON)
+  events [deviceId]                    list events (JSON)
+  account <display name>               create an account
+  claim-code <deviceId>                issue a one-time claim code
+  claim <accountId> <code>             claim a device for an account
+  close-event <deviceId> <eventId> [--reason text]
+  revoke <deviceId> [--reason text]    revoke a device (final)
+  replace <oldDeviceId> <newDeviceId>  move an account's device to a replacement identity
+  help, --help, -h                     this text
+`;
+
 async function main(argv: readonly string[]): Promise<number> {
+	if (argv.includes("--help") || argv.includes("-h") || argv[0] === "help") {
+		process.stdout.write(USAGE);
+		return 0;
+	}
 	const args = parseArgs(argv);
 	const log = (line: string) => process.stdout.write(`${line}\n`);
 	const [command = "serve", ...rest] = args.positional;
@@ -197,6 +219,8 @@ async function main(argv: readonly string[]): Promise<number> {
 		process.once("SIGTERM", stop);
 		return -1;
 	}
+	const commands = ["import", "close-event", "revoke", "replace", "claim-code", "account", "claim", "devices", "events"];
+	if (!commands.includes(command)) throw new RangeError(`unknown command ${command}\n${USAGE}`);
 	const p = openPlatform(args, log);
 	const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 	try {
@@ -239,7 +263,7 @@ async function main(argv: readonly string[]): Promise<number> {
 				out(p.store.events(rest[0]));
 				break;
 			default:
-				throw new RangeError(`unknown command ${command}`);
+				throw new RangeError(`unknown command ${command}\n${USAGE}`);
 		}
 		await p.idle();
 		return 0;

@@ -1,23 +1,21 @@
 /**
- * Issue 5 part 4: the QA dashboard after a real scenario, in real headless Chromium (Debian's `chromium` driven by
- * playwright-core). The World runs the firmware through the emulated modem in simulated time: a triple press,
+ * Issue 5 part 4: the QA dashboard after a real scenario, in real headless Chromium (from npm, see tests/tools/browser.ts,
+ * driven by playwright-core). The World runs the firmware through the emulated modem in simulated time: a triple press,
  * the alert, location points, a forged and a replayed request that the platform refuses, the user closing the
  * event and the device going back to sleep. Then the page must show all of it.
  *
- * No chromium, no pass: CI installs it (.ci/run); locally `apt-get install chromium`.
  * The screenshot is left in $TMPDIR/enigm-dashboard.png for a person to look at.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
+import { launchChromiumPersistent } from "../browser";
 import { pointCount, raiseAlert, send, testWorld, type Captured } from "../e2e/helpers";
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => p && existsSync(p));
-const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 export const SCREENSHOT = join(tmpdir(), "enigm-dashboard.png");
 
 /** The captured request re-signed with a key that is not the device's (RFC 9421 base as docs/protocol.md §4). */
@@ -33,14 +31,10 @@ function forged(c: Captured, nonce: number): Captured {
 const D = suite("dashboard after a scenario (headless Chromium)");
 
 D("shows the device, the event timeline, the track, the contacts notified and the refused requests", async () => {
-	if (!CHROMIUM) {
-		console.error("\n  dashboard browser test: no chromium executable (/usr/bin/chromium). Install Debian's chromium (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.\n");
-		assert.unreachable("chromium is not installed: the dashboard browser test cannot run");
-	}
 	const t = await testWorld();
 	const { world } = t;
 	const profile = mkdtempSync(join(tmpdir(), "enigm-chromium-"));
-	let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
+	let context: BrowserContext | undefined;
 	try {
 		// The scenario, in simulated time.
 		assert.ok(await raiseAlert(world), "no alert");
@@ -55,7 +49,7 @@ D("shows the device, the event timeline, the track, the contacts notified and th
 		const points = pointCount(world);
 
 		// The page.
-		context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 1000 } });
+		context = await launchChromiumPersistent(profile, { ignoreHTTPSErrors: true, viewport: { width: 1280, height: 1000 } });
 		const page = context.pages()[0] ?? (await context.newPage());
 		const errors: string[] = [];
 		page.on("pageerror", (e) => errors.push(e.message));

@@ -4,6 +4,7 @@
  * run of the real mc.so in mcsim runs only when the SDK, a build and Xvfb are there, and otherwise prints why not.
  */
 import { suite } from "uvu";
+import { skipCase } from "../skip";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -390,12 +391,12 @@ function endToEndSkipReason(): string | undefined {
 	return undefined;
 }
 
+const E = suite("moddableSim end to end (mcsim)");
+const END_TO_END = "mcsim: a triple press in the simulator opens an event, streams a point, and a user close brings the device back to deep sleep";
 const skip = endToEndSkipReason();
-if (skip) {
-	console.log(`SKIP moddable-sim end to end: ${skip}`);
-} else {
-	const E = suite("moddableSim end to end (mcsim)");
-	E("a triple press in the simulator opens an event, streams a point, and a user close brings the device back to deep sleep", () => {
+if (skip) skipCase(E, END_TO_END, skip);
+else {
+	E(END_TO_END, () => {
 		const mc = process.env.ENIGM_MCSIM_MC ?? "/tmp/mcbuild/bin/lin/mc/debug/main/mc.so";
 		let output: string;
 		try {
@@ -413,5 +414,5 @@ if (skip) {
 		assert.match(output, "PASS platform: event closed: closed_by user");
 		assert.match(output, /\n12 passed, 0 failed\n/);
 	});
-	E.run();
 }
+E.run();

@@ -1,7 +1,7 @@
 /**
  * The emulator on a pseudo-terminal: a client opens the device path like any serial port, runs an AT script, and
  * the emulator's transcript (and the bytes the client reads) are exactly those of the in-process run of the
- * same script. Runs once per available pty helper (socat, python3).
+ * same script. The pty comes from python3's standard library (no socat).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -9,8 +9,7 @@ import fs from "node:fs";
 import tty from "node:tty";
 import ManualClock from "hal/sim/manualClock";
 import ModemEmulator from "../../../tools/sim/modem/emulator";
-import { available, startPty } from "../../../tools/sim/modem/pty";
-import type { PtyHelper } from "../../../tools/sim/modem/pty";
+import { startPty } from "../../../tools/sim/modem/pty";
 import { parseCliArgs } from "../../../tools/sim/modem/cli";
 import { harness, until } from "./harness";
 
@@ -45,10 +44,10 @@ async function inProcess(): Promise<{ transcript: string[]; received: string }> 
 	return { transcript, received };
 }
 
-async function overPty(helper: PtyHelper): Promise<{ transcript: string[]; received: string; device: string }> {
+async function overPty(): Promise<{ transcript: string[]; received: string; device: string }> {
 	const clock = new ManualClock(0);
 	const emu = new ModemEmulator({ dialect: "sim7080", clock });
-	const bridge = await startPty(emu, { helper });
+	const bridge = await startPty(emu);
 	const fd = fs.openSync(bridge.path, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
 	const reader = new tty.ReadStream(fd);
 	let received = "";
@@ -76,21 +75,14 @@ async function overPty(helper: PtyHelper): Promise<{ transcript: string[]; recei
 
 const Pty = suite("modem emulator on a pty");
 
-for (const helper of ["socat", "python3"] as const) {
-	Pty(`${helper}: a client on the device path gets the same bytes and the same transcript as in process`, async () => {
-		if (!available(helper)) { console.warn(`(${helper} not installed: skipped)`); return; }
-		const reference = await inProcess();
-		const viaPty = await overPty(helper);
-		assert.match(viaPty.device, /^\/dev\/pts\/\d+$/);
-		assert.equal(viaPty.transcript, reference.transcript);
-		assert.is(viaPty.received, reference.received);
-		assert.ok(reference.transcript.some((l) => l.endsWith("<- NORMAL POWER DOWN")));
-		assert.ok(reference.transcript.some((l) => l.endsWith("== 3 bytes ignored (modem off)")));
-	});
-}
-
-Pty("at least one pty helper is installed (socat or python3)", () => {
-	assert.ok(available("socat") || available("python3"));
+Pty("a client on the device path gets the same bytes and the same transcript as in process", async () => {
+	const reference = await inProcess();
+	const viaPty = await overPty();
+	assert.match(viaPty.device, /^\/dev\/pts\/\d+$/);
+	assert.equal(viaPty.transcript, reference.transcript);
+	assert.is(viaPty.received, reference.received);
+	assert.ok(reference.transcript.some((l) => l.endsWith("<- NORMAL POWER DOWN")));
+	assert.ok(reference.transcript.some((l) => l.endsWith("== 3 bytes ignored (modem off)")));
 });
 
 const Cli = suite("modem emulator CLI arguments");

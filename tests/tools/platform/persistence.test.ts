@@ -133,8 +133,24 @@ P("the server refuses to listen anywhere but loopback", async () => {
 const SERVER = join(process.cwd(), "tools", "platform", "server.ts");
 
 function cli(args: string[], cwd: string): string {
-	return execFileSync(process.execPath, ["--import", "tsx", SERVER, ...args], { cwd, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+	return execFileSync(process.execPath, ["--import", "tsx", SERVER, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
 }
+
+P("CLI: --help prints the usage and starts no server; an unknown command is refused with the usage", () => {
+	// A server would never exit: execFileSync's timeout turns that into a failure instead of a hang.
+	const help = execFileSync(process.execPath, ["--import", "tsx", SERVER, "--help"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, NODE_OPTIONS: "" } });
+	assert.match(help, /^usage: npm run platform -- \[command\]/);
+	assert.match(help, /serve \(default\)/);
+	assert.not.match(help, /listening/);
+	try {
+		cli(["bogus"], process.cwd());
+		assert.unreachable("an unknown command exited 0");
+	} catch (e) {
+		const err = e as { status?: number; stderr?: string };
+		assert.is(err.status, 2);
+		assert.match(err.stderr ?? "", /unknown command bogus\nusage:/);
+	}
+});
 
 P("CLI: import, claim code, account, claim, user close; serve over TLS; no key in any output", async () => {
 	const dir = tempDir();

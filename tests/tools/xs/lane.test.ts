@@ -208,7 +208,8 @@ cli("all passing: per-file PASS line, final totals line, exit 0", async () => {
 	const r = await runCli(fixture("pass"));
 	assert.is(r.code, 0, r.stdout);
 	assert.match(r.stdout, /^PASS tests\/tools\/xs\/fixtures\/pass\.fixture\.ts /m);
-	assert.is(r.stdout.trimEnd().split("\n").pop(), "8 passed, 0 failed");
+	assert.is(r.stdout.trimEnd().split("\n").pop(), "8 passed, 0 failed, 2 skipped");
+	assert.match(r.stdout, /^SKIP: tests\/tools\/xs\/fixtures\/pass\.fixture\.ts: 2 case/m);
 });
 
 cli("any failure: FAIL line with reasons, a crashed file counts as one failed test, exit 1", async () => {
@@ -216,7 +217,7 @@ cli("any failure: FAIL line with reasons, a crashed file counts as one failed te
 	assert.is(r.code, 1);
 	assert.match(r.stdout, /^FAIL tests\/tools\/xs\/fixtures\/fail-assert\.fixture\.ts /m);
 	assert.match(r.stdout, /^FAIL tests\/tools\/xs\/fixtures\/no-run\.fixture\.ts /m);
-	assert.is(r.stdout.trimEnd().split("\n").pop(), "9 passed, 2 failed");
+	assert.is(r.stdout.trimEnd().split("\n").pop(), "9 passed, 2 failed, 2 skipped");
 });
 
 cli("a missing file is an error", async () => {

@@ -3,8 +3,8 @@
  * simulator's `embedded:io/serial`, `screen`, `picocom`) talks to it like a real modem on a USB-UART.
  *
  * Node has no pty API, so a helper process owns the pty pair and relays its master side over stdin/stdout pipes:
- *   socat   `socat PTY,link=<path>,raw,echo=0 STDIO` (Debian package `socat`), preferred when installed;
- *   python3 a dozen lines of `os.openpty()` + `tty.setraw()` (below), when socat is not.
+ * python3 (standard library only: `os.openpty()` + `tty.setraw()`, below), which every machine this project
+ * supports has; no socat, no native Node module.
  * The slave is raw with echo off (the modem does its own echo), and `<path>` is a symlink to /dev/pts/N.
  *
  *   const bridge = await startPty(emu, { link: "/tmp/enigm-modem" });
@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type ModemEmulator from "./emulator";
 
-export type PtyHelper = "socat" | "python3";
+export type PtyHelper = "python3";
 
 export interface PtyBridge {
 	/** The symlink to open (stable across runs when `link` is given). */
@@ -32,8 +32,6 @@ export interface PtyBridge {
 export interface PtyOptions {
 	/** Where to create the symlink; default a fresh temp directory's `modem`. */
 	readonly link?: string;
-	/** Force one helper; default socat if on PATH, else python3. */
-	readonly helper?: PtyHelper;
 	/** Milliseconds to wait for the helper to create the pty. */
 	readonly startTimeoutMs?: number;
 }
@@ -68,23 +66,20 @@ finally:
         pass
 `;
 
-export function available(helper: PtyHelper): boolean {
-	const probe = helper === "socat" ? spawnSync("socat", ["-V"], { stdio: "ignore" }) : spawnSync("python3", ["-c", "import pty, tty"], { stdio: "ignore" });
-	return probe.status === 0;
+export function available(): boolean {
+	return spawnSync("python3", ["-c", "import pty, tty"], { stdio: "ignore" }).status === 0;
 }
 
 export async function startPty(emu: ModemEmulator, options: PtyOptions = {}): Promise<PtyBridge> {
-	const helper = options.helper ?? (available("socat") ? "socat" : available("python3") ? "python3" : undefined);
-	if (!helper) throw new Error("no pty helper: install socat (apt-get install socat) or python3");
+	const helper: PtyHelper = "python3";
+	if (!available()) throw new Error("no pty helper: python3 (with its standard pty and tty modules) is needed");
 	let tempDir: string | undefined;
 	let link = options.link;
 	if (!link) {
 		tempDir = mkdtempSync(join(tmpdir(), "enigm-modem-"));
 		link = join(tempDir, "modem");
 	}
-	const child: ChildProcess = helper === "socat"
-		? spawn("socat", [`PTY,link=${link},raw,echo=0`, "STDIO"], { stdio: ["pipe", "pipe", "inherit"] })
-		: spawn("python3", ["-u", "-c", PYTHON_BRIDGE, link], { stdio: ["pipe", "pipe", "inherit"] });
+	const child: ChildProcess = spawn("python3", ["-u", "-c", PYTHON_BRIDGE, link], { stdio: ["pipe", "pipe", "inherit"] });
 	let exited = false;
 	child.on("exit", () => { exited = true; });
 	child.on("error", () => { exited = true; });
