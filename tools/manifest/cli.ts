@@ -39,6 +39,9 @@ for (const target of chosen) {
 		for (const c of r.cFiles) console.log(`(native) ${c}`);
 		for (const d of r.dropped) console.log(`# dropped: ${d.name} -> ${d.file} (${d.manifest}): file already mapped`);
 		console.log(`# preload: ${r.preload.join(" ")}`);
+		console.log(`# config: ${JSON.stringify(r.config)}`);
+		console.log(`# creation: ${JSON.stringify(r.creation)}`);
+		if (Object.keys(r.defines).length) console.log(`# defines: ${JSON.stringify(r.defines)}`);
 		for (const w of r.warnings) console.log(`# warning: ${w}`);
 		for (const e of r.errors) console.error(`error: ${e}`);
 		if (r.errors.length) failed = true;
