@@ -82,7 +82,7 @@ rules("one file under two names keeps the first (Rule.appendFile files.already):
 		assert.equal(r.dropped.map((d) => d.name), ["lib/alias"]);
 		const check = checkTarget(dir, r, root);
 		assert.not.ok(check.ok);
-		assert.match(check.output, /TS2307: Cannot find module 'lib\/alias'/);
+		assert.ok(/TS2307: Cannot find module 'lib\/alias'/.test(check.output), check.output);
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
