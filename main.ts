@@ -96,10 +96,12 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 			return status.ok && status.value.present ? { millivolts: status.value.millivolts, percent: status.value.percent } : undefined;
 		};
 	}
-	if (board.pin.modemPwrKey === undefined) throw new RangeError("invalid board: modem PWRKEY pin");
+	if (board.pin.modemPwrKey === undefined && !board.modemSwitch) throw new RangeError("invalid board: modem PWRKEY pin");
 	const modemOptions: ModemOptions = {
 		serial: { io: board.io.Serial, ...board.Serial.modem },
-		pwrKey: { io: board.io.Digital, pin: board.pin.modemPwrKey },
+		...(board.modemSwitch
+			? { powerSwitch: board.modemSwitch }
+			: { pwrKey: { io: board.io.Digital, pin: board.pin.modemPwrKey! } }),
 		pwrKeyActive: board.pwrKey.activeLevel,
 		clock,
 		...(rails ? { rails } : {}),
@@ -109,9 +111,11 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 
 	const uplink = new Uplink({
 		modem, clock, keystore, signer, counter, wallClock,
-		schedule: new RadioSchedule(settings.schedule),
+		// Four fixes per location request after the first (modules/radioSchedule `pointsPerSend`): docs/benchmarks.md §2.
+		schedule: new RadioSchedule({ pointsPerSend: 4, ...settings.schedule }),
 		// A deep-sleep wake follows a power-down (the firmware sleeps only with the radios off); a reset may not.
-		modemKnownOff: power.wakeCause === "button",
+		// A switched external modem may have been switched on by hand: only an `AT` answer tells.
+		modemKnownOff: power.wakeCause === "button" && !board.modemSwitch,
 		store,
 		platform: settings.platform,
 		log,
@@ -124,18 +128,33 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 		sleep: () => power.deepSleep(),
 		log,
 		...(settings.sos ? { config: settings.sos } : {}),
-		...(settings.onTransition ? { onTransition: settings.onTransition } : {}),
+		onTransition(from, to, event) {
+			// A false start's modem is off again: the chip may sleep once the button is idle.
+			if (from.context.gesture === "disarming" && !to.context.gesture) restartIdle();
+			settings.onTransition?.(from, to, event);
+		},
 	});
 
 	// A dormant device whose button has nothing in progress goes back to deep sleep after a short grace.
 	const idleSleepMs = settings.idleSleepMs ?? 1500;
 	let idleTimer = clock.set(checkIdle, idleSleepMs);
+	function restartIdle(): void {
+		clock.clear(idleTimer);
+		idleTimer = clock.set(checkIdle, idleSleepMs);
+	}
 	function checkIdle(): void {
 		const state = runner.state.name;
+		// The modem is booting for a gesture, or being powered down after a false start: look again later.
+		if (runner.state.context.gesture) return restartIdle();
 		if (state !== "dormant" && state !== "revoked") return;
 		if (button.idle) runner.dispatch({ type: "buttonIdle", now: clock.now() });
-		else idleTimer = clock.set(checkIdle, idleSleepMs); // still held or mid-sequence: look again later
+		else restartIdle(); // still held or mid-sequence: look again later
 	}
+	// Outputs the button driver produces while it attaches (the wake press, edges captured during boot) reach the
+	// runner after its boot event, so a journal's resume is never pre-empted by a gesture.
+	let booted = false;
+	const early: Array<() => void> = [];
+	const toRunner = (deliver: () => void) => (booted ? deliver() : early.push(deliver));
 	const button = new TriplePress({
 		button: { io: board.io.Digital, pin: board.pin.button, activeLow: board.button.activeLow, mode: board.io.Digital[board.button.mode] },
 		clock,
@@ -146,21 +165,25 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 			else if (output.type === "rejected") log(`button: not an alert (${output.reason} after ${output.presses} presses)`);
 			if (output.type === "triple") {
 				log("button: triple press");
-				runner.triplePress();
+				toRunner(() => runner.triplePress());
 				return;
 			}
+			// The first deliberate press (the wake press included) boots the modem, RF off, during the gesture.
+			if (output.type === "press" && output.count === 1) toRunner(() => runner.dispatch({ type: "gestureStarted", now: clock.now() }));
+			if (output.type === "rejected") toRunner(() => runner.dispatch({ type: "gestureAbandoned", now: clock.now() }));
 			if (output.type === "hold") {
 				// The device-side close: a 5 s hold during an event cancels it (the platform tells the contacts).
 				log("button: hold");
-				runner.dispatch({ type: "deviceClose", now: clock.now() });
+				toRunner(() => runner.dispatch({ type: "deviceClose", now: clock.now() }));
 			}
-			clock.clear(idleTimer);
-			idleTimer = clock.set(checkIdle, idleSleepMs);
+			restartIdle();
 		},
 	});
 
 	log(`boot: ${board.name}, wake ${power.wakeCause}${power.buttonPressedAtBoot ? ", button held" : ""}, device ${keystore.deviceId.slice(0, 8)}…`);
 	runner.boot();
+	booted = true;
+	for (const deliver of early.splice(0)) deliver();
 
 	return {
 		runner, uplink, modem, button, journal,

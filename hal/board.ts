@@ -103,6 +103,12 @@ export interface Board {
 	readonly Serial: { readonly modem: SerialPortDescription };
 	readonly I2C?: { readonly pmu?: I2CBusDescription };
 	readonly power: ModemPowerDescription;
+	/**
+	 * A modem with no PWRKEY line under the firmware's control (an external modem on a host serial port): switched
+	 * by this instead of PWRKEY pulses (drivers/modem/modem ModemPowerSwitch), and probed with `AT` at every
+	 * power-on, since only an answer tells whether it is on.
+	 */
+	readonly modemSwitch?: { on(): Promise<void> | void; off(): Promise<void> | void };
 	/** Modem family the board carries, so main.ts picks the driver without branching on the board name. */
 	readonly modem: "sim7080" | "sim7000" | "bg95";
 }

@@ -46,7 +46,10 @@
  * 5. Between windows the modem stays powered with GNSS stopped (`keepWarm`), which keeps the receiver's ephemeris
  *    and time so the next start is hot, when the gap is under 15 min. A cold start costs at least 35 s of GNSS
  *    current plus an LTE re-attach; an idle registered modem with PSM/eDRX draws milliamps. Longer gaps power down.
- * 6. Store-and-forward: fixes whose send failed stay queued and go out, oldest first, with the next LTE window
+ * 6. Several points per request: with `pointsPerSend` > 1 a location window opens only once that many fixes are
+ *    queued (the first fix after the alert goes alone; a GNSS timeout sends the queue with the cell report). Each
+ *    window is a TCP + TLS handshake and a signed request/response pair (~2.4 kB) against ~110 B per extra point.
+ * 7. Store-and-forward: fixes whose send failed stay queued and go out, oldest first, with the next LTE window
  *    (at most 20 a window). The queue holds 60 points (an hour at the initial cadence); when full, the second
  *    oldest is dropped: the newest points say where the person is now, and the first one says where the event
  *    started, so those two ends are kept. Cell reports are not queued: a stale cell is worth nothing.
@@ -111,6 +114,13 @@ export interface RadioScheduleConfig {
 	readonly alertRetryMaxMs: number;
 	readonly queueCapacity: number;
 	readonly maxPointsPerSend: number;
+	/**
+	 * Fixes collected before a location window opens (several points per request): each LTE window costs a TCP
+	 * and TLS handshake and a signed request/response pair, about 2.5 kB on the wire, against about 120 B per
+	 * extra point. The first fix after the alert goes out alone (the alert may have carried none); a GNSS timeout
+	 * (cell report) sends whatever is queued at once.
+	 */
+	readonly pointsPerSend: number;
 	/** Speed at or above which the device is moving, m/s (slow walk). */
 	readonly movingSpeed: number;
 	/** Speed below which it may be stationary, m/s. */
@@ -137,6 +147,7 @@ export const defaultRadioScheduleConfig: RadioScheduleConfig = Object.freeze({
 	alertRetryMaxMs: 60_000,
 	queueCapacity: 60,
 	maxPointsPerSend: 20,
+	pointsPerSend: 1,
 	movingSpeed: 1.0,
 	stationarySpeed: 0.5,
 	stationaryRadius: 50,
@@ -186,6 +197,7 @@ function checkConfig(c: RadioScheduleConfig): void {
 		c.initialIntervalMs, c.movingIntervalMs, c.defaultIntervalMs, c.stationaryIntervalMs, c.batteryLowIntervalMs,
 		c.minPlatformIntervalMs, c.hotTimeoutMs, c.warmTimeoutMs, c.alertRetryBaseMs, c.queueCapacity, c.maxPointsPerSend,
 	];
+	if (!Number.isInteger(c.pointsPerSend) || c.pointsPerSend < 1 || c.pointsPerSend > c.queueCapacity) throw new RangeError("invalid pointsPerSend");
 	for (const n of positive) if (!(n > 0) || !Number.isFinite(n)) throw new RangeError("invalid interval");
 	if (c.maxPlatformIntervalMs < c.minPlatformIntervalMs) throw new RangeError("invalid platform bounds");
 	if (c.coldTimeoutsMs.length === 0 || c.coldTimeoutsMs.some((n) => !(n > 0))) throw new RangeError("invalid coldTimeoutsMs");
@@ -218,6 +230,8 @@ export default class RadioSchedule implements RadioScheduler {
 	#motion: Motion = "unknown";
 	#platformMs: number | undefined;
 	#batteryLow = false;
+	/** A location window of this event was acknowledged (the first fix is sent alone, later ones in batches). */
+	#locationSent = false;
 
 	constructor(config: Partial<RadioScheduleConfig> = {}) {
 		const c = Object.freeze({ ...defaultRadioScheduleConfig, ...config });
@@ -252,7 +266,7 @@ export default class RadioSchedule implements RadioScheduler {
 
 	stop(): void {
 		this.#started = this.#alertSent = this.#alertFailedUntimed = this.#gnssSinceAlertFailure = false;
-		this.#warm = this.#everFixed = this.#batteryLow = false;
+		this.#warm = this.#everFixed = this.#batteryLow = this.#locationSent = false;
 		this.#alertFailures = this.#timeouts = this.#dropped = 0;
 		this.#inFlight = this.#pending = this.#lastGnssAt = this.#lastFix = this.#lastFixAt = this.#platformMs = undefined;
 		this.#queue = [];
@@ -326,7 +340,7 @@ export default class RadioSchedule implements RadioScheduler {
 		// Before the alert is through, the fix rides with the alert retry instead of a separate report.
 		if (!this.#alertSent) return;
 		this.#enqueue(fix);
-		this.#pending = "location";
+		if (!this.#locationSent || this.#queue.length >= this.#c.pointsPerSend) this.#pending = "location";
 	}
 
 	onFixTimeout(): void {
@@ -353,7 +367,10 @@ export default class RadioSchedule implements RadioScheduler {
 		}
 		this.#pending = undefined;
 		// Delivered points leave the queue; undelivered ones stay for the next LTE window.
-		if (ok) this.#queue.splice(0, w.points.length);
+		if (ok) {
+			this.#queue.splice(0, w.points.length);
+			if (w.points.length > 0) this.#locationSent = true;
+		}
 	}
 
 	#issue(now: number, w: RadioWindow): RadioWindow {

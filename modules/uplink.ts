@@ -14,7 +14,7 @@ import { routes } from "modules/protocol/constants";
 import { serializeRequest } from "modules/protocol/http";
 import HttpResponseParser from "modules/protocol/httpResponseParser";
 import {
-	capturePoint, encodeClose, encodeLocationBatch, encodeOpen, maxPointsPerBatch,
+	capturePoint, encodeClose, encodeLocationBatch, encodeOpen, jsonDepth, maxPointsPerBatch,
 	type Battery, type CloseReason, type Point, type ResponseBody, type Stage,
 } from "modules/protocol/messages";
 
@@ -81,6 +81,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#modemKnownOff: boolean;
 	/** Points captured before a reset and restored from the store, sent ahead of the new ones. */
 	#restored: Point[] = [];
+	/** Points captured and queued by the schedule for a later location request (batching), not yet sent. */
+	#deferred: Point[] = [];
 	#closed = false;
 	#caUploaded = false;
 	#eventId: string | undefined;
@@ -91,9 +93,15 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#captured = new WeakMap<Fix, Point>();
 	#pending: Array<() => void> = [];
 	#backlogRecord: DurableRecord | undefined;
+	/** A quiet power-on (prepare()) in flight. */
+	#preparing: Promise<StepResult> | undefined;
+	#poweringDown: Promise<void> | undefined;
 	#listener: ((event: ModemEvent) => void) | undefined;
-	/** Bytes the modem sent and received for the platform (application payload incl. HTTP), for the benchmarks. */
-	readonly traffic = { sent: 0, received: 0, requests: 0 };
+	/**
+	 * Bytes the modem sent and received for the platform (application payload incl. HTTP), for the benchmarks;
+	 * requests sent; location batches with a serving-cell report that the platform accepted.
+	 */
+	readonly traffic = { sent: 0, received: 0, requests: 0, cellReports: 0 };
 
 	constructor(options: UplinkOptions) {
 		for (const name of ["modem", "clock", "keystore", "signer", "counter", "wallClock", "schedule", "platform"] as const)
@@ -122,6 +130,25 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	// RadioPort
 
+	/**
+	 * Boots the modem with its RF off while the gesture is still being pressed (RadioPort.prepare). wake() and
+	 * powerDown() wait for it, so they find the modem booted, never half-way.
+	 */
+	prepare(): Promise<StepResult> {
+		const modem = this.#o.modem;
+		if (this.#preparing) return this.#preparing;
+		if (modem.state !== "off" && modem.state !== "failed") return Promise.resolve({ ok: true });
+		const knownOff = this.#modemKnownOff;
+		this.#modemKnownOff = false;
+		// Asked when the AT port answers: a gesture recognised by then wants the RF, so the module keeps searching.
+		const work = modem.powerOn({ knownOff, radioOff: () => this.#triggerAt === undefined }).then((on): StepResult => {
+			this.#preparing = undefined;
+			return on.ok ? { ok: true } : { ok: false, reason: `power on: ${describe(on.error)}` };
+		});
+		this.#preparing = work;
+		return work;
+	}
+
 	async wake(): Promise<StepResult> {
 		if (this.#triggerAt === undefined) {
 			this.#triggerAt = this.#o.clock.now();
@@ -131,7 +158,15 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		return up.ok ? { ok: true } : up;
 	}
 
-	async powerDown(): Promise<void> {
+	powerDown(): Promise<void> {
+		if (!this.#poweringDown) {
+			this.#poweringDown = this.#powerDown().finally(() => { this.#poweringDown = undefined; });
+		}
+		return this.#poweringDown;
+	}
+
+	async #powerDown(): Promise<void> {
+		if (this.#preparing) await this.#preparing;
 		await this.#closeSocket();
 		if (this.#o.modem.state !== "off") {
 			const result = await this.#o.modem.powerDown();
@@ -221,6 +256,19 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	async sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply> {
 		const now = this.#o.clock.now();
 		const window = this.#o.schedule.next(now);
+		// Several points per request (radioSchedule `pointsPerSend`): a fix the schedule keeps for the next location
+		// window is queued there (MAC'd already), and the event goes on to the next GNSS window without the radio
+		// opening a TLS session for it.
+		if (fix && !(window.kind === "lte" && window.payload !== "alert")) {
+			const point = this.#captured.get(fix);
+			if (point) {
+				// A queued point is not sent yet: like an unsent one it survives a reset (one NVS write per fix).
+				this.#deferred.push(point);
+				this.#saveBacklog(eventId, mergePoints(this.#restored, this.#deferred));
+			}
+			this.#log(`uplink: fix ${point?.s ?? "?"} queued for the next location request`);
+			return this.#withInterval({ ok: true, state: "open" });
+		}
 		const fixes = window.kind === "lte" && window.payload !== "alert" ? window.points : fix ? [fix] : [];
 		const fresh = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined);
 		// Points restored after a reset go first; the protocol wants strictly increasing `s` in a batch.
@@ -240,10 +288,12 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, cell), true);
 		const delivered = result.ok && result.body.state !== "error";
 		this.#o.schedule.onSent(delivered);
+		if (delivered && cell) this.traffic.cellReports++;
 		if (delivered) {
 			const sent = new Set(points.map((p) => p.s));
 			this.#restored = this.#restored.filter((p) => !sent.has(p.s));
-			if (this.#restored.length === 0) this.#forgetBacklog();
+			this.#deferred = this.#deferred.filter((p) => !sent.has(p.s));
+			if (this.#restored.length === 0 && this.#deferred.length === 0) this.#forgetBacklog();
 		} else this.#saveBacklog(eventId, mergePoints(this.#restored, fresh));
 		return this.#withInterval(this.#reply(result));
 	}
@@ -260,6 +310,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#endEvent(): void {
 		this.#o.schedule.stop();
 		this.#restored = [];
+		this.#deferred = [];
 		this.#forgetBacklog();
 		this.#eventId = undefined;
 		this.#triggerAt = undefined;
@@ -292,6 +343,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	async #ensurePowered(): Promise<StepResult> {
 		const modem = this.#o.modem;
+		if (this.#preparing) await this.#preparing;
+		// A false start's power-down still running when the gesture completes after all: let it finish, then boot.
+		if (this.#poweringDown) await this.#poweringDown;
 		if (modem.state === "off" || modem.state === "failed") {
 			// Only the first power-on of this boot can rely on the boot's knowledge of the modem.
 			const on = await modem.powerOn({ knownOff: this.#modemKnownOff });
@@ -311,6 +365,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		const modem = this.#o.modem;
 		const powered = await this.#ensurePowered();
 		if (!powered.ok) return powered;
+		const caName = this.#o.platform.caName ?? "enigm-ca.pem";
+		if (!this.#caUploaded && modem.state === "ready") {
+			// While the network search that configure() started runs: the CA does not wait for registration.
+			const uploaded = await modem.uploadCa(caName, this.#o.platform.caPem);
+			if (!uploaded.ok) return { ok: false, reason: `CA upload: ${describe(uploaded.error)}` };
+			this.#caUploaded = true;
+		}
 		if (modem.state !== "attached") {
 			const timeoutMs = reattach ? (this.#o.reattachTimeoutMs ?? 30_000) : (this.#o.attachTimeoutMs ?? 120_000);
 			const attached = await modem.attach({ apn: this.#o.platform.apn, timeoutMs });
@@ -322,7 +383,6 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			}
 		}
 		if (this.#socket !== undefined) return { ok: true };
-		const caName = this.#o.platform.caName ?? "enigm-ca.pem";
 		if (!this.#caUploaded) {
 			const uploaded = await modem.uploadCa(caName, this.#o.platform.caPem);
 			if (!uploaded.ok) return { ok: false, reason: `CA upload: ${describe(uploaded.error)}` };
@@ -342,17 +402,29 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (socket !== undefined && this.#o.modem.state === "attached") await this.#o.modem.closeSocket(socket);
 	}
 
+	/**
+	 * One signed request and its authenticated response. A refusal of the request's `created` (docs/protocol.md §4
+	 * step 5) must not block the alert: network time is untrusted, so the request goes out again at once, with the
+	 * platform's authenticated time when the refusal carried it, else without `created`.
+	 */
 	async #exchange(path: string, body: Uint8Array, reattach = false): Promise<Exchange> {
+		const first = await this.#exchangeOnce(path, body, reattach, false);
+		if (!first.createdRefused) return first.exchange;
+		const second = await this.#exchangeOnce(path, body, reattach, true);
+		return second.exchange;
+	}
+
+	async #exchangeOnce(path: string, body: Uint8Array, reattach: boolean, retry: boolean): Promise<{ exchange: Exchange; createdRefused?: boolean }> {
 		const up = await this.#ensureLink(reattach);
-		if (!up.ok || this.#socket === undefined) return { ok: false, reason: up.ok ? "no socket" : up.reason, retryable: true };
+		if (!up.ok || this.#socket === undefined) return { exchange: { ok: false, reason: up.ok ? "no socket" : up.reason, retryable: true } };
 		const socket = this.#socket;
 		const signed = this.#o.signer.sign(path, body);
-		if (!signed.ok) return { ok: false, reason: `signing: ${signed.error}`, retryable: false };
+		if (!signed.ok) return { exchange: { ok: false, reason: `signing: ${signed.error}`, retryable: false } };
 		const bytes = serializeRequest(signed.request);
 		const sent = await this.#o.modem.send(socket, bytes);
 		if (!sent.ok) {
 			await this.#closeSocket();
-			return { ok: false, reason: `send: ${describe(sent.error)}`, retryable: true };
+			return { exchange: { ok: false, reason: `send: ${describe(sent.error)}`, retryable: true } };
 		}
 		this.traffic.requests++;
 		this.traffic.sent += bytes.length;
@@ -363,13 +435,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			const got = await this.#o.modem.receive(socket, 1460);
 			if (!got.ok) {
 				await this.#closeSocket();
-				return { ok: false, reason: `receive: ${describe(got.error)}`, retryable: true };
+				return { exchange: { ok: false, reason: `receive: ${describe(got.error)}`, retryable: true } };
 			}
 			this.traffic.received += got.value.length;
 			const parsed = got.value.length ? parser.push(got.value) : undefined;
 			if (parsed && !parsed.ok) {
 				await this.#closeSocket();
-				return { ok: false, reason: `response: ${parsed.error}`, retryable: true };
+				return { exchange: { ok: false, reason: `response: ${parsed.error}`, retryable: true } };
 			}
 			if (parsed?.ok) {
 				const verified = this.#o.signer.verifyResponse(signed.request, parsed.response);
@@ -377,20 +449,39 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 					// Unauthenticated: a middlebox or a broken platform. Never act on it; keep trying.
 					this.#log(`uplink: response to ${path.split("/").slice(0, 3).join("/")} rejected (${verified.error}), status ${parsed.response.status}`);
 					await this.#closeSocket();
-					return { ok: false, reason: `unauthenticated response (${verified.error})`, retryable: true };
+					const exchange: Exchange = { ok: false, reason: `unauthenticated response (${verified.error})`, retryable: true };
+					// An unsigned 422 may be a `created` refusal (a platform that does not sign it, or a middlebox). Omitting
+					// `created` is always allowed (protocol §4), so dropping it costs nothing and cannot be abused.
+					if (parsed.response.status === 422 && signed.request.created !== undefined) return { exchange, createdRefused: this.#createdRefused(retry, "unsigned") };
+					return { exchange };
 				}
 				if (verified.body.time !== undefined) this.#o.wallClock.set(verified.body.time * 1000, "platform");
 				if (verified.body.state === "error" && verified.body.error === "nonce" && verified.body.nonce !== undefined)
 					this.#o.counter.skipPast(verified.body.nonce);
-				return { ok: true, status: verified.status, body: verified.body };
+				const exchange: Exchange = { ok: true, status: verified.status, body: verified.body };
+				if (verified.body.state === "error" && verified.body.error === "created" && signed.request.created !== undefined)
+					return { exchange, createdRefused: this.#createdRefused(retry, "signed") };
+				return { exchange };
 			}
 			const left = deadline - this.#o.clock.now();
 			if (left <= 0) {
 				await this.#closeSocket();
-				return { ok: false, reason: "response timeout", retryable: true };
+				return { exchange: { ok: false, reason: "response timeout", retryable: true } };
 			}
 			await this.#waitForData(Math.min(left, 1000));
 		}
+	}
+
+	/**
+	 * The platform refused `created`. The first time, network time goes (platform time, just taken from a signed
+	 * refusal, stays) and the caller retries at once; a second refusal drops the wall time altogether, so every later
+	 * request goes without `created` until an accepted response brings the platform's time. Returns whether to retry.
+	 */
+	#createdRefused(retry: boolean, how: "signed" | "unsigned"): boolean {
+		this.#o.wallClock.distrust(retry);
+		const next = this.#o.wallClock.now() === undefined ? "without created" : "with the platform's time";
+		this.#log(`uplink: created refused (${how}): network time distrusted, ${retry ? "later requests go" : "sending again"} ${next}`);
+		return !retry;
 	}
 
 	#stage(stage: Stage): void {
@@ -461,7 +552,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		if (!text) return [];
 		let saved: unknown;
 		try {
-			saved = JSON.parse(text);
+			// {event, points: [{...}]} is 3 deep; a corrupted string nested deeper would abort XS inside JSON.parse.
+			saved = jsonDepth(text, 4) < 0 ? undefined : JSON.parse(text);
 		} catch {
 			saved = undefined;
 		}

@@ -18,6 +18,11 @@ export interface SimBoardOptions {
 	bank?: SimPinBank;
 	/** Which modem family the emulator on the other end speaks (default sim7080); main.ts picks the driver by it. */
 	modem?: "sim7080" | "bg95";
+	/**
+	 * An external modem on a host serial port has no PWRKEY wired to us: this switches it instead (hal/board
+	 * `modemSwitch`; the host runs `--modem-power <cmd> on|off`, or nothing).
+	 */
+	modemSwitch?: { on(): Promise<void> | void; off(): Promise<void> | void };
 }
 
 /**
@@ -43,5 +48,6 @@ export function createSimBoard(options: SimBoardOptions): Board & { readonly ban
 		Serial: Object.freeze({ modem: Object.freeze({ port: modemDevice, device: modemDevice, baud: 115200 }) }),
 		power: Object.freeze({ kind: "simulated" as const }),
 		modem,
+		...(options.modemSwitch ? { modemSwitch: options.modemSwitch } : {}),
 	});
 }

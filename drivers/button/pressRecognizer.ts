@@ -1,22 +1,25 @@
 /**
- * Triple-press recognition as a pure state machine fed by timestamps: no timers, no IO. The driver
+ * The activation gesture as a pure state machine fed by timestamps: no timers, no IO. The driver
  * (drivers/button/triplePress) feeds raw edges and calls `advance` at `nextDeadline()`; tests feed recorded
  * edge sequences. The same corpus therefore runs in Node, in XS and on the device.
  *
- * Rules, in the order they apply:
+ * A run of three or more deliberate presses activates, exactly once, at the third release. Rules, in the order
+ * they apply (README "The activation gesture" gives the reasons and the trade-off):
  * 1. Debounce: a raw level counts only after it has been stable for `debounceMs`. Mechanical tact switches
  *    bounce for up to ~20 ms (e.g. ALPS SKQG series datasheet, "bounce: 5 ms max"; generic tact switches up to
  *    20 ms), so 30 ms of stability never lets bounce count as a press.
  * 2. A press shorter than `minPressMs` is chatter (a key in a pocket brushing the button); it spoils the sequence.
  * 3. A press held longer than `maxPressMs` is a hold, not a press; it spoils the sequence.
- * 4. The gap between a release and the next press is at most `maxGapMs`.
+ * 4. The gap between a release and the next press is at most `maxGapMs`; a longer silence ends the attempt.
  * 5. The first press down to the third release takes at most `maxSequenceMs`.
- * 6. Exactly three: after the third release the button must stay quiet for `quietMs`; a fourth press spoils the
- *    sequence (a pocket produces runs of presses, a person in distress produces a deliberate three).
+ * 6. The third deliberate release activates at once (`triple`): nothing waits for a quiet window, so the modem's
+ *    radio can come on while the hand is still pressing. Presses four, five and any more in the same run are
+ *    absorbed: counted and reported, never a second activation and never a rejection (a person in panic does not
+ *    stop at three; phones take five). The run ends once the button has been released and quiet for `quietMs`.
  * After a spoiled sequence nothing counts until the button has been released and quiet for `quietMs`.
  *
  * Separately, a continuous hold of `holdMs` (default 5 s) is reported once as `hold`: the device-side gesture that
- * cancels an event in progress. Five seconds is far beyond any press of a triple, so neither gesture can be
+ * cancels an event in progress. Five seconds is far beyond any press of the gesture, so neither gesture can be
  * mistaken for the other.
  */
 export interface PressTiming {
@@ -43,20 +46,23 @@ export type RejectReason =
 	| "too-short"    // a press under minPressMs: chatter
 	| "long-press"   // a press held past maxPressMs
 	| "incomplete"   // fewer than three presses, then silence (a false start)
-	| "too-slow"     // three presses, but not within maxSequenceMs
-	| "too-many";    // a fourth press inside the quiet window
+	| "too-slow";    // three presses, but not within maxSequenceMs
 
 export type PressOutput =
 	/** A press (debounced, valid length) completed; `count` is its position in the sequence. */
 	| { readonly type: "press"; readonly time: number; readonly count: number }
-	/** Three deliberate presses: start the emergency event. */
+	/** The third deliberate press of a run: start the emergency event (once per run, however long the run). */
 	| { readonly type: "triple"; readonly time: number }
 	/** The button has been held down continuously for `holdMs` (reported once per hold). */
 	| { readonly type: "hold"; readonly time: number }
 	/** The sequence was spoiled; `presses` valid presses had been seen. */
 	| { readonly type: "rejected"; readonly time: number; readonly reason: RejectReason; readonly presses: number };
 
-type Phase = "idle" | "pressed" | "released" | "lockout";
+/**
+ * idle: nothing in progress. pressed/released: a sequence of up to three presses in progress. absorbing: activated;
+ * further presses of the same run are counted and ignored. lockout: spoiled; waiting for quiet.
+ */
+type Phase = "idle" | "pressed" | "released" | "absorbing" | "lockout";
 
 export function checkPressTiming(timing: PressTiming): PressTiming {
 	for (const [name, value] of Object.entries(timing))
@@ -145,8 +151,9 @@ export default class PressRecognizer {
 				consider(this.#pressDownAt + t.maxPressMs);
 				break;
 			case "released":
-				consider(this.#releasedAt + (this.#count >= 3 ? t.quietMs : t.maxGapMs));
+				consider(this.#releasedAt + t.maxGapMs);
 				break;
+			case "absorbing":
 			case "lockout":
 				if (!this.#stablePressed) consider(Math.max(this.#releasedAt, this.#rawSince) + t.quietMs);
 				break;
@@ -198,15 +205,28 @@ export default class PressRecognizer {
 				this.#trustedPress = false;
 				this.#count++;
 				if (this.#count === 3 && at - this.#firstDownAt > t.maxSequenceMs) return this.#reject(at, "too-slow");
-				this.#phase = "released";
 				this.#releasedAt = at;
-				return [{ type: "press", time: at, count: this.#count }];
+				const press: PressOutput = { type: "press", time: at, count: this.#count };
+				if (this.#count < 3) {
+					this.#phase = "released";
+					return [press];
+				}
+				// Rule 6: activate now; the rest of the run is absorbed.
+				this.#phase = "absorbing";
+				return [press, { type: "triple", time: at }];
 			}
 			case "released":
 				if (!pressed) return [];
-				if (this.#count >= 3) return this.#reject(at, "too-many");
 				this.#phase = "pressed";
 				this.#pressDownAt = at;
+				return [];
+			case "absorbing":
+				if (pressed) this.#pressDownAt = at;
+				else {
+					this.#releasedAt = at;
+					const length = at - this.#pressDownAt;
+					if (length >= t.minPressMs && length <= t.maxPressMs) return [{ type: "press", time: at, count: ++this.#count }];
+				}
 				return [];
 			case "lockout":
 				if (!pressed) this.#releasedAt = at;
@@ -219,12 +239,8 @@ export default class PressRecognizer {
 			case "pressed":
 				return this.#reject(at, "long-press");
 			case "released":
-				if (this.#count >= 3) {
-					this.#phase = "idle";
-					this.#count = 0;
-					return [{ type: "triple", time: at }];
-				}
 				return this.#reject(at, this.#count > 0 && at - this.#firstDownAt > this.timing.maxSequenceMs ? "too-slow" : "incomplete");
+			case "absorbing":
 			case "lockout":
 				this.#phase = "idle";
 				this.#count = 0;

@@ -63,7 +63,8 @@ export function isMalformed(result: FixResult): boolean {
 	return !result.ok && result.reason !== "no-fix" && result.reason !== "gnss-off";
 }
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
+// `\d+(?:\.\d*)?`, not `\d+\.?\d*`: the latter backtracks quadratically on a long run of digits that fails to match.
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 const UNSIGNED_INT = /^\d+$/;
 
 /** Strict decimal: digits with an optional sign and point. `parseFloat` would accept "12abc". */

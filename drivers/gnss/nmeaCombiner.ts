@@ -11,6 +11,11 @@
  *
  * A fix is emitted as soon as GGA + RMC (+ GSA unless `waitForGsa` is false) of the same time are in; an epoch
  * that never gets its GSA is emitted when the next epoch starts, or on `flush()`.
+ *
+ * Bounded: one epoch merges at most `MAX_GSA_PER_EPOCH` GSA sentences (one per GNSS system, NMEA 0183 4.11 system
+ * IDs 1-6, with room to spare). A stream of GSA with no GGA/RMC between them (a receiver configured without them,
+ * or a line that keeps losing them) cannot all belong to one epoch: past the cap the merge restarts from the newest
+ * GSA, so the time per sentence and the satellites held stay constant however long the stream runs.
  */
 import type { Fix } from "drivers/gnss/fix";
 import {
@@ -22,6 +27,8 @@ export interface NmeaCombinerOptions {
 	/** Wait for a GSA before emitting (default true). False for receivers configured without GSA. */
 	readonly waitForGsa?: boolean;
 }
+
+export const MAX_GSA_PER_EPOCH = 8;
 
 function mergeGsa(a: GsaSentence | undefined, b: GsaSentence): GsaSentence {
 	if (!a) return b;
@@ -66,6 +73,7 @@ export default class NmeaCombiner {
 	#gga: GgaSentence | undefined;
 	#rmc: RmcSentence | undefined;
 	#gsa: GsaSentence | undefined;
+	#gsaCount = 0;
 	#emitted = false;
 
 	constructor(options: NmeaCombinerOptions = {}) {
@@ -78,7 +86,14 @@ export default class NmeaCombiner {
 	 */
 	push(sentence: NmeaSentence): FixResult | undefined {
 		if (sentence.type === "GSA") {
-			if (!this.#emitted) this.#gsa = mergeGsa(this.#gsa, sentence);
+			if (!this.#emitted) {
+				if (this.#gsaCount >= MAX_GSA_PER_EPOCH) {
+					this.#gsa = undefined;
+					this.#gsaCount = 0;
+				}
+				this.#gsa = mergeGsa(this.#gsa, sentence);
+				this.#gsaCount++;
+			}
 			return this.#tryEmit();
 		}
 		let out: FixResult | undefined;
@@ -97,9 +112,15 @@ export default class NmeaCombiner {
 		return combineEpoch(this.#gga, this.#rmc, this.#gsa);
 	}
 
+	/** Satellite IDs held for the pending epoch (bounded by MAX_GSA_PER_EPOCH × 12). */
+	get heldSatellites(): number {
+		return this.#gsa?.satellites.length ?? 0;
+	}
+
 	reset(): void {
 		this.#epoch = -1;
 		this.#gga = this.#rmc = this.#gsa = undefined;
+		this.#gsaCount = 0;
 		this.#emitted = false;
 	}
 
@@ -110,6 +131,7 @@ export default class NmeaCombiner {
 		this.#epoch = timeOfDay;
 		this.#gga = this.#rmc = undefined;
 		this.#gsa = carry;
+		if (!carry) this.#gsaCount = 0;
 		this.#emitted = false;
 		return previous;
 	}

@@ -75,6 +75,10 @@ interface Pending {
 	readonly resolve: (result: AtResult) => void;
 	readonly lines: string[];
 	data: Uint8Array[];
+	/** Bytes in `data` (against MAX_COUNTED) and characters in `lines` (against MAX_REPLY); `overLimit` once either is hit. */
+	dataBytes: number;
+	lineChars: number;
+	overLimit: boolean;
 	phase: "queued" | "sent" | "prompt" | "after";
 	timer: TimerHandle | undefined;
 }
@@ -90,6 +94,14 @@ const GT = 62;
 const SPACE = 32;
 /** Longest line kept (the longest documented replies, +CGNSINF and +QENG, are under 200 characters). */
 const MAX_LINE = 1024;
+/**
+ * Most bytes one command's counted replies may hold: a receive asks for at most 1460 (SIM7080 AT+CARECV) or 1500
+ * (BG95 AT+QSSLRECV). A modem announcing more still has all its announced bytes consumed (so they never reach the
+ * line parser as text), but the excess is dropped and the command ends "error".
+ */
+export const MAX_COUNTED = 4096;
+/** Most characters of reply lines one command keeps (same rule: the excess is dropped and the command ends "error"). */
+export const MAX_REPLY = 8192;
 
 const FINAL_ERRORS: readonly string[] = Object.freeze(["ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"]);
 
@@ -113,7 +125,7 @@ export default class AtEngine {
 
 	// line assembly
 	#line = "";
-	#raw: { remaining: number; chunks: Uint8Array[]; target: Pending | undefined; lead: boolean } | undefined;
+	#raw: { remaining: number; room: number; chunks: Uint8Array[]; target: Pending | undefined; lead: boolean } | undefined;
 	#dropSpace = false;
 	#dropLf = false;
 
@@ -170,7 +182,7 @@ export default class AtEngine {
 				resolve({ status: "aborted", lines: [] });
 				return;
 			}
-			this.#queue.push({ text, options, resolve, lines: [], data: [], phase: "queued", timer: undefined });
+			this.#queue.push({ text, options, resolve, lines: [], data: [], dataBytes: 0, lineChars: 0, overLimit: false, phase: "queued", timer: undefined });
 			this.#pump();
 		});
 	}
@@ -218,7 +230,9 @@ export default class AtEngine {
 				}
 				raw.lead = false;
 				const take = Math.min(raw.remaining, bytes.length - i);
-				raw.chunks.push(bytes.slice(i, i + take));
+				const keep = Math.min(take, raw.room);
+				if (keep > 0) raw.chunks.push(bytes.slice(i, i + keep));
+				raw.room -= keep;
 				raw.remaining -= take;
 				i += take - 1;
 				if (raw.remaining === 0) this.#endRaw();
@@ -251,12 +265,14 @@ export default class AtEngine {
 					continue;
 				}
 				const counted = current.options.counted;
-				if (counted?.inline && b === 44 /* , */ && this.#line.startsWith(counted.prefix)) {
+				// Only the first comma after the prefix can end `<len>` (at most 7 digits and a few spaces): a line full of
+				// commas must not re-parse its whole length at each one.
+				if (counted?.inline && b === 44 /* , */ && this.#line.length <= counted.prefix.length + 16 && this.#line.startsWith(counted.prefix)) {
 					const length = parseLength(this.#line.slice(counted.prefix.length, -1));
 					if (length !== undefined) {
 						const header = this.#line;
 						this.#line = "";
-						current.lines.push(header);
+						this.#keep(current, header);
 						this.#log?.("< " + header + "<" + length + " bytes>");
 						this.#beginRaw(length, current);
 					}
@@ -376,12 +392,12 @@ export default class AtEngine {
 		if (line === current.text && current.lines.length === 0) return;
 		const options = current.options;
 		if (current.phase === "prompt" && options.prompt !== undefined && line === options.prompt) {
-			current.lines.push(line);
+			this.#keep(current, line);
 			this.#onPrompt(current);
 			return;
 		}
 		if (options.counted && !options.counted.inline && line.startsWith(options.counted.prefix)) {
-			current.lines.push(line);
+			this.#keep(current, line);
 			const length = parseLength(line.slice(options.counted.prefix.length));
 			if (length !== undefined && length > 0) {
 				this.#dropLf = endedByCr;
@@ -391,10 +407,10 @@ export default class AtEngine {
 		}
 		if (options.counted?.inline && line.startsWith(options.counted.prefix)) {
 			// `+CARECV: 0` with no comma: nothing to read.
-			current.lines.push(line);
+			this.#keep(current, line);
 			return;
 		}
-		current.lines.push(line);
+		this.#keep(current, line);
 		if (current.phase === "after") {
 			const verdict = options.after?.(line);
 			if (verdict) this.#finish(current, verdict);
@@ -426,16 +442,35 @@ export default class AtEngine {
 		}, this.#promptDelayMs);
 	}
 
+	/** Keeps a reply line, up to MAX_REPLY characters per command. */
+	#keep(pending: Pending, line: string): void {
+		if (pending.lineChars + line.length > MAX_REPLY) {
+			if (!pending.overLimit) this.#log?.("! reply over " + MAX_REPLY + " characters: excess dropped");
+			pending.overLimit = true;
+			return;
+		}
+		pending.lineChars += line.length;
+		pending.lines.push(line);
+	}
+
 	#beginRaw(length: number, target: Pending): void {
 		if (length <= 0) return;
-		this.#raw = { remaining: length, chunks: [], target, lead: true };
+		const room = Math.max(0, MAX_COUNTED - target.dataBytes);
+		if (length > room) {
+			target.overLimit = true;
+			this.#log?.("! counted reply over " + MAX_COUNTED + " bytes: excess dropped");
+		}
+		target.dataBytes += Math.min(length, room);
+		this.#raw = { remaining: length, room, chunks: [], target, lead: true };
 	}
 
 	#endRaw(): void {
 		const raw = this.#raw;
 		this.#raw = undefined;
 		if (!raw || !raw.target) return;
-		if (raw.target === this.#current) raw.target.data.push(...raw.chunks);
+		// A loop, not push(...chunks): fed a byte at a time there is one chunk per byte, and XS puts every spread
+		// argument on its stack (512 slots on the boards, manifest `creation.stack`).
+		if (raw.target === this.#current) for (const chunk of raw.chunks) raw.target.data.push(chunk);
 	}
 
 	#finish(pending: Pending, status: AtStatus, code?: number): void {
@@ -446,7 +481,8 @@ export default class AtEngine {
 		if (this.#raw?.target === pending) this.#raw = undefined;
 		this.#guardUntil = this.#clock.now() + this.#guardMs;
 		const result: { status: AtStatus; lines: string[]; code?: number; data?: Uint8Array } = {
-			status,
+			// A reply that overflowed the limits lost bytes: never report it as a complete success.
+			status: status === "ok" && pending.overLimit ? "error" : status,
 			lines: pending.lines,
 		};
 		if (code !== undefined) result.code = code;

@@ -170,6 +170,9 @@ export default class Bg95 extends ModemBase {
 			`AT+QSSLCFG="seclevel",${c},1`,
 			`AT+QSSLCFG="cacert",${c},"${options.ca}"`,
 			`AT+QSSLCFG="sni",${c},1`,
+			// Resume the previous session on the next open (abbreviated handshake, RFC 5246 §7.3): the socket closes
+			// for every GNSS window, so each send window would otherwise pay a full handshake.
+			`AT+QSSLCFG="session_cache",${c},1`,
 		];
 		for (const cmd of setup) {
 			const r = await this.run(cmd);

@@ -92,6 +92,16 @@ export interface PowerOnOptions {
 	 * because a PWRKEY pulse would switch OFF a module an ESP32 reset left running.
 	 */
 	readonly knownOff?: boolean;
+	/**
+	 * Boot with the RF off: the first command once the AT port answers is AT+CFUN=4 (3GPP TS 27.007 8.2, SIM7080
+	 * AT manual AT+CFUN, BG95 AT manual AT+CFUN: <fun> 4 disables both the transmit and receive RF circuits and keeps
+	 * the SIM powered), before the module can finish the cell search it starts in its default full functionality.
+	 * configure() turns the RF on (AT+CFUN=1). The SOS module boots the modem this way during the activation
+	 * gesture, so that a false start never reaches the air. A function is asked when the AT port answers: false
+	 * then (the gesture was recognised while the module booted) skips AT+CFUN=4, and the module's own search in
+	 * its default full functionality runs on while the driver waits for the last boot marker.
+	 */
+	readonly radioOff?: boolean | (() => boolean);
 }
 
 export interface Modem {
@@ -141,6 +151,16 @@ export interface ModemRails {
 	off(): ModemResult<void> | void;
 }
 
+/**
+ * Switches a modem that has no PWRKEY line under the driver's control (an external modem on a host serial port):
+ * the driver calls `on()` / `off()` exactly where it would pulse PWRKEY to switch the module on or off, and waits
+ * for the returned promise. A module that answers `AT` is taken as on without calling anything.
+ */
+export interface ModemPowerSwitch {
+	on(): Promise<void> | void;
+	off(): Promise<void> | void;
+}
+
 /** Serial port as the ECMA-419 IO class pattern (CONVENTIONS.md 2): the driver constructs it with its onReadable. */
 export type SerialSpec = { readonly io: SerialClass } & Omit<SerialOptions, "onReadable" | "onWritable" | "format">;
 /** PWRKEY output: an instance already opened as output, or the Digital class and its pin. */
@@ -149,7 +169,10 @@ export type PwrKeySpec = DigitalOutput | { readonly io: DigitalClass; readonly p
 /** Options both drivers take; family-specific ones extend it. */
 export interface ModemOptions {
 	readonly serial: SerialSpec;
-	readonly pwrKey: PwrKeySpec;
+	/** Required unless `powerSwitch` is given. */
+	readonly pwrKey?: PwrKeySpec;
+	/** Instead of PWRKEY pulses (see ModemPowerSwitch). */
+	readonly powerSwitch?: ModemPowerSwitch;
 	/** Level that presses PWRKEY at the module (LilyGO boards drive it through a transistor: 1). Default 1. */
 	readonly pwrKeyActive?: 0 | 1;
 	readonly rails?: ModemRails;

@@ -8,7 +8,7 @@ import type { DigitalOutput } from "drivers/io";
 import type { Clock } from "hal/clock";
 import type { Fix, ServingCell } from "drivers/gnss/fix";
 import type {
-	Modem, ModemError, ModemEvent, ModemFamily, ModemOptions, ModemRails, ModemResult, ModemState, NetworkTime, PowerOnOptions,
+	Modem, ModemError, ModemEvent, ModemFamily, ModemOptions, ModemPowerSwitch, ModemRails, ModemResult, ModemState, NetworkTime, PowerOnOptions,
 	Registration, TlsOpenOptions,
 } from "drivers/modem/modem";
 import { fail, ok } from "drivers/modem/modem";
@@ -73,6 +73,7 @@ export default abstract class ModemBase implements Modem {
 	#pwrKey: DigitalOutput | undefined;
 	#ownsPwrKey = false;
 	#active: 0 | 1;
+	#switch: ModemPowerSwitch | undefined;
 	#rails: ModemRails | undefined;
 	#log: ((line: string) => void) | undefined;
 	#markersSeen: string[] = [];
@@ -84,7 +85,9 @@ export default abstract class ModemBase implements Modem {
 	protected constructor(options: ModemOptions & TimingOptions, profile: FamilyProfile) {
 		if (!options) throw new TypeError("options required");
 		if (!options.clock) throw new TypeError("clock required");
-		if (!options.pwrKey) throw new TypeError("pwrKey required");
+		if (!options.pwrKey && !options.powerSwitch) throw new TypeError("pwrKey required");
+		if (options.powerSwitch && (typeof options.powerSwitch.on !== "function" || typeof options.powerSwitch.off !== "function"))
+			throw new TypeError("invalid powerSwitch");
 		if (options.pwrKeyActive !== undefined && options.pwrKeyActive !== 0 && options.pwrKeyActive !== 1)
 			throw new RangeError("invalid pwrKeyActive");
 		this.clock = options.clock;
@@ -95,14 +98,17 @@ export default abstract class ModemBase implements Modem {
 		this.#active = options.pwrKeyActive ?? 1;
 		this.#pollMs = options.registrationPollMs ?? 2000;
 		this.#registrationTimeoutMs = options.registrationTimeoutMs ?? 180_000;
-		const key = options.pwrKey as { io?: unknown; pin?: number | string };
-		if (typeof key.io === "function") {
+		this.#switch = options.powerSwitch;
+		const key = options.pwrKey as { io?: unknown; pin?: number | string } | undefined;
+		if (this.#switch || !key) {
+			// No PWRKEY under our control: the switch stands in for the pulses.
+		} else if (typeof key.io === "function") {
 			const spec = options.pwrKey as { io: new (o: object) => DigitalOutput; pin: number | string };
 			const Io = spec.io as unknown as { new (o: object): DigitalOutput; Output: unknown };
 			this.#pwrKey = new Io({ pin: spec.pin, mode: Io.Output });
 			this.#ownsPwrKey = true;
 		} else this.#pwrKey = options.pwrKey as DigitalOutput;
-		this.#pwrKey.write(this.#idle());
+		this.#pwrKey?.write(this.#idle());
 		this.at = new AtEngine({
 			serial: options.serial,
 			clock: options.clock,
@@ -161,16 +167,16 @@ export default abstract class ModemBase implements Modem {
 		}
 		// A module left on (the ESP32 reset, the modem did not) would be switched OFF by a PWRKEY pulse: ask first.
 		// With rails that were off, nothing can answer; one short probe costs 300 ms.
-		if (!options.knownOff && (await this.#probe(this.#rails ? 1 : 2, this.#rails ? 300 : 500))) return this.#booted();
+		if (!options.knownOff && (await this.#probe(this.#rails ? 1 : 2, this.#rails ? 300 : 500))) return this.#quiet(options);
 		for (let attempt = 0; attempt < 2; attempt++) {
 			if (attempt > 0) {
 				// PWRKEY toggles power. The first pulse switched a silent module on, so a second "on" pulse would switch
 				// it off: cycle it instead (off pulse, let it settle, on pulse). The module is then believed on, and a
 				// later powerDown()'s power-off pulse switches it off.
-				await this.#pulse(this.profile.pwrKeyOffMs);
+				await this.#pulse(this.profile.pwrKeyOffMs, "off");
 				await this.delay(this.profile.offSettleMs);
 			}
-			await this.#pulse(this.profile.pwrKeyOnMs);
+			await this.#pulse(this.profile.pwrKeyOnMs, "on");
 			const deadline = this.clock.now() + this.profile.bootTimeoutMs;
 			let answered = false;
 			while (!answered && this.clock.now() < deadline && !this.#closed) {
@@ -180,6 +186,7 @@ export default abstract class ModemBase implements Modem {
 				else if (r.status === "error") await this.delay(500);
 			}
 			if (answered) {
+				if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
 				if (this.#markersSeen.indexOf(this.profile.readyMarker) < 0)
 					await this.at.waitFor((line) => line === this.profile.readyMarker, this.profile.markerTimeoutMs);
 				return this.#booted();
@@ -264,7 +271,7 @@ export default abstract class ModemBase implements Modem {
 		if (how === "hard") {
 			this.#log?.("! modem did not power down cleanly: PWRKEY power-off pulse");
 			this.at.abort();
-			await this.#pulse(this.profile.pwrKeyOffMs);
+			await this.#pulse(this.profile.pwrKeyOffMs, "off");
 		}
 		// The power-down marker comes before the module has finished shutting down: let it, then drop the rails.
 		if (this.#rails) await this.delay(this.profile.offSettleMs);
@@ -395,7 +402,13 @@ export default abstract class ModemBase implements Modem {
 		return this.#active === 1 ? 0 : 1;
 	}
 
-	async #pulse(ms: number): Promise<void> {
+	/** A PWRKEY pulse of `ms` that switches the module `to` on or off; with a power switch, the switch instead. */
+	async #pulse(ms: number, to: "on" | "off"): Promise<void> {
+		if (this.#switch) {
+			this.#log?.("power switch " + to);
+			await this.#switch[to]();
+			return;
+		}
 		this.#pwrKey?.write(this.#active);
 		await this.delay(ms);
 		this.#pwrKey?.write(this.#idle());
@@ -407,6 +420,21 @@ export default abstract class ModemBase implements Modem {
 			if (r.status === "ok") return true;
 		}
 		return false;
+	}
+
+	/** PowerOnOptions.radioOff: flight mode (AT+CFUN=4) as the first command. */
+	async #radioOff(): Promise<boolean> {
+		return (await this.run("AT+CFUN=4", { timeoutMs: 10_000 })).ok;
+	}
+
+	async #quiet(options: PowerOnOptions): Promise<ModemResult<void>> {
+		if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
+		return this.#booted();
+	}
+
+	#failedBoot(): ModemResult<void> {
+		this.#setState("failed");
+		return fail({ kind: "error", step: "AT+CFUN" });
 	}
 
 	#booted(): ModemResult<void> {
@@ -446,6 +474,10 @@ export default abstract class ModemBase implements Modem {
 		this.#log?.("modem " + from + " -> " + to);
 		this.emit({ type: "state", from, to });
 	}
+}
+
+function radioOffWanted(options: PowerOnOptions): boolean {
+	return typeof options.radioOff === "function" ? options.radioOff() : options.radioOff === true;
 }
 
 /** The command name for error reports: "AT+CAOPEN" from `AT+CAOPEN=0,0,"TCP",...` (no arguments, no secrets). */

@@ -5,20 +5,28 @@
 import type { ServingCell } from "drivers/gnss/fix";
 import type { NetworkTime } from "drivers/modem/modem";
 
-/** Splits AT parameters on commas outside double quotes and strips the quotes. */
+/** Splits AT parameters on commas outside double quotes and strips the quotes. Linear: fields are sliced, not
+ * built a character at a time (a `+=` per character copies the whole string in XS). */
 export function splitFields(text: string): string[] {
 	const out: string[] = [];
-	let field = "";
+	let parts: string[] = [];
+	let from = 0;
 	let quoted = false;
 	for (let i = 0; i < text.length; i++) {
-		const c = text[i];
-		if (c === '"') quoted = !quoted;
-		else if (c === "," && !quoted) {
-			out.push(field.trim());
-			field = "";
-		} else field += c;
+		const c = text.charCodeAt(i);
+		if (c === 0x22) {
+			parts.push(text.slice(from, i));
+			from = i + 1;
+			quoted = !quoted;
+		} else if (c === 0x2c && !quoted) {
+			parts.push(text.slice(from, i));
+			out.push(parts.join("").trim());
+			parts = [];
+			from = i + 1;
+		}
 	}
-	out.push(field.trim());
+	parts.push(text.slice(from));
+	out.push(parts.join("").trim());
 	return out;
 }
 

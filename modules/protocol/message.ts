@@ -28,11 +28,9 @@ export interface HttpResponse {
  */
 export function fieldValue(headers: HeaderFields, name: string): string | undefined {
 	const lower = name.toLowerCase();
-	let out: string | undefined;
-	for (const [n, v] of headers) {
-		if (n.toLowerCase() !== lower) continue;
-		const t = v.trim();
-		out = out === undefined ? t : out + ", " + t;
-	}
-	return out;
+	const values: string[] = [];
+	for (const [n, v] of headers) if (n.toLowerCase() === lower) values.push(v.trim());
+	// One join, not `+=` per instance: XS copies both strings on each concatenation, and a received head may
+	// repeat a field hundreds of times within its 8 KB.
+	return values.length ? values.join(", ") : undefined;
 }

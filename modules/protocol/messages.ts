@@ -177,11 +177,39 @@ function optionalInt(o: Record<string, unknown>, key: string): boolean {
 	return o[key] === undefined || (typeof o[key] === "number" && Number.isInteger(o[key]) && (o[key] as number) >= 0);
 }
 
+/** Deepest nesting of arrays/objects a response body may have; docs/protocol.md §5 bodies are flat objects. */
+export const maxResponseDepth = 4;
+
+/**
+ * Nesting depth of a JSON text (RFC 8259 §2), one linear pass skipping strings; -1 once it passes `limit`. XS's
+ * JSON.parse recurses once per level and aborts the whole machine, uncatchably, on a native stack overflow
+ * (xsnap: `[` x 8000 in a 16 KB body), so a body is measured before it is parsed.
+ */
+export function jsonDepth(text: string, limit: number): number {
+	let depth = 0;
+	let max = 0;
+	let inString = false;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (inString) {
+			if (c === 0x5c) i++;
+			else if (c === 0x22) inString = false;
+		} else if (c === 0x22) inString = true;
+		else if (c === 0x5b || c === 0x7b) {
+			if (++depth > limit) return -1;
+			if (depth > max) max = depth;
+		} else if (c === 0x5d || c === 0x7d) depth--;
+	}
+	return max;
+}
+
 /** Parses a (verified) response body; undefined if it is not valid per docs/protocol.md §5. */
 export function parseResponseBody(bytes: Uint8Array): ResponseBody | undefined {
 	let o: unknown;
 	try {
-		o = JSON.parse(decodeUtf8(bytes));
+		const text = decodeUtf8(bytes);
+		if (jsonDepth(text, maxResponseDepth) < 0) return undefined;
+		o = JSON.parse(text);
 	} catch {
 		return undefined;
 	}

@@ -103,7 +103,8 @@ export default class RequestSigner {
 			],
 			body,
 		};
-		const base = encodeAscii(signatureBase(input, unsigned)); // cannot fail: every component is present
+		const paramsText = serializeSignatureParams(input);
+		const base = encodeAscii(signatureBase(input, unsigned, undefined, paramsText)); // cannot fail: every component is present
 		let mac: Uint8Array;
 		try {
 			mac = this.#keystore.hmacSha256(base);
@@ -111,7 +112,7 @@ export default class RequestSigner {
 			return { ok: false, error: "keystore" };
 		}
 		const headers = unsigned.headers.concat([
-			["Signature-Input", `${signatureLabel}=${serializeSignatureParams(input)}`],
+			["Signature-Input", `${signatureLabel}=${paramsText}`],
 			["Signature", `${signatureLabel}=:${toBase64(mac)}:`],
 		]);
 		return { ok: true, request: { ...unsigned, headers, nonce, created } };

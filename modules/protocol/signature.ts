@@ -25,8 +25,13 @@ export interface SignatureInput {
 
 /** `"name";param...` (§2.5 component-identifier). */
 export function serializeComponentId(id: ComponentId): string {
+	// Common case, a bare name without parameters, quoting or escapes: the sf-string is the name in quotes (RFC 8941 §4.1.6).
+	if (id.params.length === 0 && plainName.test(id.name)) return "\"" + id.name + "\"";
 	return serializeItem(item(id.name, id.params));
 }
+
+const plainName = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const printableBase = /^[\x20-\x7e\n]*$/;
 
 /** The `@signature-params` value and the Signature-Input member value: an Inner List with parameters (§2.3). */
 export function serializeSignatureParams(input: SignatureInput): string {
@@ -111,8 +116,11 @@ export function componentValue(id: ComponentId, message: HttpRequest | HttpRespo
 	return serializeMember(member); // §2.1.2
 }
 
-/** The signature base string (§2.5): one line per component then the `@signature-params` line, LF-joined. */
-export function signatureBase(input: SignatureInput, message: HttpRequest | HttpResponse, request?: HttpRequest): string {
+/**
+ * The signature base string (§2.5): one line per component then the `@signature-params` line, LF-joined.
+ * `signatureParams`, when given, is `serializeSignatureParams(input)` already computed by the caller.
+ */
+export function signatureBase(input: SignatureInput, message: HttpRequest | HttpResponse, request?: HttpRequest, signatureParams?: string): string {
 	let out = "";
 	const seen: ComponentId[] = [];
 	for (const id of input.components) {
@@ -123,10 +131,8 @@ export function signatureBase(input: SignatureInput, message: HttpRequest | Http
 		if (value.includes("\n")) throw new SignatureBaseError(`component "${id.name}" contains a newline`);
 		out += `${serializeComponentId(id)}: ${value}\n`;
 	}
-	out += `"@signature-params": ${serializeSignatureParams(input)}`;
-	for (let i = 0; i < out.length; i++)
-		if (out.charCodeAt(i) > 0x7e || (out.charCodeAt(i) < 0x20 && out.charCodeAt(i) !== 0x0a))
-			throw new SignatureBaseError("signature base is not printable ASCII"); // §2.5 step 4
+	out += `"@signature-params": ${signatureParams ?? serializeSignatureParams(input)}`;
+	if (!printableBase.test(out)) throw new SignatureBaseError("signature base is not printable ASCII"); // §2.5 step 4
 	return out;
 }
 

@@ -99,16 +99,24 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 					if (event.revoked) return to("revoked", emptyContext, [{ type: "indicate", pattern: "refused" }, { type: "sleep" }]);
 					if (!event.journal || !event.journal.eventId) return undefined;
 					return resume(event.journal, event.now, config);
-				case "triplePress": {
-					const context: SosContext = { ...emptyContext, intervalMs: config.defaultIntervalMs, eventId: event.eventId, startedAt: event.now };
-					return to("active.activating", context, [
-						{ type: "indicate", pattern: "accepted" },
-						journal("activating", context, event.now),
-						{ type: "timer.start", timer: "maxDuration", ms: config.maxEventMs },
-						{ type: "radio.wake" },
-					]);
-				}
+				case "gestureStarted":
+					// No indication: a pocket's false start must not light anything up. The device stays dormant.
+					if (c.gesture) return undefined;
+					return to("dormant", { ...c, gesture: "arming" }, [{ type: "radio.prepare" }]);
+				case "gestureAbandoned":
+					if (c.gesture !== "arming") return undefined;
+					return to("dormant", { ...c, gesture: "disarming" }, [{ type: "radio.powerDown" }]);
+				case "radiosOff":
+					// The false start's modem is off again; the button driver's idle check puts the chip to sleep.
+					if (c.gesture !== "disarming") return undefined;
+					return to("dormant", emptyContext, []);
+				case "triplePress":
+					// Whether the modem has been booting since the first press or not, radio.wake carries on from there
+					// (the uplink lets a false start's power-down finish first).
+					return activate(event.eventId, event.now, config);
 				case "buttonIdle":
+					// Never sleep with the modem powered for a gesture.
+					if (c.gesture) return undefined;
 					return to("dormant", c, [{ type: "indicate", pattern: "off" }, { type: "sleep" }]);
 				default:
 					return undefined;
@@ -263,6 +271,17 @@ function handleActive(state: SosState, event: SosEvent, config: SosConfig): Resu
 		default:
 			return undefined;
 	}
+}
+
+/** A recognised gesture: a new event with a fresh id. */
+function activate(eventId: string, now: number, config: SosConfig): Result {
+	const context: SosContext = { ...emptyContext, intervalMs: config.defaultIntervalMs, eventId, startedAt: now };
+	return to("active.activating", context, [
+		{ type: "indicate", pattern: "accepted" },
+		journal("activating", context, now),
+		{ type: "timer.start", timer: "maxDuration", ms: config.maxEventMs },
+		{ type: "radio.wake" },
+	]);
 }
 
 /** A reboot in the middle of an event: carry on with the same event id. */

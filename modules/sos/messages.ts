@@ -38,6 +38,11 @@ export interface SosContext {
 	readonly resumed: boolean;
 	/** Reporting interval in force (platform's, else the local policy's), ms. */
 	readonly intervalMs: number;
+	/**
+	 * Still dormant (no event, nothing sent, RF off), but the modem is powered for a gesture in progress: "arming"
+	 * while it boots with its RF off from the first deliberate press, "disarming" while a false start powers it down.
+	 */
+	readonly gesture?: "arming" | "disarming";
 }
 
 export interface SosState {
@@ -58,6 +63,10 @@ export interface JournalRecord {
 export type SosEvent =
 	/** Boot: the journal's record of an event in progress (if any) and whether the device was revoked. */
 	| { readonly type: "boot"; readonly now: number; readonly journal?: JournalRecord; readonly revoked: boolean }
+	/** The first deliberate press of a possible gesture: boot the modem now, RF off, so the boot overlaps the gesture. */
+	| { readonly type: "gestureStarted"; readonly now: number }
+	/** The press sequence was spoiled or stopped short of three presses: a false start. */
+	| { readonly type: "gestureAbandoned"; readonly now: number }
 	/** The button driver recognised a deliberate triple press; the runner drew a fresh random event id. */
 	| { readonly type: "triplePress"; readonly now: number; readonly eventId: string }
 	/** The user cancelled the event on the device. */
@@ -99,6 +108,8 @@ export type SosEffect =
 	| { readonly type: "journal.clear" }
 	/** Persist revocation: the device never activates again. */
 	| { readonly type: "markRevoked" }
+	/** Boot the modem with its RF off (flight mode): no registration, nothing on the air, until radio.wake. */
+	| { readonly type: "radio.prepare" }
 	/** Power the modem, register, bring up data and the platform connection. */
 	| { readonly type: "radio.wake" }
 	| { readonly type: "radio.powerDown" }

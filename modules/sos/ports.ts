@@ -9,6 +9,11 @@ import type { CloseReason } from "modules/sos/messages";
 export type StepResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 export interface RadioPort {
+	/**
+	 * Power the modem with its RF off (AT+CFUN=4): the boot then overlaps the rest of the gesture, and nothing
+	 * reaches the air unless wake() follows. A powerDown() after it is a false start's only cost.
+	 */
+	prepare(): Promise<StepResult>;
 	/** Power the modem, register on the network, bring up data and the platform connection. */
 	wake(): Promise<StepResult>;
 	/** Close connections and power the radios down (rails off on PMU boards). */

@@ -129,6 +129,13 @@ export default class SosRunner {
 			case "timer.cancel":
 				this.#cancel(effect.timer);
 				return;
+			case "radio.prepare":
+				// Nothing waits on it: a failure shows again, and is handled, when radio.wake or powerDown follows.
+				o.radio.prepare().then(
+					(r) => { if (!r.ok) o.log(`sos: modem prepare failed: ${r.reason}`); },
+					(error: unknown) => o.log(`sos: port failed: ${error instanceof Error ? error.message : String(error)}`),
+				);
+				return;
 			case "radio.wake":
 				this.#settle(o.radio.wake(), (r) =>
 					r.ok ? { type: "modemReady", now: this.#now() } : { type: "modemFailed", now: this.#now(), reason: r.reason });

@@ -10,6 +10,7 @@
 export type PowerState =
 	| "deepSleep"          // ESP32-S3 in deep sleep, modem rails off: the whole dormant board
 	| "mcuActive"          // ESP32-S3 running (RF off: no Wi-Fi/BLE), in addition to the modem's state
+	| "mcuLightSleep"      // ESP32-S3 in light sleep between modem exchanges (the light-sleep model only)
 	| "modemOff"           // modem powered down while the MCU runs (AT+CPOWD / PWRKEY off)
 	| "modemBooting"       // PWRKEY released to the boot markers
 	| "modemIdle"          // on, registered (or not yet searching), RRC idle: paging/DRX only
@@ -45,6 +46,7 @@ export interface CurrentFigure {
  */
 export const currents: readonly CurrentFigure[] = Object.freeze([
 	{ state: "deepSleep", mA: 0.128, source: "LilyGO T-SIM7080G-S3 deep-sleep example, whole board (shared/reference/boards.md)", note: "board measurement; the ESP32-S3 itself is 0.008 mA (datasheet, Deep-sleep with RTC memory)" },
+	{ state: "mcuLightSleep", mA: 0.24, source: "Espressif ESP32-S3 Series Datasheet, table \"Current Consumption in Low-Power Modes\": Light-sleep 240 µA (same table as the 8 µA Deep-sleep figure above)", note: "chip figure, typical, 3.3 V, 25 °C; the value was taken from that table as remembered, the datasheet itself was not reachable through this environment's search: re-check" },
 	{ state: "mcuActive", mA: 31.7, source: "ESP32-S3-DevKitM-1 measured awake, 3.3 V (lucidar.me)", note: "measured on a devkit, RF off; XS at 240 MHz draws more" },
 	{ state: "modemOff", mA: 0.007, source: "SIMCom SIM7000 Hardware Design: power off 7 µA (via botletics wiki)", note: "SIM7000 stand-in for SIM7080G" },
 	{ state: "modemBooting", mA: 11, source: "assumed equal to idle on LTE (SIM7000 HD 11 mA)", note: "assumption: no boot figure in the source" },
@@ -121,6 +123,45 @@ export function batteryImpact(mAhPerEvent: number, battery: BatteryAssumption = 
 	const usable = battery.capacityMah * battery.usable;
 	const perDay = sleep.mA * 24;
 	return { dormantDays: usable / perDay, daysPerEvent: mAhPerEvent / perDay, eventsPerCharge: usable / mAhPerEvent };
+}
+
+/**
+ * The light-sleep model: the MCU is awake only while it talks to the modem (`busyMs`: each AT command from its
+ * first byte to the modem's next line, each modem line, plus a guard for parsing and the next decision) and in light
+ * sleep for the rest of the time it was awake, instead of idling awake through timer waits (GNSS poll intervals,
+ * the waits between windows, RRC tails). ESP-IDF's automatic light sleep (esp_pm_configure with light_sleep_enable,
+ * tickless idle) gives that; the firmware does not enable it yet, so this is a model, reported beside the as-is
+ * figure, never instead of it.
+ */
+export function withLightSleep(durationsMs: StateDurations, busyMs: number): StateDurations {
+	const awake = durationsMs.mcuActive ?? 0;
+	const busy = Math.min(awake, Math.max(0, busyMs));
+	return { ...durationsMs, mcuActive: busy, mcuLightSleep: (durationsMs.mcuLightSleep ?? 0) + awake - busy };
+}
+
+/**
+ * Milliseconds the MCU must be awake for the AT traffic in `entries` (time-ordered `->` commands and `<-` lines):
+ * the union of [command, next modem line + guardMs] and [modem line, line + guardMs]. Pure; unit tested.
+ */
+export function modemBusyMs(entries: ReadonlyArray<{ readonly t: number; readonly dir: string }>, guardMs = 20): number {
+	const spans: Array<[number, number]> = [];
+	for (let i = 0; i < entries.length; i++) {
+		const e = entries[i]!;
+		if (e.dir === "<-") spans.push([e.t, e.t + guardMs]);
+		else if (e.dir === "->") {
+			let j = i + 1;
+			while (j < entries.length && entries[j]!.dir !== "<-") j++;
+			spans.push([e.t, (j < entries.length ? entries[j]!.t : e.t) + guardMs]);
+		}
+	}
+	spans.sort((a, b) => a[0] - b[0]);
+	let total = 0, start = -Infinity, end = -Infinity;
+	for (const [a, b] of spans) {
+		if (a > end) { if (end > start) total += end - start; start = a; end = b; }
+		else if (b > end) end = b;
+	}
+	if (end > start) total += end - start;
+	return total;
 }
 
 /** What the World exposes at one instant, for classifying a step of simulated time. */

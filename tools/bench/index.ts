@@ -10,15 +10,15 @@
  * figure that must hold does not (the 30-day dormant soak: no wake, no byte, no radio-on second) or a run fails.
  * docs/benchmarks.md explains every figure and its method.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { messageSizes } from "modules/protocol/sizes";
 import { repoRoot } from "../../tests/xs/xsnap";
-import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, type PowerState } from "./energy";
-import { eventRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
-import { xsMemory, xsMeter } from "./xsBench";
+import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, withLightSleep, type PowerState } from "./energy";
+import { provisioningFigures, provisioningLines, type ProvisioningFigures } from "./provisioning";
+import { eventRun, falseStartRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
+import { xsMemory, xsMeter, xsProfile } from "./xsBench";
 import type { Exchange, ExchangeKind } from "./stages";
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, out: { type: "string" }, write: { type: "boolean" } } });
@@ -53,24 +53,6 @@ function bytesOf(runs: EventRun[], kind: ExchangeKind) {
 	};
 }
 
-function provisioningBench(count: number): Promise<Record<string, unknown>> {
-	return new Promise((resolvePromise, reject) => {
-		const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "tools", "provision", "bench.ts"), "--count", String(count)], {
-			cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSX_TSCONFIG_PATH: "tsconfig.tools.json" },
-		});
-		let out = "";
-		let err = "";
-		child.stdout.on("data", (c: Buffer) => { out += c.toString("utf8"); });
-		child.stderr.on("data", (c: Buffer) => { err += c.toString("utf8"); });
-		child.on("error", reject);
-		child.on("close", (code) => {
-			const line = out.split("\n").find((l) => l.startsWith("{"));
-			if (code !== 0 || !line) { reject(new Error(`provisioning bench failed (${code}): ${err.trim().slice(0, 500)}`)); return; }
-			resolvePromise(JSON.parse(line) as Record<string, unknown>);
-		});
-	});
-}
-
 async function main(): Promise<number> {
 	const failures: string[] = [];
 
@@ -99,10 +81,22 @@ async function main(): Promise<number> {
 		modemAndNetworkMs: r.stages.total - r.firmware.total,
 	}));
 
+	// Item: wire bytes per location point over the whole event: every location request's TCP wire bytes (handshake,
+	// records, both directions) divided by the points the platform stored for the event.
+	const perPoint = runs.map((r) => {
+		const loc = r.exchanges.filter((e) => e.kind === "location");
+		const wire = loc.reduce((n, e) => n + e.wireSent + e.wireReceived, 0);
+		return {
+			dialect: r.dialect, profile: r.profile, locationRequests: loc.length, pointsStored: r.pointsStored,
+			locationWireBytes: wire, wireBytesPerPoint: r.pointsStored ? Math.round(wire / r.pointsStored) : 0,
+			eventWireBytes: r.wireSent + r.wireReceived, tlsHandshakes: r.tlsHandshakes, tlsResumed: r.tlsResumed,
+		};
+	});
 	const sizes = messageSizes();
 	const bytes = {
 		alert: bytesOf(runs, "alert"),
 		locationUpdate: bytesOf(runs, "location"),
+		perPoint,
 		/** modules/protocol/sizes messageSizes(): representative encodings, independent of a run. */
 		messageSizes: sizes,
 	};
@@ -111,8 +105,8 @@ async function main(): Promise<number> {
 	progress("XS meter and heap");
 	let xs: Record<string, unknown> = {};
 	try {
-		const [meter, memory] = [await xsMeter(), await xsMemory()];
-		xs = { meter, memory };
+		const [meter, memory, profile] = [await xsMeter(), await xsMemory(), await xsProfile()];
+		xs = { meter, memory, profile };
 	} catch (error) {
 		failures.push(`XS: ${(error as Error).message}`);
 	}
@@ -125,12 +119,15 @@ async function main(): Promise<number> {
 	// 5: energy per event.
 	const perEvent = runs.map((r) => {
 		const e = energy(r.durationsMs, r.wireSent);
+		const light = energy(withLightSleep(r.durationsMs, r.mcuBusyMs), r.wireSent);
 		const impact = batteryImpact(e.mAh);
 		const seconds: Partial<Record<PowerState, number>> = {};
 		for (const [k, v] of Object.entries(e.durationsMs)) seconds[k as PowerState] = Math.round(v) / 1000;
 		return {
 			dialect: r.dialect, profile: r.profile, eventSeconds: r.eventMs / 1000, locationsDelivered: r.locationsDelivered,
 			stateSeconds: seconds, mAhByState: e.mAhByState, mAh: e.mAh, dormantDaysPerEvent: impact.daysPerEvent,
+			/** The light-sleep model (energy.withLightSleep): modelled, the firmware does not light-sleep yet. */
+			lightSleepModel: { mcuBusySeconds: r.mcuBusyMs / 1000, mAhByState: light.mAhByState, mAh: light.mAh },
 		};
 	});
 	const impact = batteryImpact(1);
@@ -141,11 +138,31 @@ async function main(): Promise<number> {
 		perEvent,
 	};
 
-	// 6: provisioning, wall time.
-	progress("provisioning 10,000 devices (wall time)");
-	let provisioning: Record<string, unknown> = {};
+	// 5b: what a false start costs: the gesture's first press boots the modem (RF off), the false start powers it down.
+	progress("false starts");
+	const falseStarts: Array<Record<string, unknown>> = [];
+	for (const dialect of dialects) {
+		try {
+			const r = await falseStartRun(dialect);
+			const e = energy(r.durationsMs, 0);
+			if (r.wireBytes !== 0 || r.radioOnMs !== 0 || r.eventsOpened !== 0) failures.push(`false start ${dialect}: ${JSON.stringify(r)}`);
+			const seconds: Partial<Record<PowerState, number>> = {};
+			for (const [k, v] of Object.entries(e.durationsMs)) seconds[k as PowerState] = Math.round(v) / 1000;
+			falseStarts.push({
+				dialect, presses: r.presses, awakeSeconds: r.awakeMs / 1000, modemOnSeconds: r.modemOnMs / 1000,
+				radioOnSeconds: r.radioOnMs / 1000, wireBytes: r.wireBytes, stateSeconds: seconds, mAhByState: e.mAhByState,
+				mAh: e.mAh, dormantHoursPerFalseStart: batteryImpact(e.mAh).daysPerEvent * 24,
+			});
+		} catch (error) {
+			failures.push(`false start ${dialect}: ${(error as Error).message}`);
+		}
+	}
+	const energyWithFalseStarts = { ...energyFigures, falseStarts };
+
+	// 6: provisioning, wall time (tools/bench/provisioning.ts).
+	let provisioning: ProvisioningFigures | Record<string, never> = {};
 	try {
-		provisioning = { wallTime: true, ...(await provisioningBench(10_000)) };
+		provisioning = await provisioningFigures(repoRoot, progress);
 	} catch (error) {
 		failures.push((error as Error).message);
 	}
@@ -159,7 +176,7 @@ async function main(): Promise<number> {
 		bytes,
 		xs,
 		soak,
-		energy: energyFigures,
+		energy: energyWithFalseStarts,
 		provisioning,
 		failures,
 		runSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
@@ -173,11 +190,15 @@ async function main(): Promise<number> {
 
 function printTable(r: {
 	latency: Array<{ dialect: string; profile: string; stagesMs: Record<string, number>; firmwareAddedMs: { total: number } }>;
-	bytes: { alert: ReturnType<typeof bytesOf>; locationUpdate: ReturnType<typeof bytesOf> };
+	bytes: { alert: ReturnType<typeof bytesOf>; locationUpdate: ReturnType<typeof bytesOf>; perPoint: Array<{ dialect: string; profile: string; wireBytesPerPoint: number; pointsStored: number; locationRequests: number; tlsHandshakes: number; tlsResumed: number }> };
 	xs: { meter?: { perUpdate: number; perUpdateWithoutHmac: number }; memory?: { code: number; state: number; withUpdate: { total: number } } };
 	soak: { days: number; wakes: number; wireBytes: number; radioOnSeconds: number; ok: boolean };
-	energy: { dormantDays: number; perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number }> };
-	provisioning: { imagesPerSecond?: number; devices?: number; seconds?: number };
+	energy: {
+		dormantDays: number;
+		perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number; lightSleepModel: { mAh: number; mcuBusySeconds: number } }>;
+		falseStarts?: Array<{ dialect: string; mAh: number; awakeSeconds: number; modemOnSeconds: number; radioOnSeconds: number; wireBytes: number; dormantHoursPerFalseStart: number }>;
+	};
+	provisioning: ProvisioningFigures | Record<string, never>;
 	failures: string[];
 	runSeconds: number;
 }): void {
@@ -193,15 +214,19 @@ function printTable(r: {
 	w("");
 	w(`Bytes per alert:           ${b(r.bytes.alert)}`);
 	w(`Bytes per location update: ${b(r.bytes.locationUpdate)}`);
+	w(`Wire bytes per location point over the event (target <= 800 on good): ` + r.bytes.perPoint.map((p) => `${p.dialect}/${p.profile} ${p.wireBytesPerPoint} (${p.pointsStored} points in ${p.locationRequests} requests; TLS ${p.tlsResumed}/${p.tlsHandshakes} resumed)`).join(", "));
 	if (r.xs.meter && r.xs.memory) {
 		w(`XS per signed update:      ${r.xs.meter.perUpdate} instructions (${r.xs.meter.perUpdateWithoutHmac} without the TS HMAC the device does in hardware)`);
+		w(`XS per signed update, without the TS HMAC: ${r.xs.meter.perUpdateWithoutHmac} (target <= 250000)`);
 		w(`XS heap after GC:          signing code ${r.xs.memory.code} B, state of one signer + update ${r.xs.memory.state} B (64-bit xsnap snapshot)`);
 	}
 	w(`Dormant soak ${r.soak.days} days:     wakes ${r.soak.wakes}, bytes ${r.soak.wireBytes}, radio-on ${r.soak.radioOnSeconds} s -> ${r.soak.ok ? "OK" : "FAIL"}`);
 	w(`Energy per event (~${Math.round(r.energy.perEvent[0]?.eventSeconds ?? 0)} s): ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.mAh.toFixed(1)} mAh (${e.dormantDaysPerEvent.toFixed(1)} d)`).join(", "));
+	for (const f of r.energy.falseStarts ?? [])
+		w(`False start ${f.dialect.padEnd(7)}:      ${f.mAh.toFixed(3)} mAh (awake ${f.awakeSeconds.toFixed(1)} s, modem on ${f.modemOnSeconds.toFixed(1)} s, radio on ${f.radioOnSeconds} s, ${f.wireBytes} bytes; ${f.dormantHoursPerFalseStart.toFixed(1)} h of dormancy)`);
+	w(`Energy, light-sleep model (MCU awake only for AT traffic; not in the firmware yet; target <= 6 mAh on good): ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.lightSleepModel.mAh.toFixed(1)} mAh (MCU busy ${Math.round(e.lightSleepModel.mcuBusySeconds)} s)`).join(", "));
 	w(`Dormant battery life:      ${Math.round(r.energy.dormantDays)} days (18650, 3000 mAh, 80 % usable, 128 µA board)`);
-	if (r.provisioning.imagesPerSecond !== undefined)
-		w(`Provisioning (wall time):  ${r.provisioning.imagesPerSecond} images/s (${r.provisioning.devices} devices in ${r.provisioning.seconds} s)`);
+	for (const line of provisioningLines(r.provisioning)) w(line);
 	if (r.failures.length) { w(""); for (const f of r.failures) w(`FAIL ${f}`); }
 	w(`(bench took ${r.runSeconds} s wall; results in ${outFile})`);
 }

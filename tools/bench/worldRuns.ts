@@ -7,7 +7,7 @@
  * nothing changes inside one advance except the radio's busy deadline (handled in energy.accumulate).
  */
 import World, { deliberateTriple } from "../sim/world";
-import { accumulate, type StateDurations } from "./energy";
+import { accumulate, modemBusyMs, type StateDurations } from "./energy";
 import { exchanges, firmwareShare, parseTranscriptLine, splitStages, type Entry, type Exchange, type FirmwareShare, type StageSplit, type StoredStages } from "./stages";
 
 export type Dialect = "sim7080" | "bg95";
@@ -31,8 +31,15 @@ export interface EventRun {
 	platformAcceptedMs: number;
 	exchanges: Exchange[];
 	locationsDelivered: number;
+	/** Location points the platform stored for the event (several per request when batched). */
+	pointsStored: number;
+	/** TLS handshakes over the event, and how many of them resumed a session (abbreviated handshake). */
+	tlsHandshakes: number;
+	tlsResumed: number;
 	/** Power-state durations from the first press to the device asleep again. */
 	durationsMs: StateDurations;
+	/** MCU time needed for the event's AT traffic (energy.modemBusyMs), for the light-sleep model. */
+	mcuBusyMs: number;
 	/** TCP wire bytes the modem sent over the event. */
 	wireSent: number;
 	wireReceived: number;
@@ -76,7 +83,7 @@ export async function eventRun(o: EventRunOptions): Promise<EventRun> {
 	const durations: StateDurations = {};
 	let measuring = false;
 	sampler(world, durations, () => measuring);
-	const requests: Array<{ t: number; path: string }> = [];
+	const requests: Array<{ t: number; path: string; used?: boolean }> = [];
 	world.platform.server.on("request", (req: { url?: string }) => requests.push({ t: world!.clock.now(), path: String(req.url ?? "").split("?")[0]! }));
 	try {
 		await world.run(5_000);
@@ -105,6 +112,8 @@ export async function eventRun(o: EventRunOptions): Promise<EventRun> {
 		const asleep = await world.runUntil(() => world!.asleep, 15 * 60_000, 1_000);
 		measuring = false;
 		const end = world.emulator.stats;
+		const stored = world.events()[0];
+		const pointsStored = stored ? world.platform.platform.store.pointCount(Number(stored.id)) : 0;
 		return {
 			dialect: o.dialect,
 			profile: o.profile,
@@ -113,9 +122,20 @@ export async function eventRun(o: EventRunOptions): Promise<EventRun> {
 			firmware,
 			wakeMs: bootLatencyMs,
 			platformAcceptedMs: Number(event.opened_at) - wallStart - thirdPressAt,
-			exchanges: exchanges(entries.filter((e) => e.t >= pressAt), (t) => requests.find((r) => r.t === t)?.path),
+			// The n-th request the platform received at or after the transcript's request line (a request that never
+			// reaches the platform leaves its request line unmatched by time, not by order).
+			exchanges: exchanges(entries.filter((e) => e.t >= pressAt), (t) => {
+				const i = requests.findIndex((r) => r.t >= t && !r.used);
+				if (i < 0) return undefined;
+				requests[i]!.used = true;
+				return requests[i]!.path;
+			}),
 			locationsDelivered: transitions.filter((t) => t.at >= pressAt && t.event === "locationDelivered").length,
+			pointsStored,
+			tlsHandshakes: end.tlsHandshakes - wireStart.tlsHandshakes,
+			tlsResumed: end.tlsResumed - wireStart.tlsResumed,
 			durationsMs: durations,
+			mcuBusyMs: modemBusyMs(entries.filter((e) => e.t >= pressAt)),
 			wireSent: end.wireSent - wireStart.wireSent,
 			wireReceived: end.wireReceived - wireStart.wireReceived,
 			eventMs: world.clock.now() - pressAt,
@@ -166,6 +186,53 @@ export async function soakRun(days = 30): Promise<SoakRun> {
 		};
 		r.ok = r.wakes === 0 && r.wireBytes === 0 && r.uartBytesToModem === 0 && r.atCommands === 0 && r.radioOnSeconds === 0 && r.dormantWireBytes === 0;
 		return r;
+	} finally {
+		await world.close();
+	}
+}
+
+export interface FalseStartRun {
+	dialect: Dialect;
+	/** The press pattern: two deliberate presses, then nothing. */
+	presses: ReadonlyArray<readonly [number, number]>;
+	/** First press to deep sleep again, ms. */
+	awakeMs: number;
+	/** Power-state durations over that time. */
+	durationsMs: StateDurations;
+	modemOnMs: number;
+	radioOnMs: number;
+	wireBytes: number;
+	eventsOpened: number;
+}
+
+/** A false start from dormancy: two presses boot the modem with its RF off; it is powered down again. */
+export async function falseStartRun(dialect: Dialect): Promise<FalseStartRun> {
+	const world = await World.create({ time: "manual", dialect, profile: "good", bootLatencyMs });
+	const durations: StateDurations = {};
+	let measuring = false;
+	sampler(world, durations, () => measuring);
+	const presses = [[0, 250], [500, 750]] as const;
+	try {
+		await world.run(5_000);
+		if (!world.asleep) throw new Error("device did not go to sleep after power-on");
+		const m0 = { ...world.metrics };
+		const startAt = world.clock.now();
+		measuring = true;
+		world.press(presses);
+		await world.run(1_000);
+		const asleep = await world.runUntil(() => world.asleep, 120_000, 100);
+		measuring = false;
+		if (!asleep) throw new Error("device still awake after a false start");
+		const m1 = world.metrics;
+		return {
+			dialect, presses,
+			awakeMs: world.clock.now() - startAt,
+			durationsMs: durations,
+			modemOnMs: m1.modemOnMs - m0.modemOnMs,
+			radioOnMs: m1.radioOnMs - m0.radioOnMs,
+			wireBytes: m1.wireSent + m1.wireReceived - (m0.wireSent + m0.wireReceived),
+			eventsOpened: world.events().length,
+		};
 	} finally {
 		await world.close();
 	}

@@ -113,6 +113,19 @@ export async function xsMeter(): Promise<XsMeterFigures> {
 	return meterFigures(r.meter);
 }
 
+/**
+ * Where one update's instructions go (tools/bench/xs/profile.bench.ts): each sub-step metered alone, the second
+ * (warm) round. The HMAC calls are in `sign`/`verifyResponse` and `hmac(base)`; the rest is what XS runs on a device
+ * with the HMAC peripheral.
+ */
+export async function xsProfile(): Promise<Record<string, number>> {
+	const r = await runFileInXs(join(xsBenchDir, "profile.bench.ts"), { meter: true });
+	if (!r.ok || !r.meter) throw new Error(`XS profile failed: ${r.reasons.join("; ")}\n${r.stdout}${r.stderr}`);
+	const out: Record<string, number> = {};
+	for (const [label, count] of Object.entries(r.meter)) if (label.startsWith("p ")) out[label.slice(2)] = count;
+	return out;
+}
+
 export async function xsMemory(): Promise<XsMemoryFigures> {
 	const xsnap = await ensureXsnap();
 	const dir = mkdtempSync(join(tmpdir(), "enigm-xsbench-"));

@@ -23,7 +23,9 @@ export const Refusals = Object.freeze({
 	"digest-mismatch": { status: 401, error: "bad-signature", signed: false, meaning: "Content-Digest does not match the body received (tampered body)" },
 	"bad-mac": { status: 401, error: "bad-signature", signed: false, meaning: "HMAC over the rebuilt signature base does not match (tampered component or wrong key)" },
 	revoked: { status: 403, error: "revoked", signed: true, meaning: "the device is revoked (for ever)" },
-	created: { status: 422, error: "created", signed: false, meaning: "created more than the allowed skew away from platform time" },
+	// Signed (the MAC verified at step 3) so the device can take the platform's `time` from it and resend at once:
+	// network time is untrusted and must not block an alert (issue 9.4).
+	created: { status: 422, error: "created", signed: true, meaning: "created more than the allowed skew away from platform time" },
 	"nonce-replayed": { status: 409, error: "nonce", signed: true, meaning: "nonce not above the highest accepted for this device" },
 	"nonce-window": { status: 409, error: "nonce", signed: true, meaning: "nonce further above the highest accepted than the device's window allows" },
 	body: { status: 400, error: "body", signed: true, meaning: "body is not JSON or not the schema of protocol §6" },

@@ -127,6 +127,9 @@ export default class Routes {
 
 	#sendSigned(res: ServerResponse, key: Buffer, deviceId: string, status: number, body: ResponseBody, request: RequestView): void {
 		const signed = signResponse(key, deviceId, status, encodeResponseBody(body), request, this.#p.nowSeconds);
+		// Every byte to the device crosses LTE-M: no `Date` (RFC 9110 §6.6.1 lets an origin without a reliable clock
+		// omit it, and the device takes its time from the signed body's `time`, docs/protocol.md §5).
+		res.sendDate = false;
 		res.writeHead(status, { ...signed.headers, "content-length": String(signed.body.length) });
 		res.end(signed.body);
 	}

@@ -141,7 +141,7 @@ export function verifyRequest(request: RequestView, body: Uint8Array, options: V
 
 	// Step 5: created, only when present.
 	if (created !== undefined && Math.abs((created as number) - options.nowSeconds) > options.createdSkew)
-		return refuse("created", `created off by ${(created as number) - options.nowSeconds} s`, keyid);
+		return refuse("created", `created off by ${(created as number) - options.nowSeconds} s`, keyid, device.key);
 
 	return { ok: true, deviceId: keyid, key: device.key, nonce: Number(nonceRaw), created: created as number | undefined, revoked: false };
 }

@@ -1,53 +1,76 @@
 /**
  * Batch provisioning: issues identities, writes per-device artifacts and the JSON-lines outputs, resumably.
  *
- * Commit protocol, per chunk of devices (memory holds one chunk of small rows, never images):
- *   1. per new serial: fresh key and id, artifacts written (temp file + rename), secrets wiped, wrapped row kept;
- *   2. the chunk's lines are appended to the import/audit/manifest files and flushed to disk;
- *   3. ONE ledger transaction inserts the chunk's identities and the new committed length of each output file.
- * An identity is issued exactly when its ledger row commits. After a crash the next run truncates the outputs to
- * their committed lengths (dropping lines of identities that never committed), skips every serial the ledger
- * holds (rewriting its artifacts from the ledger if they are missing) and issues the rest: artifacts of
- * uncommitted identities are overwritten. So flash a batch only after `generate` has exited 0.
+ * One step per device, committed a chunk at a time (group commit; README "Commit protocol"):
+ *   1. per new serial (in worker threads, or on this thread with jobs = 0): fresh key and id, artifacts written into
+ *      devices/.pending/<serial>/, secrets wiped, the wrapped ledger row returned;
+ *   2. the chunk's files are flushed to disk at once (syncfs via `sync -f`, or fsync per file where that is missing);
+ *   3. the chunk's lines are appended to the import/audit/manifest files and fsynced;
+ *   4. ONE ledger transaction (synchronous = FULL) inserts the chunk's identities and each output's committed length;
+ *   5. each pending folder is renamed to devices/<serial>/ and the devices directory is fsynced.
+ * A folder under a device's name therefore always belongs to a recorded identity. After a crash or Ctrl-C the next
+ * run truncates the outputs to their committed lengths, deletes pending folders the ledger does not know (their
+ * keys were never recorded and never under a flashable name), rebuilds from the ledger the folders of identities
+ * that committed but were not yet renamed, moves final-named folders that no ledger row knows (left by an older
+ * version of this tool) to orphans/ and reports them, skips every recorded serial and issues the rest.
  * Nothing secret is logged; errors name files and serials only.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
-	closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, truncateSync, writeSync,
+	closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, opendirSync, readdirSync, renameSync, rmSync,
+	readFileSync, statSync, truncateSync, writeFileSync, writeSync,
 } from "node:fs";
-import { join } from "node:path";
-import { boards, nvsLayout, type BoardInfo, type NvsLayout } from "./boards";
+import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { buildSync } from "esbuild";
+import { boards, nvsLayout, type NvsLayout } from "./boards";
 import { SERIAL, readSerialCsv, validateSerialCsv, type SerialRow } from "./csv";
-import { deviceNvsItems, endpointProblem, type PlatformEndpoint } from "./identity";
+import {
+	DEVICES_DIR, FILE, PENDING_DIR, build, deviceFiles, issueSlice, sha256, unwrapSecrets, wipe, writeDeviceDir,
+	writeArtifactFile, type ArtifactWriter, type IssueContext, type Job, type NewRow, type Slice,
+} from "./device";
+import { endpointProblem, type PlatformEndpoint } from "./identity";
 import Ledger, { type LedgerRow } from "./ledger";
-import { buildNvsImage, buildNvsKeysPartition, encryptNvsImage, type NvsKeys } from "./nvs";
-import { platformKeyId, unwrapKey, wrapAad, wrapKey, type Wrapped } from "./wrap";
+import { platformKeyId } from "./wrap";
+import type { WorkReply, WorkRequest } from "./worker";
+
+export { deviceFiles, writeArtifactFile, type ArtifactWriter, type DeviceFiles } from "./device";
 
 export const LEDGER_FILE = "ledger.sqlite";
 export const IMPORT_FILE = "platform-import.jsonl";
 export const AUDIT_FILE = "audit.jsonl";
 export const MANIFEST_FILE = "manifest.jsonl";
+export const ORPHANS_DIR = "orphans";
 const OUTPUTS = [IMPORT_FILE, AUDIT_FILE, MANIFEST_FILE] as const;
 
+/** Device HMAC key: BLOCK_KEY5. NVS HMAC key (ESP32-S3 NVS encryption): BLOCK_KEY4 (README "eFuse key blocks"). */
 export const DEFAULT_EFUSE_BLOCK = 5;
+export const DEFAULT_NVS_EFUSE_BLOCK = 4;
 
 export class BatchError extends Error {
 	override name = "BatchError";
 }
 
-export type ArtifactWriter = (path: string, data: Uint8Array) => void;
-
-/** Writes a 0600 file atomically (temp + rename), so a crash never leaves a half-written image under its name. */
-export const writeArtifactFile: ArtifactWriter = (path, data) => {
-	const tmp = `${path}.tmp`;
-	const fd = openSync(tmp, "w", 0o600);
-	try {
-		writeSync(fd, data);
-	} finally {
-		closeSync(fd);
-	}
-	renameSync(tmp, path);
-};
+/**
+ * Where a run can be interrupted, in commit order. Tests inject a crash at each (the hook throws or kills the
+ * process); the next run must then find every key either recorded in the ledger or only in a pending folder.
+ */
+export const FAULT_POINTS = [
+	"device-written", // jobs = 0 only: one device's pending folder is complete
+	"chunk-written", // every pending folder of the chunk is written
+	"files-synced", // the chunk's files are on disk
+	"outputs-appended", // the chunk's JSON lines are appended, not yet fsynced
+	"outputs-synced",
+	"ledger-insert", // inside the ledger transaction, rows inserted, not committed (a throw rolls it back)
+	"ledger-committed",
+	"device-renamed", // one pending folder moved to its final name
+	"chunk-done", // the devices directory is fsynced
+] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export interface GenerateOptions {
 	out: string;
@@ -61,14 +84,24 @@ export interface GenerateOptions {
 	platformKey: Uint8Array;
 	/** Classic ESP32 (key in NVS): also an nvs_keys partition per device, and the NVS image encrypted with it. */
 	nvsKeys?: boolean;
+	/** eFuse key block of the device HMAC key (ESP32-S3), default 5. */
 	efuseBlock?: number;
+	/** eFuse key block of the NVS encryption HMAC key (ESP32-S3), default 4; must differ from efuseBlock. */
+	nvsEfuseBlock?: number;
 	/** The platform every device of the batch talks to, written into each image; fixed for a batch once issued. */
 	platform?: PlatformEndpoint;
 	/** NVS layout per board (default: the board's partitions.csv). */
 	layout?: (board: string) => NvsLayout;
-	/** Devices per ledger transaction. */
+	/** Devices per ledger transaction (group commit). */
 	chunk?: number;
+	/** Worker threads issuing devices; 0 (the default here; the CLI uses one per core) issues on this thread. */
+	jobs?: number;
+	/** jobs = 0 only: how each artifact file is written (tests inject failures). */
 	writeArtifact?: ArtifactWriter;
+	/** Stops the batch cleanly: no new devices start, those in progress are committed, the result says interrupted. */
+	signal?: AbortSignal;
+	/** Test hook, called at each FaultPoint. */
+	fault?: (point: FaultPoint) => void;
 	progress?: (done: number, total: number) => void;
 	/** Human-readable notices (stderr in the CLI); never given secrets. */
 	log?: (line: string) => void;
@@ -81,146 +114,42 @@ export interface GenerateResult {
 	skipped: number;
 	/** Already-issued devices whose missing artifacts were rewritten from the ledger. */
 	reemitted: number;
+	/** Identities committed by an interrupted run but not yet moved into place: rebuilt from the ledger. */
+	recovered: number;
+	/** Pending folders of an interrupted run whose identity never reached the ledger: deleted. */
+	discarded: number;
+	/** Final-named device folders no ledger row knows: moved to orphans/ and reported. */
+	orphans: number;
+	/** The run stopped early on request (signal); everything it issued is recorded. */
+	interrupted: boolean;
 	out: string;
 }
 
-export interface DeviceFiles {
-	dir: string;
-	nvs: string;
-	key?: string;
-	nvsKeys?: string;
-}
-
-export function deviceFiles(row: { serial: string; keyStore: string; nvsKeys: unknown }): DeviceFiles {
-	const dir = join("devices", row.serial);
-	const files: DeviceFiles = { dir, nvs: join(dir, "nvs.bin") };
-	if (row.keyStore === "efuse") files.key = join(dir, "key.bin");
-	if (row.nvsKeys) files.nvsKeys = join(dir, "nvs_keys.bin");
-	return files;
-}
-
-interface Secrets {
-	hmacKey: Uint8Array;
-	nvsKeys?: NvsKeys;
-}
-
-interface Built {
-	image: Uint8Array;
-	keyFile?: Uint8Array;
-	keysPartition?: Uint8Array;
-}
-
-function build(row: Pick<LedgerRow, "deviceId" | "board" | "keyStore" | "efuseBlock">, secrets: Secrets, layout: NvsLayout, platform?: PlatformEndpoint): Built {
-	const image = buildNvsImage(
-		deviceNvsItems({
-			deviceId: row.deviceId,
-			board: row.board,
-			keyStore: row.keyStore,
-			...(row.keyStore === "nvs" ? { hmacKey: secrets.hmacKey } : { efuseBlock: row.efuseBlock ?? undefined }),
-			...(platform ? { platform } : {}),
-		}),
-		{ size: layout.nvs.size },
-	);
-	const built: Built = { image };
-	if (secrets.nvsKeys) {
-		built.image = encryptNvsImage(image, secrets.nvsKeys);
-		image.fill(0); // the plain image holds the key
-		built.keysPartition = buildNvsKeysPartition(secrets.nvsKeys);
-	}
-	// espefuse burn_key takes the key as the HMAC peripheral will use it (it reverses the byte order itself).
-	if (row.keyStore === "efuse") built.keyFile = secrets.hmacKey.slice();
-	return built;
-}
-
-function wipe(s: Secrets, b?: Built): void {
-	s.hmacKey.fill(0);
-	s.nvsKeys?.encryption.fill(0);
-	s.nvsKeys?.tweak.fill(0);
-	b?.keyFile?.fill(0);
-	b?.keysPartition?.fill(0);
-	if (s.nvsKeys === undefined) b?.image.fill(0); // plain images of NVS-key boards hold the key
-}
-
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
-const hex = (n: number) => `0x${n.toString(16)}`;
-
-function commands(info: BoardInfo, files: DeviceFiles, layout: NvsLayout, efuseBlock: number | null): string[] {
-	if (info.chip === "sim") return [];
-	const c = [`esptool.py --chip ${info.chip} write_flash ${hex(layout.nvs.offset)} ${files.nvs}`];
-	if (files.nvsKeys && layout.nvsKeys)
-		// Written plain before the first boot: the bootloader then encrypts every partition flagged "encrypted".
-		c.push(`esptool.py --chip ${info.chip} write_flash ${hex(layout.nvsKeys.offset)} ${files.nvsKeys}`);
-	if (files.key) c.push(`espefuse.py --chip ${info.chip} burn_key BLOCK_KEY${efuseBlock} ${files.key} HMAC_UP`);
-	return c;
-}
-
-/** The lines one device contributes to the JSON-lines outputs. */
-function records(row: Omit<LedgerRow, "seq">, layout: NvsLayout, kid: string) {
-	const info = boards[row.board]!;
-	const files = deviceFiles(row);
-	const importRecord = {
-		type: "enigm.provision.device",
-		v: 1,
-		deviceId: row.deviceId,
-		serial: row.serial,
-		board: row.board,
-		keyStore: row.keyStore,
-		key: row.key,
-		createdAt: row.createdAt,
-	};
-	const audit = {
-		event: "issued",
-		time: row.createdAt,
-		serial: row.serial,
-		deviceId: row.deviceId,
-		board: row.board,
-		keyStore: row.keyStore,
-		imageSha256: row.imageSha256,
-		nvsEncrypted: row.nvsKeys !== null,
-		kid,
-	};
-	const manifest = {
-		serial: row.serial,
-		deviceId: row.deviceId,
-		board: row.board,
-		chip: info.chip,
-		files,
-		commands: commands(info, files, layout, row.efuseBlock),
-	};
-	return [importRecord, audit, manifest].map((o) => `${JSON.stringify(o)}\n`);
-}
-
-function unwrapSecrets(platformKey: Uint8Array, row: LedgerRow): Secrets {
-	const hmacKey = unwrapKey(platformKey, row.key, wrapAad("device-key", row.deviceId, row.serial, row.board));
-	if (row.nvsKeys === null) return { hmacKey };
-	const both = unwrapKey(platformKey, row.nvsKeys, wrapAad("nvs-keys", row.deviceId, row.serial, row.board));
-	const secrets = { hmacKey, nvsKeys: { encryption: both.slice(0, 32), tweak: both.slice(32, 64) } };
-	both.fill(0);
-	return secrets;
-}
-
-function writeArtifacts(out: string, row: Omit<LedgerRow, "seq">, built: Built, write: ArtifactWriter): void {
-	const files = deviceFiles(row);
-	try {
-		mkdirSync(join(out, files.dir), { mode: 0o700 });
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-	}
-	write(join(out, files.nvs), built.image);
-	if (files.key && built.keyFile) write(join(out, files.key), built.keyFile);
-	if (files.nvsKeys && built.keysPartition) write(join(out, files.nvsKeys), built.keysPartition);
-}
-
 /** Rebuilds a ledger row's artifacts from its wrapped secrets; the image must hash to the recorded SHA-256. */
-export function reemitDevice(out: string, row: LedgerRow, platformKey: Uint8Array, layout: NvsLayout, write: ArtifactWriter = writeArtifactFile, platform?: PlatformEndpoint): void {
+export function reemitDevice(out: string, row: NewRow, platformKey: Uint8Array, layout: NvsLayout, write: ArtifactWriter = writeArtifactFile, platform?: PlatformEndpoint): void {
 	const secrets = unwrapSecrets(platformKey, row);
 	const built = build(row, secrets, layout, platform);
 	try {
 		if (sha256(built.image) !== row.imageSha256)
 			throw new BatchError(`ledger: serial ${row.serial} rebuilds to a different image (partition layout changed?)`);
-		writeArtifacts(out, row, built, write);
+		const pending = join(out, PENDING_DIR, row.serial);
+		writeDeviceDir(pending, row, built, write);
+		moveIntoPlace(out, row.serial);
 	} finally {
 		wipe(secrets, built);
+	}
+}
+
+/** Renames a pending folder to the device's name, replacing a stale folder of that name. */
+function moveIntoPlace(out: string, serial: string): void {
+	const final = join(out, DEVICES_DIR, serial);
+	try {
+		renameSync(join(out, PENDING_DIR, serial), final);
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+		rmSync(final, { recursive: true, force: true });
+		renameSync(join(out, PENDING_DIR, serial), final);
 	}
 }
 
@@ -230,7 +159,48 @@ function artifactsPresent(out: string, row: LedgerRow, layout: NvsLayout): boole
 	if (size(files.nvs) !== layout.nvs.size) return false;
 	if (files.key && size(files.key) !== 32) return false;
 	if (files.nvsKeys && size(files.nvsKeys) !== 4096) return false;
+	if (files.nvsHmacKey && size(files.nvsHmacKey) !== 32) return false;
 	return true;
+}
+
+function fsyncPath(path: string): void {
+	const fd = openSync(path, "r");
+	try {
+		fsyncSync(fd);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+let syncfsWorks: boolean | undefined;
+
+/**
+ * Group commit of artifact files: one syncfs(2) of the output's file system (`sync -f`, GNU coreutils) flushes every
+ * file and directory written so far, in one call instead of one fsync per file. Where `sync -f` is not available,
+ * every file and folder of the chunk is fsynced.
+ */
+export function groupSync(out: string, dirs: string[]): void {
+	if (syncfsWorks !== false) {
+		try {
+			execFileSync("sync", ["-f", out], { stdio: "ignore" });
+			syncfsWorks = true;
+			return;
+		} catch {
+			syncfsWorks = false;
+		}
+	}
+	for (const dir of dirs) {
+		for (const name of readdirSync(dir)) {
+			const fd = openSync(join(dir, name), "r");
+			try {
+				fdatasyncSync(fd);
+			} finally {
+				closeSync(fd);
+			}
+		}
+		fsyncPath(dir);
+	}
+	if (dirs.length > 0) fsyncPath(join(dirs[0]!, ".."));
 }
 
 class Outputs {
@@ -253,17 +223,18 @@ class Outputs {
 		}
 	}
 
-	append(name: string, text: string): void {
-		const data = Buffer.from(text, "utf8");
-		writeSync(this.#fds.get(name)!, data);
+	append(name: string, text: string | Uint8Array): void {
+		const data = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+		let at = 0;
+		while (at < data.length) at += writeSync(this.#fds.get(name)!, data, at);
 		this.#sizes.set(name, this.#sizes.get(name)! + data.length);
 	}
 
-	/** Flushes the outputs to disk and stages their lengths into the ledger (inside the caller's transaction). */
 	sync(): void {
-		for (const fd of this.#fds.values()) fsyncSync(fd);
+		for (const fd of this.#fds.values()) fdatasyncSync(fd);
 	}
 
+	/** Stages the outputs' lengths into the ledger (inside the caller's transaction). */
 	commitSizes(ledger: Ledger): void {
 		for (const [name, size] of this.#sizes) ledger.setMeta(`bytes:${name}`, String(size));
 	}
@@ -285,6 +256,12 @@ function checkOptions(o: GenerateOptions): void {
 	if (o.platformKey.length !== 32) throw new BatchError("platform key must be 32 bytes");
 	const block = o.efuseBlock ?? DEFAULT_EFUSE_BLOCK;
 	if (!Number.isInteger(block) || block < 0 || block > 5) throw new BatchError("--efuse-block must be 0..5 (BLOCK_KEY0..5)");
+	const nvsBlock = o.nvsEfuseBlock ?? DEFAULT_NVS_EFUSE_BLOCK;
+	if (!Number.isInteger(nvsBlock) || nvsBlock < 0 || nvsBlock > 5) throw new BatchError("--nvs-efuse-block must be 0..5 (BLOCK_KEY0..5)");
+	if (nvsBlock === block)
+		throw new BatchError(`the device key and the NVS encryption key need separate eFuse key blocks (both are BLOCK_KEY${block}): change --efuse-block or --nvs-efuse-block`);
+	if (o.chunk !== undefined && (!Number.isInteger(o.chunk) || o.chunk < 1 || o.chunk > 65536)) throw new BatchError("--chunk must be 1..65536");
+	if (o.jobs !== undefined && (!Number.isInteger(o.jobs) || o.jobs < 0 || o.jobs > 64)) throw new BatchError("--jobs must be 0..64");
 	const problem = o.platform && endpointProblem(o.platform);
 	if (problem) throw new BatchError(problem);
 }
@@ -315,24 +292,131 @@ async function* rowsOf(o: GenerateOptions): AsyncGenerator<SerialRow> {
 	for (let i = 0; i < o.count!; i++) yield { line: i + 1, serial: `${o.prefix ?? "ENK"}-${start + i}`, board: o.board! };
 }
 
+let bundled: URL | undefined;
+
+/**
+ * The worker's code: tools/provision/worker.ts and its imports bundled by esbuild (already a dependency: tsx runs
+ * on it) into one ES module, so the worker starts without tsx (through tsx's loader a worker took ~0.4 s to start,
+ * as long as issuing 2,000 devices). The bundle is cached in the repository's .cache/ (owned by the user, not a
+ * shared temp directory: this code runs next to the platform key), named by the SHA-256 of the sources it is built
+ * from, so an edited source is never served stale. import.meta.url is pinned to this directory's real URL, which
+ * boards.ts resolves paths from.
+ */
+function workerSource(): URL {
+	if (bundled) return bundled;
+	const here = dirname(fileURLToPath(import.meta.url));
+	const entry = join(here, "worker.ts");
+	const hash = createHash("sha256");
+	for (const name of readdirSync(here).filter((n) => n.endsWith(".ts")).sort()) hash.update(name).update(readFileSync(join(here, name)));
+	const cached = join(here, "..", "..", ".cache", "provision-worker", `${hash.digest("hex").slice(0, 32)}.mjs`);
+	if (!existsSync(cached)) {
+		const result = buildSync({
+			entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", write: false,
+			define: { "import.meta.url": JSON.stringify(pathToFileURL(entry).href) }, logLevel: "silent",
+		});
+		mkdirSync(dirname(cached), { recursive: true, mode: 0o700 });
+		const tmp = `${cached}.${process.pid}.tmp`;
+		writeFileSync(tmp, result.outputFiles[0]!.contents, { mode: 0o600 });
+		renameSync(tmp, cached);
+	}
+	bundled = pathToFileURL(cached);
+	return bundled;
+}
+
+/**
+ * Worker threads that issue devices; each request is one contiguous slice of a chunk. Until the first worker has
+ * started (about 0.1-0.3 s), the main thread issues the devices itself, so a small batch does not wait on them.
+ */
+class Pool {
+	readonly #workers: Worker[] = [];
+	readonly #waiting = new Map<number, { resolve: (slice: Slice) => void; reject: (e: Error) => void }>();
+	#next = 0;
+	#ready = 0;
+	#failed: Error | undefined;
+
+	constructor(n: number, ctx: IssueContext, readonly local: (jobs: Job[]) => Slice) {
+		const source = workerSource();
+		for (let i = 0; i < n; i++) {
+			// A small young generation: a worker's garbage (strings, small buffers) is collected often instead of the
+			// heap growing with the batch, which keeps peak RSS flat in the batch size.
+			// execArgv []: the bundle is plain JavaScript, so the worker must not load the parent's `--import tsx`
+			// (inherited by default; it took ~0.2 s per worker).
+			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 } });
+			w.on("message", (reply: WorkReply | "ready") => {
+				if (reply === "ready") { this.#ready++; return; }
+				const waiter = this.#waiting.get(reply.id);
+				this.#waiting.delete(reply.id);
+				if ("error" in reply) waiter?.reject(new BatchError(`issuing devices: ${reply.error}`));
+				else waiter?.resolve(reply.slice);
+			});
+			w.on("error", (e) => this.#fail(new BatchError(`worker: ${e.name}: ${e.message}`)));
+			w.on("exit", (code) => { if (code !== 0) this.#fail(new BatchError(`worker exited with code ${code}`)); });
+			this.#workers.push(w);
+		}
+	}
+
+	#fail(e: Error): void {
+		this.#failed ??= e;
+		for (const w of this.#waiting.values()) w.reject(e);
+		this.#waiting.clear();
+	}
+
+	async run(jobs: Job[]): Promise<Slice[]> {
+		if (this.#failed) throw this.#failed;
+		const parts: Promise<Slice>[] = [];
+		let at = 0;
+		while (this.#ready === 0 && at < jobs.length) {
+			parts.push(Promise.resolve(this.local(jobs.slice(at, at + 32))));
+			at += 32;
+			await new Promise((resolve) => setImmediate(resolve));
+			if (this.#failed) throw this.#failed;
+		}
+		const rest = jobs.slice(at);
+		const n = this.#workers.length;
+		const per = Math.ceil(rest.length / n);
+		for (let i = 0; i < n && i * per < rest.length; i++) {
+			const id = this.#next++;
+			parts.push(new Promise((resolve, reject) => this.#waiting.set(id, { resolve, reject })));
+			this.#workers[i]!.postMessage({ id, jobs: rest.slice(i * per, (i + 1) * per) } satisfies WorkRequest);
+		}
+		return Promise.all(parts);
+	}
+
+	async close(): Promise<void> {
+		await Promise.all(this.#workers.map((w) => w.terminate()));
+	}
+}
+
+/**
+ * For processes that run big batches (the CLI, the bench): V8 grows the young generation with allocation
+ * throughput, from 1 MB up to 16 MB per semi-space, so a long batch ends with a larger heap than a short one although
+ * the live set stays under 10 MB. Growth factor 1 limits that (issuing 20,000 devices on one thread: peak RSS 118 MB
+ * without it, 98 MB with it, 87 MB for 1,000); it does not stop all growth (see README "Benchmark"). Workers get a
+ * small young generation through resourceLimits. Process-wide, so called by entry points only.
+ */
+export function tuneHeapForBatches(): void {
+	setFlagsFromString("--semi-space-growth-factor=1");
+}
+
+/** The default number of worker threads: one per core the process may use. */
+export function defaultJobs(): number {
+	return Math.max(1, availableParallelism());
+}
+
 /** Runs (or resumes) a batch. Throws BatchError/CsvError with a clear message; partial work is always resumable. */
 export async function generateBatch(o: GenerateOptions): Promise<GenerateResult> {
 	checkOptions(o);
 	const log = o.log ?? (() => {});
 	const now = o.now ?? (() => new Date());
-	const write = o.writeArtifact ?? writeArtifactFile;
-	const layouts = new Map<string, NvsLayout>();
-	const layoutOf = (board: string) => {
-		let l = layouts.get(board);
-		if (!l) layouts.set(board, (l = (o.layout ?? nvsLayout)(board)));
-		return l;
-	};
-	const efuseBlock = o.efuseBlock ?? DEFAULT_EFUSE_BLOCK;
+	const fault = o.fault ?? (() => {});
+	const layouts: Record<string, NvsLayout> = {};
+	const layoutOf = (board: string) => (layouts[board] ??= (o.layout ?? nvsLayout)(board));
 	/** Why a board cannot be provisioned with these options, checked for every row before anything is written. */
 	const boardProblem = (board: string): string | undefined => {
 		if (!o.nvsKeys) return undefined;
 		const info = boards[board]!;
-		if (info.keyStore !== "nvs" || info.chip === "sim") return `--nvs-keys applies to ESP32 boards that keep the key in NVS, not ${board}`;
+		if (info.keyStore !== "nvs" || info.chip === "sim")
+			return `--nvs-keys applies to ESP32 boards that keep the key in NVS, not ${board}`;
 		const layout = layoutOf(board);
 		if (!layout.nvsKeys) return `--nvs-keys: ${layout.source} has no nvs_keys partition for ${board}`;
 		return undefined;
@@ -344,104 +428,199 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		if (problem) throw new BatchError(problem);
 		total = o.count!;
 	}
+	for (const board of Object.keys(boards)) layoutOf(board);
 
-	mkdirSync(join(o.out, "devices"), { recursive: true, mode: 0o700 });
+	mkdirSync(join(o.out, PENDING_DIR), { recursive: true, mode: 0o700 });
 	const ledger = new Ledger(join(o.out, LEDGER_FILE));
 	let outputs: Outputs | undefined;
-	const result: GenerateResult = { total, issued: 0, skipped: 0, reemitted: 0, out: o.out };
+	let pool: Pool | undefined;
+	const result: GenerateResult = { total, issued: 0, skipped: 0, reemitted: 0, recovered: 0, discarded: 0, orphans: 0, interrupted: false, out: o.out };
+	const ctx: IssueContext = {
+		out: o.out, platformKey: o.platformKey, kid: platformKeyId(o.platformKey), layouts, nvsKeys: o.nvsKeys ?? false,
+		efuseBlock: o.efuseBlock ?? DEFAULT_EFUSE_BLOCK, nvsEfuseBlock: o.nvsEfuseBlock ?? DEFAULT_NVS_EFUSE_BLOCK,
+	};
 	try {
 		const kid = platformKeyId(o.platformKey);
 		const known = ledger.meta("kid");
 		if (known === undefined) ledger.setMeta("kid", kid);
 		else if (known !== kid) throw new BatchError(`this batch's identities are wrapped under platform key ${known}, not ${kid}: use the same --platform-key`);
 		const endpoint = batchEndpoint(ledger, o.platform);
+		if (endpoint) ctx.endpoint = endpoint;
 		outputs = new Outputs(o.out, ledger, log);
+		recover(o.out, ledger, outputs, o.platformKey, layoutOf, endpoint, result, log, now);
+		// A fresh ledger holds no serial, and the input has none twice (count mode by construction, CSV validated):
+		// no per-serial lookup is needed until something has been recorded before this run.
+		const recordedBefore = !ledger.rows(1).next().done;
 
-		const chunkSize = o.chunk ?? 1024;
-		let chunk: SerialRow[] = [];
-		let done = 0;
-		const commit = (rows: Omit<LedgerRow, "seq">[]) => {
+		const commit = (slices: Slice[]) => {
+			const serials = slices.flatMap((sl) => sl.serials);
+			fault("chunk-written");
+			if (serials.length > 0) {
+				groupSync(o.out, serials.map((serial) => join(o.out, PENDING_DIR, serial)));
+				fault("files-synced");
+			}
+			// One write per output per chunk; the lines were built where the devices were issued (worker or here).
+			for (let i = 0; i < OUTPUTS.length; i++) {
+				const parts = slices.map((sl) => sl.lines[i]!).filter((b) => b.length > 0);
+				if (parts.length > 0) outputs!.append(OUTPUTS[i]!, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+			}
+			fault("outputs-appended");
 			outputs!.sync();
+			fault("outputs-synced");
 			ledger.transaction(() => {
-				for (const row of rows) ledger.insert(row);
+				for (const sl of slices) if (sl.serials.length > 0) ledger.insertJson(sl.rows, sl.serials.length);
 				outputs!.commitSizes(ledger);
+				fault("ledger-insert");
 			});
+			fault("ledger-committed");
+			for (const serial of serials) {
+				moveIntoPlace(o.out, serial);
+				fault("device-renamed");
+			}
+			if (serials.length > 0) fsyncPath(join(o.out, DEVICES_DIR));
+			fault("chunk-done");
+			result.issued += serials.length;
 		};
-		const runChunk = () => {
-			const rows: Omit<LedgerRow, "seq">[] = [];
+
+		/** Sorts a chunk into recorded serials (skipped, artifacts restored if missing) and jobs for new ones. */
+		const prepare = (chunk: SerialRow[]): Job[] => {
+			const jobs: Job[] = [];
 			for (const r of chunk) {
-				const existing = ledger.get(r.serial);
+				const existing = recordedBefore ? ledger.get(r.serial) : undefined;
 				if (existing) {
 					result.skipped++;
 					if (existing.board !== r.board)
 						log(`serial ${r.serial}: already issued for board ${existing.board}, kept (input says ${r.board})`);
 					if (!artifactsPresent(o.out, existing, layoutOf(existing.board))) {
-						reemitDevice(o.out, existing, o.platformKey, layoutOf(existing.board), write, endpoint);
+						reemitDevice(o.out, existing, o.platformKey, layoutOf(existing.board), undefined, endpoint);
 						result.reemitted++;
 					}
 					continue;
 				}
-				const board = r.board!;
-				const info = boards[board]!;
-				const layout = layoutOf(board);
-				const secrets: Secrets = { hmacKey: randomBytes(32) };
-				let built: Built | undefined;
-				try {
-					if (o.nvsKeys) secrets.nvsKeys = { encryption: randomBytes(32), tweak: randomBytes(32) };
-					const deviceId = randomBytes(16).toString("hex");
-					const base = {
-						serial: r.serial, deviceId, board, keyStore: info.keyStore,
-						efuseBlock: info.keyStore === "efuse" ? efuseBlock : null, createdAt: now().toISOString(),
-					};
-					built = build(base, secrets, layout, endpoint);
-					let nvsKeys: Wrapped | null = null;
-					if (secrets.nvsKeys) {
-						const both = Buffer.concat([secrets.nvsKeys.encryption, secrets.nvsKeys.tweak]);
-						nvsKeys = wrapKey(o.platformKey, both, wrapAad("nvs-keys", deviceId, r.serial, board));
-						both.fill(0);
-					}
-					const row = {
-						...base,
-						key: wrapKey(o.platformKey, secrets.hmacKey, wrapAad("device-key", deviceId, r.serial, board)),
-						nvsKeys,
-						imageSha256: sha256(built.image),
-					};
-					writeArtifacts(o.out, row, built, write);
-					rows.push(row);
-				} finally {
-					wipe(secrets, built);
-				}
+				jobs.push({ serial: r.serial, board: r.board!, createdAt: now().toISOString() });
 			}
-			for (const row of rows)
-				for (const [i, line] of records(row, layoutOf(row.board), kid).entries()) outputs!.append(OUTPUTS[i]!, line);
-			if (rows.length > 0) commit(rows);
-			result.issued += rows.length;
-			done += chunk.length;
-			chunk = [];
+			return jobs;
+		};
+
+		const jobs = o.jobs ?? 0;
+		if (jobs > 0) pool = new Pool(jobs, ctx, (list) => issueSlice(ctx, list));
+		const chunkSize = o.chunk ?? 2048;
+		let chunk: SerialRow[] = [];
+		let done = 0;
+		let inflight: { rows: Promise<Slice[]>; size: number } | undefined;
+		const settle = async () => {
+			if (!inflight) return;
+			const { rows, size } = inflight;
+			inflight = undefined;
+			commit(await rows);
+			done += size;
 			o.progress?.(done, total);
 		};
+		const step = async () => {
+			const size = chunk.length;
+			const list = prepare(chunk);
+			chunk = [];
+			if (pool) {
+				// Pipelined: the workers issue this chunk while the previous one commits.
+				const rows: Promise<Slice[]> = list.length > 0 ? pool.run(list) : Promise.resolve([]);
+				rows.catch(() => {}); // observed by settle(); a failure before then must not be "unhandled"
+				await settle();
+				inflight = { rows, size };
+			} else {
+				const slice = issueSlice(ctx, list, o.writeArtifact, () => fault("device-written"));
+				inflight = { rows: Promise.resolve([slice]), size };
+				await settle();
+			}
+		};
 		o.progress?.(0, total);
+		let stopped = false;
 		for await (const r of rowsOf(o)) {
+			if (o.signal?.aborted) { stopped = true; break; }
 			chunk.push(r);
-			if (chunk.length >= chunkSize) runChunk();
+			if (chunk.length >= chunkSize) await step();
 		}
-		if (chunk.length > 0) runChunk();
+		if (chunk.length > 0) {
+			if (o.signal?.aborted) stopped = true;
+			else await step();
+		}
+		chunk = [];
+		await settle();
+		result.interrupted = stopped;
 
 		const summary = { event: "run", time: now().toISOString(), ...result, kid };
 		outputs.append(AUDIT_FILE, `${JSON.stringify(summary)}\n`);
 		commit([]);
+		// Everything this run wrote (reemitted folders too) is on disk before it reports success.
+		groupSync(o.out, []);
 		return result;
 	} finally {
+		await pool?.close();
 		outputs?.close();
 		ledger.close();
 	}
+}
+
+/**
+ * Cleans up after an interrupted run, before anything new is issued:
+ * - pending folders whose serial the ledger knows committed but were not yet renamed: rebuilt from the ledger
+ *   (their bytes may not have reached the disk) and moved into place;
+ * - pending folders the ledger does not know: their keys were never recorded and never under a flashable name:
+ *   deleted, one audit line each;
+ * - folders under a device's name that no ledger row knows (an older version of this tool wrote artifacts before
+ *   recording them): moved to orphans/<serial>/ and reported, one audit line each.
+ */
+function recover(
+	out: string, ledger: Ledger, outputs: Outputs, platformKey: Uint8Array, layoutOf: (b: string) => NvsLayout,
+	endpoint: PlatformEndpoint | undefined, result: GenerateResult, log: (line: string) => void, now: () => Date,
+): void {
+	const audit = (event: string, serial: string, detail: string) =>
+		outputs.append(AUDIT_FILE, `${JSON.stringify({ event, time: now().toISOString(), serial, detail })}\n`);
+	const pendingRoot = join(out, PENDING_DIR);
+	for (const name of readdirSync(pendingRoot)) {
+		const row = ledger.get(name);
+		const path = join(pendingRoot, name);
+		rmSync(path, { recursive: true, force: true });
+		if (row) {
+			reemitDevice(out, row, platformKey, layoutOf(row.board), undefined, endpoint);
+			result.recovered++;
+		} else {
+			audit("discarded", name, "interrupted before the ledger recorded it: pending folder and its keys deleted");
+			result.discarded++;
+		}
+	}
+	if (result.recovered > 0) log(`recovered: ${result.recovered} device folder(s) recorded by the interrupted run were rebuilt from the ledger and moved into place`);
+	if (result.discarded > 0) log(`recovered: deleted ${result.discarded} pending device folder(s) of the interrupted run whose keys were never recorded (never under a flashable name)`);
+
+	const orphans: string[] = [];
+	const dir = opendirSync(join(out, DEVICES_DIR));
+	try {
+		for (let e = dir.readSync(); e !== null; e = dir.readSync()) {
+			if (!e.isDirectory() || e.name === ".pending" || ledger.get(e.name)) continue;
+			orphans.push(e.name);
+			if (orphans.length > 100_000) break;
+		}
+	} finally {
+		dir.closeSync();
+	}
+	if (orphans.length === 0) return;
+	mkdirSync(join(out, ORPHANS_DIR), { recursive: true, mode: 0o700 });
+	for (const name of orphans) {
+		let target = join(out, ORPHANS_DIR, name);
+		for (let n = 1; existsSync(target); n++) target = join(out, ORPHANS_DIR, `${name}.${n}`);
+		renameSync(join(out, DEVICES_DIR, name), target);
+		audit("orphan", name, `device folder with no ledger record moved to ${target.slice(out.length + 1)}`);
+	}
+	result.orphans = orphans.length;
+	const shown = orphans.slice(0, 10).join(", ") + (orphans.length > 10 ? `, ... (${orphans.length - 10} more in audit.jsonl)` : "");
+	log(`orphans: ${orphans.length} device folder(s) held keys that no ledger record knows (${shown}); moved to ${ORPHANS_DIR}/. ` +
+		`Their keys are unknown to the platform: do not flash them; a device already flashed from one must be flashed again from devices/ after this run. Delete ${ORPHANS_DIR}/ once checked.`);
 }
 
 /** Rewrites the artifacts of the given serials (all when empty) from the ledger. Returns how many. */
 export function reemitBatch(out: string, platformKey: Uint8Array, serials: string[], layout: (board: string) => NvsLayout = nvsLayout, write: ArtifactWriter = writeArtifactFile): number {
 	const file = join(out, LEDGER_FILE);
 	if (!existsSync(file)) throw new BatchError(`${file}: no ledger (run generate first)`);
-	mkdirSync(join(out, "devices"), { recursive: true, mode: 0o700 });
+	mkdirSync(join(out, PENDING_DIR), { recursive: true, mode: 0o700 });
 	const ledger = new Ledger(file);
 	try {
 		const endpoint = batchEndpoint(ledger, undefined);
@@ -456,8 +635,11 @@ export function reemitBatch(out: string, platformKey: Uint8Array, serials: strin
 				n++;
 			}
 		}
+		groupSync(out, []);
 		return n;
 	} finally {
 		ledger.close();
 	}
 }
+
+export { FILE };

@@ -1,41 +1,59 @@
 /**
- * Provisioning benchmark: a batch of N devices (default 10,000) into a temporary directory.
- * Reports images per second, peak RSS delta (process.resourceUsage().maxRSS after minus before) and the
- * deterministic byte counts (image bytes, import record bytes); prints one JSON line and a short table.
+ * Provisioning benchmark, one batch per process (tools/bench/provisioning.ts runs it in a child per batch size, so
+ * each peak RSS is that batch's own): N devices into a fresh temporary directory with the CLI's settings (worker
+ * threads, one per core; group commit; ledger, audit, manifest and import records as in production).
+ * Prints one JSON line: images/s (wall time), peak RSS (process.resourceUsage().maxRSS, main thread and workers),
+ * and the deterministic byte counts.
  *
- *   node --import tsx tools/provision/bench.ts [--count N] [--board B] [--keep]
+ *   node --import tsx tools/provision/bench.ts [--count N] [--board B] [--jobs N] [--dir <parent>] [--keep]
+ *
+ * The default parent directory is /dev/shm when it exists (tmpfs: the tool is measured, not the disk), else the
+ * OS temp directory; the JSON names the one used.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { AUDIT_FILE, IMPORT_FILE, MANIFEST_FILE, generateBatch } from "./batch";
+import { AUDIT_FILE, IMPORT_FILE, MANIFEST_FILE, defaultJobs, generateBatch, tuneHeapForBatches } from "./batch";
 
-const { values } = parseArgs({ options: { count: { type: "string" }, board: { type: "string" }, keep: { type: "boolean" } } });
+tuneHeapForBatches(); // as the CLI does
+
+const { values } = parseArgs({ options: { count: { type: "string" }, board: { type: "string" }, jobs: { type: "string" }, chunk: { type: "string" }, dir: { type: "string" }, keep: { type: "boolean" } } });
 const count = Number(values.count ?? 10_000);
 const board = values.board ?? "lilygo_t_sim7080g_s3";
-const dir = mkdtempSync(join(tmpdir(), "enigm-provision-bench-"));
+const jobs = values.jobs !== undefined ? Number(values.jobs) : defaultJobs();
+const parent = values.dir ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
+const dir = mkdtempSync(join(parent, "enigm-provision-bench-"));
 const platformKey = randomBytes(32);
 
-const rssBefore = process.resourceUsage().maxRSS;
+const rssBaseKiB = process.resourceUsage().maxRSS;
 const started = process.hrtime.bigint();
-const result = await generateBatch({ out: dir, board, count, platformKey, prefix: "BENCH" });
+let result;
+try {
+	result = await generateBatch({ out: dir, board, count, platformKey, prefix: "BENCH", jobs, ...(values.chunk ? { chunk: Number(values.chunk) } : {}) });
+} finally {
+	platformKey.fill(0);
+}
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const rssAfter = process.resourceUsage().maxRSS;
-platformKey.fill(0);
+const peakRssKiB = process.resourceUsage().maxRSS;
+const mem = process.memoryUsage();
 
 let imageBytes = 0;
-for (const serial of readdirSync(join(dir, "devices"))) imageBytes += statSync(join(dir, "devices", serial, "nvs.bin")).size;
+for (const serial of readdirSync(join(dir, "devices"))) if (serial !== ".pending") imageBytes += statSync(join(dir, "devices", serial, "nvs.bin")).size;
 const size = (f: string) => statSync(join(dir, f)).size;
 const report = {
 	bench: "provision",
 	board,
+	jobs,
+	dir: parent,
 	devices: result.issued,
 	seconds: Number(seconds.toFixed(3)),
 	imagesPerSecond: Math.round(result.issued / seconds),
-	peakRssDeltaKiB: rssAfter - rssBefore,
-	peakRssKiB: rssAfter,
+	peakRssKiB,
+	rssBeforeBatchKiB: rssBaseKiB,
+	heapTotalKiB: Math.round(mem.heapTotal / 1024),
+	externalKiB: Math.round(mem.external / 1024),
 	imageBytes,
 	imageBytesPerDevice: imageBytes / result.issued,
 	importRecordBytes: size(IMPORT_FILE),
@@ -44,12 +62,3 @@ const report = {
 };
 if (!values.keep) rmSync(dir, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify(report)}\n`);
-const rows: [string, string][] = [
-	["devices", String(report.devices)],
-	["time", `${report.seconds} s`],
-	["images/s", String(report.imagesPerSecond)],
-	["peak RSS delta", `${(report.peakRssDeltaKiB / 1024).toFixed(1)} MiB (peak ${(report.peakRssKiB / 1024).toFixed(1)} MiB)`],
-	["image bytes", `${report.imageBytes} (${report.imageBytesPerDevice}/device)`],
-	["import record bytes", String(report.importRecordBytes)],
-];
-for (const [k, v] of rows) process.stdout.write(`${k.padEnd(20)} ${v}\n`);

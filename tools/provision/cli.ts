@@ -3,21 +3,23 @@
  *
  *   node --import tsx tools/provision/cli.ts platform-key --out <file>
  *   node --import tsx tools/provision/cli.ts generate --board <board> --out <dir> (--count N [--prefix P] | --csv serials.csv)
- *        --platform-key <file> [--nvs-keys] [--efuse-block 0..5] [--platform-host <host[:port]> --platform-ca <pem>]
- *   node --import tsx tools/provision/cli.ts verify <image.bin> [--nvs-keys <nvs_keys.bin>] [--json]
+ *        --platform-key <file> [--nvs-keys] [--efuse-block 0..5] [--nvs-efuse-block 0..5] [--jobs N]
+ *        [--platform-host <host[:port]> --platform-ca <pem>]
+ *   node --import tsx tools/provision/cli.ts verify <image.bin> [--nvs-keys <nvs_keys.bin> | --nvs-hmac-key <nvs_hmac_key.bin>] [--json]
  *   node --import tsx tools/provision/cli.ts reemit --out <dir> --platform-key <file> [--serial S]...
  *
  * stdout carries results (summaries, verify listings) and stderr progress and notices; neither ever carries a key,
  * and blob values are shown by length only.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { boards } from "./boards";
-import { BatchError, generateBatch, reemitBatch } from "./batch";
+import { BatchError, LEDGER_FILE, defaultJobs, tuneHeapForBatches, generateBatch, reemitBatch, type FaultPoint } from "./batch";
 import { CsvError } from "./csv";
 import { checkDeviceImage } from "./identity";
-import { NvsFormatError, decryptNvsImage, parseNvsImage, parseNvsKeysPartition, type ParsedEntry } from "./nvs";
+import { NvsFormatError, decryptNvsImage, deriveNvsKeysFromHmac, parseNvsImage, parseNvsKeysPartition, type ParsedEntry } from "./nvs";
 import { WrapError, createPlatformKey, readPlatformKey } from "./wrap";
 
 export interface Io {
@@ -25,13 +27,27 @@ export interface Io {
 	stderr: (text: string) => void;
 	/** Whether stderr is a terminal (redrawn progress bar) or not (periodic plain lines). */
 	isTTY: boolean;
+	/**
+	 * Ctrl-C: called with a handler for each SIGINT while a batch runs; returns the function that removes it. The
+	 * CLI entry point wires process SIGINT; without it (tests, embedding) a batch is not interruptible by signal.
+	 */
+	onInterrupt?: (handler: () => void) => () => void;
+	/** Leaves the process at once (second Ctrl-C). */
+	exit?: (code: number) => never;
+	/** Test hook passed to generateBatch (fault injection). */
+	fault?: (point: FaultPoint) => void;
 }
+
+/** How the user runs this CLI, for the resume hint (no secrets: the platform key is named by its file). */
+const SELF = "node --import tsx tools/provision/cli.ts";
+const quote = (a: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
 
 const usage = `usage:
   cli.ts platform-key --out <file>
   cli.ts generate --board <${Object.keys(boards).join("|")}> --out <dir> (--count N [--prefix P] [--start N] | --csv serials.csv)
-         --platform-key <file> [--nvs-keys] [--efuse-block 0..5] [--platform-host <host[:port]> --platform-ca <pem>]
-  cli.ts verify <image.bin> [--nvs-keys <nvs_keys.bin>] [--json]
+         --platform-key <file> [--nvs-keys] [--efuse-block 0..5] [--nvs-efuse-block 0..5] [--jobs N] [--chunk N]
+         [--platform-host <host[:port]> --platform-ca <pem>]
+  cli.ts verify <image.bin> [--nvs-keys <nvs_keys.bin> | --nvs-hmac-key <nvs_hmac_key.bin>] [--json]
   cli.ts reemit --out <dir> --platform-key <file> [--serial S]...
 `;
 
@@ -69,12 +85,22 @@ function describe(e: ParsedEntry): string {
 }
 
 function verify(args: string[], io: Io): number {
-	const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { "nvs-keys": { type: "string" }, json: { type: "boolean" } } });
+	const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { "nvs-keys": { type: "string" }, "nvs-hmac-key": { type: "string" }, json: { type: "boolean" } } });
 	if (positionals.length !== 1) throw new UsageError("verify takes one image file");
+	if (values["nvs-keys"] !== undefined && values["nvs-hmac-key"] !== undefined) throw new UsageError("give --nvs-keys or --nvs-hmac-key, not both");
 	const file = positionals[0]!;
 	let image: Uint8Array = readFileSync(file);
 	try {
 		if (values["nvs-keys"] !== undefined) image = decryptNvsImage(image, parseNvsKeysPartition(readFileSync(values["nvs-keys"])));
+		if (values["nvs-hmac-key"] !== undefined) {
+			const hmacKey = readFileSync(values["nvs-hmac-key"]);
+			if (hmacKey.length !== 32) throw new NvsFormatError(`${values["nvs-hmac-key"]}: an NVS HMAC key file holds 32 bytes`);
+			const keys = deriveNvsKeysFromHmac(hmacKey);
+			hmacKey.fill(0);
+			image = decryptNvsImage(image, keys);
+			keys.encryption.fill(0);
+			keys.tweak.fill(0);
+		}
 		const parsed = parseNvsImage(image);
 		const problems = checkDeviceImage(parsed);
 		if (values.json) {
@@ -114,8 +140,8 @@ async function generate(args: string[], io: Io): Promise<number> {
 		options: {
 			board: { type: "string" }, out: { type: "string" }, count: { type: "string" }, csv: { type: "string" },
 			prefix: { type: "string" }, start: { type: "string" }, "platform-key": { type: "string" },
-			"nvs-keys": { type: "boolean" }, "efuse-block": { type: "string" },
-			"platform-host": { type: "string" }, "platform-ca": { type: "string" },
+			"nvs-keys": { type: "boolean" }, "efuse-block": { type: "string" }, "nvs-efuse-block": { type: "string" },
+			jobs: { type: "string" }, chunk: { type: "string" }, "platform-host": { type: "string" }, "platform-ca": { type: "string" },
 		},
 	});
 	if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
@@ -132,6 +158,21 @@ async function generate(args: string[], io: Io): Promise<number> {
 		? { host: values["platform-host"], ca: readFileSync(values["platform-ca"]!, "utf8") }
 		: undefined;
 	const platformKey = readPlatformKey(values["platform-key"]);
+	const resume = `${SELF} generate ${args.map(quote).join(" ")}`;
+	// Ctrl-C: the first finishes the devices in progress (their ledger commit, then the rename) and stops; the second
+	// stops at once, which is also safe: the next run deletes the pending folders of unrecorded keys.
+	const controller = new AbortController();
+	let interrupts = 0;
+	const removeHandler = io.onInterrupt?.(() => {
+		interrupts++;
+		if (interrupts === 1) {
+			io.stderr("\ninterrupt: finishing the devices in progress, then stopping (Ctrl-C again to stop at once)\n");
+			controller.abort();
+			return;
+		}
+		io.stderr(`\nstopped at once: devices not yet recorded stay in ${values.out}/devices/.pending and are deleted by the next run; nothing recorded is lost.\nresume with: ${resume}\n`);
+		(io.exit ?? process.exit)(130);
+	});
 	try {
 		const result = await generateBatch({
 			...(platform ? { platform } : {}),
@@ -144,12 +185,27 @@ async function generate(args: string[], io: Io): Promise<number> {
 			platformKey,
 			nvsKeys: values["nvs-keys"] ?? false,
 			efuseBlock: int("efuse-block", values["efuse-block"]),
+			nvsEfuseBlock: int("nvs-efuse-block", values["nvs-efuse-block"]),
+			jobs: int("jobs", values.jobs) ?? defaultJobs(),
+			...(values.chunk !== undefined ? { chunk: int("chunk", values.chunk)! } : {}),
+			signal: controller.signal,
+			...(io.fault ? { fault: io.fault } : {}),
 			progress: progressReporter(io),
 			log: (line) => io.stderr(`${line}\n`),
 		});
 		io.stdout(`${JSON.stringify(result)}\n`);
+		if (result.interrupted) {
+			io.stderr(`interrupted: every device issued so far is recorded in the ledger with its files in place, none is half-done (${result.issued} issued this run).\n` +
+				`Do not flash this batch yet. Resume with the same command (recorded serials are skipped):\n  ${resume}\n`);
+			return 130;
+		}
 		return 0;
+	} catch (error) {
+		if (error instanceof Error && existsSync(join(values.out, LEDGER_FILE)))
+			(error as { hint?: string }).hint = `the batch stopped; every recorded device is kept, none is half-done. After fixing the cause, resume with:\n  ${resume}`;
+		throw error;
 	} finally {
+		removeHandler?.();
 		platformKey.fill(0);
 	}
 }
@@ -190,6 +246,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
 			default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);
 		}
 	} catch (error) {
+		const hint = (error as { hint?: string }).hint;
+		const code = report(error, io);
+		if (hint) io.stderr(`${hint}\n`);
+		return code;
+	}
+}
+
+function report(error: unknown, io: Io): number {
+	{
 		if (error instanceof UsageError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
 			io.stderr(`provision: ${(error as Error).message}\n${usage}`);
 			return 2;
@@ -209,10 +274,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+	tuneHeapForBatches();
 	const code = await main(process.argv.slice(2), {
 		stdout: (t) => process.stdout.write(t),
 		stderr: (t) => process.stderr.write(t),
 		isTTY: process.stderr.isTTY === true,
+		onInterrupt: (handler) => {
+			process.on("SIGINT", handler);
+			return () => process.off("SIGINT", handler);
+		},
 	});
 	process.exitCode = code;
 }

@@ -18,6 +18,9 @@ export interface LedgerRow {
 	efuseBlock: number | null;
 	key: Wrapped;
 	nvsKeys: Wrapped | null;
+	/** ESP32-S3 HMAC-based NVS encryption: the eFuse HMAC key the XTS keys derive from, wrapped, and its block. */
+	nvsHmacKey: Wrapped | null;
+	nvsEfuseBlock: number | null;
 	imageSha256: string;
 	createdAt: string;
 }
@@ -31,6 +34,8 @@ interface RawRow {
 	efuse_block: number | null;
 	key_wrapped: string;
 	nvs_keys_wrapped: string | null;
+	nvs_hmac_wrapped: string | null;
+	nvs_efuse_block: number | null;
 	image_sha256: string;
 	created_at: string;
 }
@@ -45,6 +50,8 @@ function fromRaw(r: RawRow): LedgerRow {
 		efuseBlock: r.efuse_block,
 		key: JSON.parse(r.key_wrapped) as Wrapped,
 		nvsKeys: r.nvs_keys_wrapped === null ? null : (JSON.parse(r.nvs_keys_wrapped) as Wrapped),
+		nvsHmacKey: r.nvs_hmac_wrapped == null ? null : (JSON.parse(r.nvs_hmac_wrapped) as Wrapped),
+		nvsEfuseBlock: r.nvs_efuse_block ?? null,
 		imageSha256: r.image_sha256,
 		createdAt: r.created_at,
 	};
@@ -53,8 +60,8 @@ function fromRaw(r: RawRow): LedgerRow {
 export default class Ledger {
 	#db: Database.Database | undefined;
 	readonly #get: Database.Statement<[string]>;
-	readonly #insert: Database.Statement<unknown[]>;
 	readonly #setMeta: Database.Statement<[string, string]>;
+	readonly #insertJson: Database.Statement<[string]>;
 	readonly #getMeta: Database.Statement<[string]>;
 	readonly #page: Database.Statement<[number, number]>;
 
@@ -63,10 +70,12 @@ export default class Ledger {
 		const db = (this.#db = new Database(file));
 		if (fresh) chmodSync(file, 0o600);
 		db.pragma("journal_mode = WAL");
-		// NORMAL in WAL mode: a power cut may lose the last transactions but never corrupts the ledger, and every
-		// output's committed length lives in the same database, so a lost commit rolls the outputs back with it.
-		// close() checkpoints with a full sync, so a run that exited is durable.
-		db.pragma("synchronous = NORMAL");
+		// FULL: a commit is on disk when it returns (one WAL fsync per chunk, the batch's group commit). A device
+		// folder is renamed to its final name only after its row committed, so the commit must survive a power cut
+		// (NORMAL could lose it and leave a final-named folder whose key no ledger knows).
+		db.pragma("synchronous = FULL");
+		// 2 MB page cache (better-sqlite3 sets 16 MB): lookups are by the serial index; memory stays flat.
+		db.pragma("cache_size = -2000");
 		db.exec(`
 			CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS devices (
@@ -79,13 +88,24 @@ export default class Ledger {
 				key_wrapped TEXT NOT NULL,
 				nvs_keys_wrapped TEXT,
 				image_sha256 TEXT NOT NULL,
-				created_at TEXT NOT NULL
+				created_at TEXT NOT NULL,
+				nvs_hmac_wrapped TEXT,
+				nvs_efuse_block INTEGER
 			);
 		`);
+		// Ledgers written before the S3's HMAC-based NVS encryption lack the last two columns (NULL = plain NVS).
+		const columns = new Set((db.pragma("table_info(devices)") as { name: string }[]).map((c) => c.name));
+		if (!columns.has("nvs_hmac_wrapped")) db.exec("ALTER TABLE devices ADD COLUMN nvs_hmac_wrapped TEXT");
+		if (!columns.has("nvs_efuse_block")) db.exec("ALTER TABLE devices ADD COLUMN nvs_efuse_block INTEGER");
 		this.#get = db.prepare("SELECT * FROM devices WHERE serial = ?");
-		this.#insert = db.prepare(
-			"INSERT INTO devices (serial, device_id, board, key_store, efuse_block, key_wrapped, nvs_keys_wrapped, image_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		);
+		// json_extract of an object yields its JSON text; of a JSON null or a missing member, SQL NULL.
+		this.#insertJson = db.prepare(`
+			INSERT INTO devices (serial, device_id, board, key_store, efuse_block, key_wrapped, nvs_keys_wrapped, image_sha256, created_at, nvs_hmac_wrapped, nvs_efuse_block)
+			SELECT json_extract(value, '$.serial'), json_extract(value, '$.deviceId'), json_extract(value, '$.board'),
+				json_extract(value, '$.keyStore'), json_extract(value, '$.efuseBlock'), json_extract(value, '$.key'),
+				json_extract(value, '$.nvsKeys'), json_extract(value, '$.imageSha256'), json_extract(value, '$.createdAt'),
+				json_extract(value, '$.nvsHmacKey'), json_extract(value, '$.nvsEfuseBlock')
+			FROM json_each(?) ORDER BY key`);
 		this.#setMeta = db.prepare("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
 		this.#getMeta = db.prepare("SELECT v FROM meta WHERE k = ?");
 		this.#page = db.prepare("SELECT * FROM devices WHERE seq > ? ORDER BY seq LIMIT ?");
@@ -96,12 +116,13 @@ export default class Ledger {
 		return r && fromRaw(r);
 	}
 
-	insert(row: Omit<LedgerRow, "seq">): number {
-		const result = this.#insert.run(
-			row.serial, row.deviceId, row.board, row.keyStore, row.efuseBlock,
-			JSON.stringify(row.key), row.nvsKeys === null ? null : JSON.stringify(row.nvsKeys), row.imageSha256, row.createdAt,
-		);
-		return Number(result.lastInsertRowid);
+	/**
+	 * Inserts the rows of a JSON array (NewRow objects as JSON.stringify writes them) in array order, in one
+	 * statement; `expected` is how many it must insert.
+	 */
+	insertJson(json: string, expected: number): void {
+		const result = this.#insertJson.run(json);
+		if (result.changes !== expected) throw new Error(`ledger: inserted ${result.changes} rows, expected ${expected}`);
 	}
 
 	meta(key: string): string | undefined {

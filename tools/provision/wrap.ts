@@ -8,7 +8,7 @@ import { chmodSync, closeSync, openSync, readFileSync, writeSync } from "node:fs
 
 export const WRAP_ALG = "A256GCM";
 
-export type WrapPurpose = "device-key" | "nvs-keys";
+export type WrapPurpose = "device-key" | "nvs-keys" | "nvs-hmac-key";
 
 export interface Wrapped {
 	alg: typeof WRAP_ALG;
@@ -37,13 +37,14 @@ export function platformKeyId(key: Uint8Array): string {
 	return createHash("sha256").update("enigm-platform-import-key-id").update(key).digest("hex").slice(0, 16);
 }
 
-export function wrapKey(platformKey: Uint8Array, secret: Uint8Array, aad: string): Wrapped {
+/** `iv`: 12 fresh random bytes from the caller's CSPRNG draw (a batch draws many at once); by default its own. */
+export function wrapKey(platformKey: Uint8Array, secret: Uint8Array, aad: string, iv: Uint8Array = randomBytes(12)): Wrapped {
 	if (platformKey.length !== 32) throw new WrapError("platform key must be 32 bytes");
-	const iv = randomBytes(12);
+	if (iv.length !== 12) throw new WrapError("IV must be 12 bytes");
 	const cipher = createCipheriv("aes-256-gcm", platformKey, iv);
 	cipher.setAAD(Buffer.from(aad, "utf8"));
 	const ct = Buffer.concat([cipher.update(secret), cipher.final()]);
-	return { alg: WRAP_ALG, kid: platformKeyId(platformKey), iv: iv.toString("hex"), ct: ct.toString("hex"), tag: cipher.getAuthTag().toString("hex") };
+	return { alg: WRAP_ALG, kid: platformKeyId(platformKey), iv: Buffer.from(iv.buffer, iv.byteOffset, iv.byteLength).toString("hex"), ct: ct.toString("hex"), tag: cipher.getAuthTag().toString("hex") };
 }
 
 export function unwrapKey(platformKey: Uint8Array, w: Wrapped, aad: string): Uint8Array {

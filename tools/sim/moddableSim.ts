@@ -11,6 +11,10 @@
  * 2. starts the reference platform (TLS on loopback, `platformPort` of the build) with the device imported, claimed
  *    by an account with two contacts;
  * 3. starts the modem emulator on a pty linked at the build's `modemDevice`, resolving `platformHost` to 127.0.0.1;
+ *    or, with `--modem-device <path>` (issue 9.5), no emulator: the build's `modemDevice` is linked to that serial
+ *    device (a real SIM7080G/BG95 on a USB-serial adapter, or an emulator on a pty), put in raw mode with stty, and
+ *    `--modem-power <cmd>` runs `<cmd> on|off` when the firmware asks to switch the modem (the sim board sends "O"
+ *    or "F" on the button link where a board would pulse PWRKEY);
  * 4. listens on 127.0.0.1:`buttonPort` for the sim board's button link (boards/sim/host/provider.ts connects to it
  *    at start-up and reads one byte per edge, "P" press, "R" release);
  * 5. launches `mcsim <mc.so>` under its own Xvfb display (or `$DISPLAY` with `--display`), with `timeout`, and echoes
@@ -24,12 +28,13 @@
  * generated from the manifest's `config` and any `name=value` overrides.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
+import { firmwareShare, parseTranscriptLine, type Entry, type FirmwareShare } from "../bench/stages";
 
 // ------------------------------------------------------------------------------------------------ arguments
 
@@ -56,6 +61,11 @@ export interface SimArgs {
 	 * which also starts xsbug (the traces then go to xsbug's console, so only the platform's view is checked).
 	 */
 	readonly noLaunch: boolean;
+	/** A modem on this serial device instead of the emulator. */
+	readonly modemDevice?: string;
+	/** `<cmd> on|off` when the firmware switches the external modem. */
+	readonly modemPower?: string;
+	readonly modemBaud: number;
 }
 
 export const usage = `usage: node --import tsx tools/sim/moddableSim.ts --mc <out>/bin/lin/mc/debug/<app>/mc.so
@@ -68,7 +78,10 @@ export const usage = `usage: node --import tsx tools/sim/moddableSim.ts --mc <ou
   [--no-close] (leave the event open; default: the user closes it from the platform once the points arrived, and
   the device must go back to dormancy and deep sleep)
   [--no-launch] (start the world only and wait for a simulator launched by  mcconfig -d -m -p lin  with xsbug;
-  only the platform's view is checked, the traces are in xsbug)`;
+  only the platform's view is checked, the traces are in xsbug)
+  [--modem-device PATH] (a modem on this serial device instead of the emulator: linked at the build's modemDevice)
+  [--modem-baud N] (default 115200) [--modem-power CMD] (runs "CMD on" / "CMD off" where the firmware would pulse
+  PWRKEY; without it the modem must already be on)`;
 
 export function parseArgs(argv: readonly string[]): { ok: true; args: SimArgs } | { ok: false; error: string } {
 	let mc: string | undefined;
@@ -76,6 +89,7 @@ export function parseArgs(argv: readonly string[]): { ok: true; args: SimArgs } 
 		presses: 3, timeoutS: 120, hold: false, dialect: "sim7080" as "sim7080" | "bg95", profile: "good",
 		track: undefined as string | undefined, interval: 5, points: 1, dir: join(".cache", "moddable-sim"), display: false,
 		pressMs: 150, gapMs: 250, close: true, noLaunch: false,
+		modemDevice: undefined as string | undefined, modemPower: undefined as string | undefined, modemBaud: 115200,
 	};
 	const int = (flag: string, v: string | undefined, min: number, max: number): number | string => {
 		if (v === undefined || !/^\d+$/.test(v)) return `${flag} needs an integer`;
@@ -102,11 +116,15 @@ export function parseArgs(argv: readonly string[]): { ok: true; args: SimArgs } 
 			case "--profile": { const v = next(); if (!v) return { ok: false, error: "--profile needs a name" }; a.profile = v; break; }
 			case "--track": { const v = next(); if (!v) return { ok: false, error: "--track needs a file" }; a.track = v; break; }
 			case "--dir": { const v = next(); if (!v) return { ok: false, error: "--dir needs a directory" }; a.dir = v; break; }
+			case "--modem-device": { const v = next(); if (!v) return { ok: false, error: "--modem-device needs a serial device path" }; a.modemDevice = v; break; }
+			case "--modem-power": { const v = next(); if (!v || !v.trim()) return { ok: false, error: "--modem-power needs a command" }; a.modemPower = v; break; }
+			case "--modem-baud": { const v = Number(next()); if (![9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600].includes(v)) return { ok: false, error: "--modem-baud must be a standard rate (9600 … 921600)" }; a.modemBaud = v; break; }
 			case "-h": case "--help": return { ok: false, error: usage };
 			default: return { ok: false, error: `unknown argument ${flag}\n${usage}` };
 		}
 	}
 	if (!mc) return { ok: false, error: `--mc is required\n${usage}` };
+	if (a.modemPower !== undefined && a.modemDevice === undefined) return { ok: false, error: "--modem-power needs --modem-device" };
 	if (!mc.endsWith(".so") && !mc.endsWith(".dylib") && !mc.endsWith(".dll")) return { ok: false, error: `--mc must name the built mc.so (got ${mc})` };
 	const { track, ...rest } = a;
 	return { ok: true, args: { mc, ...rest, ...(track ? { track } : {}) } };
@@ -238,12 +256,20 @@ export class ButtonServer {
 	#socket: Socket | undefined;
 	#waiters: ((s: Socket) => void)[] = [];
 	#timers = new Set<NodeJS.Timeout>();
+	/** The firmware asks to switch the modem (boards/sim/host/provider: "O" on, "F" off, where PWRKEY would pulse). */
+	onPower: ((to: "on" | "off") => void) | undefined;
 
 	private constructor(server: Server) {
 		this.#server = server;
 		server.on("connection", (socket) => {
 			socket.setNoDelay(true);
 			socket.on("error", () => {});
+			socket.on("data", (chunk: Buffer) => {
+				for (const byte of chunk) {
+					if (byte === 0x4f) this.onPower?.("on");
+					else if (byte === 0x46) this.onPower?.("off");
+				}
+			});
 			socket.on("close", () => { if (this.#socket === socket) this.#socket = undefined; });
 			this.#socket?.destroy();
 			this.#socket = socket;
@@ -411,6 +437,27 @@ export interface RunResult {
 	readonly checks: readonly { name: string; ok: boolean; detail: string }[];
 	readonly traces: readonly string[];
 	readonly dashboard: string;
+	/** The bench's latency figures for this run, in wall time (absent when no alert was acknowledged). */
+	readonly latency?: AlertLatency;
+}
+
+/** Third press -> accepted alert in the real simulator, wall time, split like the bench (tools/bench/stages). */
+export interface AlertLatency {
+	/** Third press (its "P" written to the button link) to the firmware's alertAcknowledged trace, ms. */
+	readonly thirdPressToAlertMs: number;
+	/** The firmware's own share (recogniser, probe, host gaps in the AT transcript), ms. */
+	readonly firmwareAddedMs: FirmwareShare;
+	/** The same without the recogniser: the figure issue 11 bounds at 100 ms. */
+	readonly firmwareBesidesRecogniserMs: number;
+}
+
+/**
+ * The latency figures from the wall-clock times of a run: the third press, the firmware's `button: triple press`
+ * and `alertAcknowledged` traces (times on the emulator's clock, when the lines arrived) and the AT transcript.
+ */
+export function alertLatency(thirdPressAt: number, triggerAt: number, ackAt: number, entries: readonly Entry[]): AlertLatency {
+	const share = firmwareShare(entries, triggerAt, ackAt, thirdPressAt);
+	return { thirdPressToAlertMs: ackAt - thirdPressAt, firmwareAddedMs: share, firmwareBesidesRecogniserMs: share.total - share.recogniser };
 }
 
 /** Starts Xvfb on a free display number (it writes the number to a pipe when ready: -displayfd). */
@@ -463,6 +510,11 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 	}
 
 	const cleanups: (() => unknown)[] = [];
+	// One wall clock for the emulator's transcript and the trace times, so the latency split lines up.
+	const clock = realClock();
+	const atEntries: Entry[] = [];
+	const traceAt = new Map<string, number>();
+	let latency: AlertLatency | undefined;
 	const checks: { name: string; ok: boolean; detail: string }[] = [];
 	const check = (name: string, ok: boolean, detail: string) => {
 		checks.push({ name, ok, detail });
@@ -514,21 +566,58 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 		dashboard = `${platform.url}/dashboard`;
 		out(`platform ${platform.url} (device imported, claimed, 2 contacts); dashboard: ${dashboard}`);
 
-		// 3. The modem emulator on a pty at the build's modemDevice.
-		const emulator = new ModemEmulator({
-			dialect: args.dialect, clock: realClock(), profile: args.profile, wakeOnInput: true, poweredOn: true,
-			hosts: { [cfg.platformHost]: "127.0.0.1" }, wallStart: Date.now(),
-			transcript: fileTranscript(join(runDir, "modem-transcript.txt")),
-			...(track ? { track } : {}),
-		});
-		cleanups.push(() => emulator.close());
-		const bridge = await startPty(emulator, { link: cfg.modemDevice });
-		cleanups.push(() => bridge.close());
-		out(`modem emulator (${args.dialect}, ${args.profile}) ${bridge.path} -> ${bridge.device} via ${bridge.helper}; ${cfg.platformHost} -> 127.0.0.1; AT transcript ${join(runDir, "modem-transcript.txt")}`);
+		// 3. The modem emulator on a pty at the build's modemDevice, or the external modem linked there.
+		let power: ((to: "on" | "off") => void) | undefined;
+		if (args.modemDevice !== undefined) {
+			const { configureLine } = await import("./external/hostSerial");
+			const { powerSwitch } = await import("./external/powerCommand");
+			const device = resolve(args.modemDevice);
+			const line = configureLine(device, args.modemBaud);
+			if (!line.ok) throw new UsageError(line.error);
+			const link = resolve(cfg.modemDevice);
+			if (link !== device) {
+				let existing: ReturnType<typeof lstatSync> | undefined;
+				try { existing = lstatSync(link); } catch { existing = undefined; }
+				if (existing && !existing.isSymbolicLink()) throw new UsageError(`${link} (the build's modemDevice) exists and is not a symlink: rebuild with modemDevice=${device}`);
+				if (existing) unlinkSync(link);
+				mkdirSync(dirname(link), { recursive: true });
+				symlinkSync(device, link);
+				cleanups.push(() => { try { unlinkSync(link); } catch { /* gone */ } });
+			}
+			const sw = powerSwitch({ ...(args.modemPower !== undefined ? { command: args.modemPower } : {}), log: (l) => out(l) });
+			power = (to) => void sw[to]();
+			out(`external modem ${device} (${args.dialect} dialect, ${args.modemBaud} baud) at ${link}; power ${args.modemPower !== undefined ? `"${args.modemPower} on|off"` : "not switched (the modem must be on)"}; the modem resolves ${cfg.platformHost} itself`);
+		} else {
+			const toFile = fileTranscript(join(runDir, "modem-transcript.txt"));
+			const emulator = new ModemEmulator({
+				dialect: args.dialect, clock, profile: args.profile, wakeOnInput: true, poweredOn: true,
+				hosts: { [cfg.platformHost]: "127.0.0.1" }, wallStart: Date.now(),
+				transcript: (line: string) => {
+					toFile(line);
+					const p = parseTranscriptLine(line);
+					if (p) atEntries.push({ ...p, wireSent: 0, wireReceived: 0, payloadSent: 0, payloadReceived: 0 });
+				},
+				...(track ? { track } : {}),
+			});
+			cleanups.push(() => emulator.close());
+			const bridge = await startPty(emulator, { link: cfg.modemDevice });
+			cleanups.push(() => bridge.close());
+			out(`modem emulator (${args.dialect}, ${args.profile}) ${bridge.path} -> ${bridge.device} via ${bridge.helper}; ${cfg.platformHost} -> 127.0.0.1; AT transcript ${join(runDir, "modem-transcript.txt")}`);
+			// The board's switch presses the emulator's PWRKEY as a relay would (SIM7080 HD: >= 1 s on, >= 1.2 s off).
+			power = (to) => {
+				if ((to === "on") !== (emulator.power === "off")) return;
+				emulator.pwrkey.write(1);
+				setTimeout(() => emulator.pwrkey.write(0), to === "on" ? 1200 : 1600);
+			};
+		}
 
 		// 4. The button link.
 		const button = await ButtonServer.listen(cfg.buttonPort).catch((e: Error) => { throw new UsageError(e.message); });
 		cleanups.push(() => button.close());
+		button.onPower = (to) => {
+			out(`firmware switches the modem ${to}`);
+			power?.(to);
+		};
 		out(`button link listening on 127.0.0.1:${cfg.buttonPort}`);
 
 		// 5. mcsim under Xvfb, or a simulator launched by the user (mcconfig with xsbug).
@@ -551,7 +640,13 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 			cleanups.push(async () => { if (simExit === undefined) { sim.kill("SIGTERM"); await exited; } });
 			sim.stdout!.setEncoding("utf8");
 			// Debug builds print an `instruments:` line every second (heap, sockets, timers): not echoed.
-			sim.stdout!.on("data", (c: string) => { for (const l of traces.push(c)) if (!l.startsWith("instruments")) out(`[device] ${l}`); });
+			sim.stdout!.on("data", (c: string) => {
+				for (const l of traces.push(c)) {
+					if (/^button: triple press$/.test(l) && !traceAt.has("trigger")) traceAt.set("trigger", clock.now());
+					if (/-> active\.streaming \(alertAcknowledged\)/.test(l) && !traceAt.has("ack")) traceAt.set("ack", clock.now());
+					if (!l.startsWith("instruments")) out(`[device] ${l}`);
+				}
+			});
 			sim.stderr!.setEncoding("utf8");
 			sim.stderr!.on("data", (c: string) => { for (const l of c.split(/\r?\n/)) if (l.trim()) out(`[mcsim] ${l}`); });
 			out(`mcsim ${mcPath} (timeout ${args.timeoutS} s)`);
@@ -571,8 +666,15 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 			check("button link connected", true, `127.0.0.1:${cfg.buttonPort}`);
 			if (args.presses > 0) {
 				out(`pressing ${args.presses}× (${args.pressMs} ms down, ${args.gapMs} ms up)`);
+				const pressedAt = clock.now();
 				await button.press(args.presses, args.pressMs, args.gapMs);
 				if (launched) for (const t of expectedTraces) check(t.name, true, await race(traces.waitFor(t.re), t.name));
+				const trigger = traceAt.get("trigger"), ack = traceAt.get("ack");
+				if (args.presses >= 3 && trigger !== undefined && ack !== undefined) {
+					latency = alertLatency(pressedAt + 2 * (args.pressMs + args.gapMs), trigger, ack, atEntries);
+					const f = latency.firmwareAddedMs;
+					out(`latency (wall time): third press -> accepted alert ${(latency.thirdPressToAlertMs / 1000).toFixed(2)} s; firmware ${f.total} ms = recogniser ${f.recogniser} + probe ${f.probeBeforePowerOn} + host gaps ${f.hostGaps} (${f.gaps} gaps); besides the recogniser ${latency.firmwareBesidesRecogniserMs} ms`);
+				}
 				const event = await race(pollFor(() => platform.platform.store.events(deviceId).find((e) => e.state === "open")), "the platform to open the event");
 				check("platform: event open", true, `event ${event.event_id.slice(0, 8)}… reason ${event.reason ?? "?"}`);
 				if (args.points > 0) {
@@ -609,7 +711,7 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 			out(`holding until Ctrl-C or the mcsim timeout: dashboard ${dashboard}` + (process.stdin.isTTY ? "; Enter or space = one button press, q = quit" : ""));
 			await hold(button, exited, args.pressMs);
 		}
-		return { ok: checks.length > 0 && checks.every((c) => c.ok), checks, traces: traces.lines, dashboard };
+		return { ok: checks.length > 0 && checks.every((c) => c.ok), checks, traces: traces.lines, dashboard, ...(latency ? { latency } : {}) };
 	} finally {
 		for (const c of cleanups.reverse()) {
 			try { await c(); } catch { /* best effort */ }

@@ -48,7 +48,7 @@ export interface ScenarioReport {
 	readonly simulatedMs: number;
 	readonly realMs: number;
 	readonly metrics?: {
-		wakes: number; radioOnMs: number; dormantWireBytes: number; wireSent: number; wireReceived: number;
+		wakes: number; radioOnMs: number; modemOnMs: number; dormantWireBytes: number; wireSent: number; wireReceived: number;
 		stateMs: Record<string, number>; atCommands: number; fixesObtained: number; locationBatches: number; cellReports: number; refusedRequests: number;
 	};
 	readonly events?: readonly EventReport[];
@@ -153,6 +153,7 @@ async function execute(s: Scenario, options: RunOptions, started: number): Promi
 		const metrics = {
 			wakes: world.metrics.wakes,
 			radioOnMs: world.metrics.radioOnMs,
+			modemOnMs: world.metrics.modemOnMs,
 			dormantWireBytes: world.metrics.dormantWireBytes,
 			wireSent: world.metrics.wireSent,
 			wireReceived: world.metrics.wireReceived,
@@ -350,6 +351,9 @@ function check(
 				break;
 			case "radioOnMs":
 				bound(key, e[key]!, metrics.radioOnMs, " ms");
+				break;
+			case "modemOnMs":
+				bound(key, e[key]!, metrics.modemOnMs, " ms");
 				break;
 			case "transitionsInclude": {
 				const want = e[key]!;

@@ -68,8 +68,10 @@ export interface Expectations {
 	readonly wakes?: Bound;
 	/** No wake from deep sleep at all. */
 	readonly noWakes?: boolean;
-	/** Max ms the modem was powered. */
+	/** Max ms the modem's RF was in use (searching, registered or connected: tools/sim/world.ts WorldMetrics). */
 	readonly radioOnMs?: Bound;
+	/** Max ms the modem was powered at all (a gesture boots it with its RF off). */
+	readonly modemOnMs?: Bound;
 	/** Transitions, as "from -> to (event)", that must occur in this order (others may come between). */
 	readonly transitionsInclude?: readonly string[];
 	/** Transitions that must never occur. */
@@ -87,7 +89,7 @@ export type ExpectationName = keyof Expectations;
 /** The default sense of a plain number, per bounded expectation. */
 export const boundSense: Readonly<Record<string, "min" | "max" | "exact">> = Object.freeze({
 	pointsDelivered: "min", eventsOpened: "exact", contactsNotified: "exact", wakes: "exact",
-	radioOnMs: "max", cellReports: "min", refusedRequests: "exact", undeliveredFixes: "max",
+	radioOnMs: "max", modemOnMs: "max", cellReports: "min", refusedRequests: "exact", undeliveredFixes: "max",
 });
 
 const booleanExpectations = ["pointSequenceComplete", "dormantAtEnd", "asleepAtEnd", "zeroBytesWhileDormant", "noWakes", "eventResumed"] as const;

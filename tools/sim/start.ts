@@ -18,8 +18,15 @@
  * `--speed` times faster than the wall clock (the manual clock advanced in slices paced against it). While the
  * device sleeps waiting for a person at the keyboard, time runs at 1x so the presses keep their rhythm.
  * `--time real` runs everything on the wall clock.
+ *
+ * An external modem (issue 9.5): `--modem-device <path>` runs the same firmware against a modem on a serial device
+ * of this host (a SIM7080G or BG95 on a USB-serial adapter, or an emulator on a pty) instead of the emulator, on the
+ * wall clock. The adapter has no PWRKEY: a module that answers `AT` is taken as on and is powered down by AT command
+ * (AT+CPOWD=1 / AT+QPOWD=1); `--modem-power <cmd>` runs `<cmd> on` / `<cmd> off` where the firmware would pulse
+ * PWRKEY. `--report <file>` writes a JSON summary, and the exit code is then 0 only if the alert was accepted, at
+ * least one location point was delivered and the device ended dormant.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import World, { deliberateTriple, type LogSource } from "./world";
@@ -27,6 +34,8 @@ import AtSummary from "./atSummary";
 import { formatTrackErrors, parseTrack, type TrackPoint } from "./modem/track";
 import { parseFaults, type Fault } from "./modem/faults";
 import { profiles } from "./modem/profiles";
+import EventLedger, { MonotonicStamp, type EventRecord } from "./eventLedger";
+import { bauds } from "./external/hostSerial";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -45,6 +54,19 @@ export interface StartArgs {
 	faults?: string;
 	/** With --exit-when-dormant: give up (exit 1) after this many simulated seconds. */
 	limitS: number;
+	/** Scripted mode: this many events one after another (a new triple press once the device sleeps again). */
+	events: number;
+	/** A modem on this serial device instead of the emulator (real time). */
+	modemDevice?: string;
+	/** `<cmd> on` / `<cmd> off` instead of PWRKEY pulses (external modem). */
+	modemPower?: string;
+	modemBaud: number;
+	/** External modem: the platform's address as the modem reaches it, the platform's loopback port, the APN. */
+	platformHost?: string;
+	platformPort?: number;
+	apn?: string;
+	/** Write the JSON summary here when the run ends. */
+	report?: string;
 	help: boolean;
 }
 
@@ -63,6 +85,21 @@ export const usage = `Usage: npm start -- [options]
   --faults <file.json>       inject modem faults (tools/sim/modem/faults.ts format)
   --ca-dir <dir>             development CA directory (default .cache/devca)
   --limit <s>                with --exit-when-dormant, fail after this many simulated seconds (default close-after + 1800)
+  --events <n>               scripted: n events one after another (default 1)
+  --report <file>            write a JSON summary of the event(s) when the run ends; the exit code is then 0 only if
+                             every alert was accepted, at least one location point was delivered per event and the
+                             device ended dormant
+
+External modem (instead of the emulator; wall-clock time for the device, the platform and the network):
+  --modem-device <path>      the modem's serial device: /dev/ttyUSB0 (SIM7080G or BG95 on a USB-serial adapter),
+                             /dev/pts/N (an emulator on a pty); --dialect names its AT dialect
+  --modem-baud <n>           line rate (default 115200)
+  --modem-power <cmd>        runs "<cmd> on" / "<cmd> off" (through /bin/sh) where the firmware would pulse PWRKEY;
+                             without it the modem must already be on (it is taken as on when it answers AT)
+  --apn <apn>                the SIM's APN (default iot.enigm.test, which only the emulator knows)
+  --platform-host <h[:port]> the platform's address as the modem reaches it, provisioned into the device (default
+                             localhost:<port>: only a modem on this machine's loopback, e.g. an emulator, reaches it)
+  --platform-port <n>        the loopback port the platform listens on (default any free port)
 
 Keys: space or Enter = one button press (press three times quickly to raise an alert), c = close the event as
 the user, q or Ctrl-C = quit.`;
@@ -70,7 +107,8 @@ the user, q or Ctrl-C = quit.`;
 export function parseStartArgs(argv: readonly string[]): { ok: true; args: StartArgs } | { ok: false; error: string } {
 	const args: StartArgs = {
 		dialect: "sim7080", profile: "good", track: join(here, "tracks", "walk.gpx"), closeAfterS: 180, scripted: false,
-		exitWhenDormant: false, speed: 20, time: "simulated", at: "summary", caDir: resolve(".cache", "devca"), limitS: -1, help: false,
+		exitWhenDormant: false, speed: 20, time: "simulated", at: "summary", caDir: resolve(".cache", "devca"), limitS: -1, events: 1,
+		modemBaud: 115200, help: false,
 	};
 	for (let i = 0; i < argv.length; i++) {
 		const flag = argv[i]!;
@@ -93,11 +131,23 @@ export function parseStartArgs(argv: readonly string[]): { ok: true; args: Start
 			case "--faults": { const v = value(); if (!v) return { ok: false, error: "--faults needs a JSON file" }; args.faults = resolve(v); break; }
 			case "--ca-dir": { const v = value(); if (!v) return { ok: false, error: "--ca-dir needs a directory" }; args.caDir = resolve(v); break; }
 			case "--limit": { const n = number("--limit", 1); if (typeof n === "string") return { ok: false, error: n }; args.limitS = n; break; }
+			case "--events": { const n = number("--events", 1); if (typeof n === "string" || !Number.isInteger(n)) return { ok: false, error: "--events needs a whole number >= 1" }; args.events = n; break; }
+			case "--report": { const v = value(); if (!v) return { ok: false, error: "--report needs a file" }; args.report = resolve(v); break; }
+			case "--modem-device": { const v = value(); if (!v) return { ok: false, error: "--modem-device needs a serial device path" }; args.modemDevice = v; break; }
+			case "--modem-power": { const v = value(); if (!v || !v.trim()) return { ok: false, error: "--modem-power needs a command" }; args.modemPower = v; break; }
+			case "--apn": { const v = value(); if (!v || /["\r\n]/.test(v)) return { ok: false, error: "--apn needs an APN" }; args.apn = v; break; }
+			case "--platform-host": { const v = value(); if (!v || !/^[a-z0-9.-]+(:\d{1,5})?$/.test(v)) return { ok: false, error: "--platform-host needs a lowercase host name, optionally :port" }; args.platformHost = v; break; }
+			case "--platform-port": { const n = number("--platform-port", 1); if (typeof n === "string" || !Number.isInteger(n) || n > 65535) return { ok: false, error: "--platform-port needs a port number" }; args.platformPort = n; break; }
+			case "--modem-baud": { const n = Number(value()); if (!bauds.includes(n)) return { ok: false, error: `--modem-baud must be one of ${bauds.join(", ")}` }; args.modemBaud = n; break; }
 			case "-h": case "--help": args.help = true; break;
 			default: return { ok: false, error: `unknown argument ${flag}` };
 		}
 	}
 	if (args.limitS < 0) args.limitS = args.closeAfterS + 1800;
+	for (const [set, flag] of [[args.modemPower, "--modem-power"], [args.platformHost, "--platform-host"], [args.platformPort, "--platform-port"], [args.apn, "--apn"]] as const)
+		if (set !== undefined && args.modemDevice === undefined) return { ok: false, error: `${flag} needs --modem-device` };
+	// An external modem lives in real time, and so do the platform and the network around it.
+	if (args.modemDevice !== undefined) args.time = "real";
 	return { ok: true, args };
 }
 
@@ -136,22 +186,22 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 	let early: Array<[string, string, number]> | undefined = [];
 	let world: World | undefined;
 	const now = () => world?.clock.now() ?? 0;
+	// Lines are printed in order, so their stamps never step backwards (a line about something that began earlier
+	// carries the time it is printed at, or later).
+	const stamps = new MonotonicStamp();
 	const print = (source: string, text: string, at = now()) => {
 		if (early) {
 			early.push([source, text, at]);
 			return;
 		}
-		io.out.write(`${paint("2", stamp(at))} ${paint(sourceColor[source] ?? "0", source.padEnd(8))} ${text}\n`);
+		io.out.write(`${paint("2", stamp(stamps.at(at)))} ${paint(sourceColor[source] ?? "0", source.padEnd(8))} ${text}\n`);
 	};
 
 	const summary = new AtSummary({ emit: (line, at) => print("modem", line.replace(/^modem: /, ""), at) });
-	let tripleAt: number | undefined;
-	let openedAt: number | undefined;
+	const ledger = new EventLedger();
 	let eventId: string | undefined;
 	let closedBy: string | undefined;
-	let notified = 0;
 	let closeTimer: unknown;
-	let sleptAt = 0;
 	const seenPoints = new Map<number, number>();
 
 	const onLog = (source: LogSource, line: string) => {
@@ -165,21 +215,21 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 					else if (/^(modemFailed|locationFailed|alertRejected|fixTimedOut|closeFailed|revoked)/.test(why!)) print("device", `${why}`);
 					return;
 				}
-				if (line === "button: triple press") tripleAt = now();
+				if (line === "button: triple press") ledger.triple(now());
 				print("device", line);
 				return;
 			}
 			case "world":
-				if (/deep sleep/.test(line)) sleptAt = now();
-				print("device", line.replace(/^device /, ""));
+				if (/^modem power: /.test(line)) print("modem", line.replace(/^modem /, ""));
+				else print("device", line.replace(/^device /, ""));
 				return;
 			case "platform": {
 				const opened = /^event (\w+) opened by device (\w+)/.exec(line);
 				if (opened) {
 					eventId = opened[1]!;
-					openedAt = now();
 					closedBy = undefined;
-					const after = tripleAt !== undefined ? `, ${((openedAt - tripleAt) / 1000).toFixed(1)} s after the triple press` : "";
+					const record = ledger.opened(eventId, now());
+					const after = record.afterTripleMs !== undefined ? `, ${(record.afterTripleMs / 1000).toFixed(1)} s after the triple press` : "";
 					print("platform", paint("1", `alert accepted: event ${shortId(eventId)} opened by device ${shortId(opened[2]!)}${after}`));
 					if (args.closeAfterS > 0 && world) {
 						const w = world;
@@ -195,6 +245,7 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 				const closed = /^event (\w+) closed by (\S+)(?: \((.*)\))?/.exec(line);
 				if (closed) {
 					closedBy = closed[2]!;
+					ledger.closed(closedBy);
 					print("platform", paint("1", `event ${shortId(closed[1]!)} closed by ${closedBy}${closed[3] && closed[3] !== closedBy ? ` (${closed[3]})` : ""}`));
 					return;
 				}
@@ -202,7 +253,7 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 				return;
 			}
 			case "notify": {
-				notified++;
+				ledger.notified();
 				const n = /^notify (\w+):(.+?) (emergency .*)$/.exec(line);
 				print("contacts", n ? `notified ${n[2]} by ${n[1]}: ${n[3]}` : line);
 				return;
@@ -210,9 +261,20 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 		}
 	};
 
-	print("sim", "starting: provisioning a device, the platform (SQLite, TLS), the modem emulator and the firmware…");
+	print("sim", `starting: provisioning a device, the platform (SQLite, TLS), ${args.modemDevice !== undefined ? `the modem on ${args.modemDevice}` : "the modem emulator"} and the firmware…`);
 	world = await World.create({
 		time: args.time === "real" ? "real" : "manual",
+		...(args.modemDevice !== undefined
+			? {
+				externalModem: {
+					device: args.modemDevice, family: args.dialect, baud: args.modemBaud,
+					...(args.modemPower !== undefined ? { power: args.modemPower } : {}),
+					...(args.platformHost !== undefined ? { platformHost: args.platformHost } : {}),
+					...(args.platformPort !== undefined ? { platformPort: args.platformPort } : {}),
+					...(args.apn !== undefined ? { apn: args.apn } : {}),
+				},
+			}
+			: {}),
 		dialect: args.dialect,
 		profile: args.profile,
 		track,
@@ -228,8 +290,10 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 
 	io.out.write(`Dashboard: ${w.dashboardUrl}\n`);
 	io.out.write(`  (HTTPS with the development CA ${join(args.caDir, "ca.pem")}: trust it, or accept the browser's warning)\n`);
-	io.out.write(`Device ${w.deviceId} (board sim, modem ${args.dialect}, profile ${args.profile}), track ${args.track} (${track.length} points)\n`);
-	io.out.write(args.time === "real" ? "Time: real time\n" : `Time: simulated, ${args.speed}x real time${interactive ? " (1x while the device sleeps, so your presses keep their rhythm)" : ""}\n`);
+	io.out.write(args.modemDevice !== undefined
+		? `Device ${w.deviceId} (board sim), external modem ${args.modemDevice} (${args.dialect} dialect, ${args.modemBaud} baud), power ${args.modemPower !== undefined ? `"${args.modemPower} on|off"` : "not switched (the modem must be on)"}\n`
+		: `Device ${w.deviceId} (board sim, modem ${args.dialect}, profile ${args.profile}), track ${args.track} (${track.length} points)\n`);
+	io.out.write(args.time === "real" ? (args.modemDevice !== undefined ? "Time: real time (device, platform and network clocks)\n" : "Time: real time\n") : `Time: simulated, ${args.speed}x real time${interactive ? " (1x while the device sleeps, so your presses keep their rhythm)" : ""}\n`);
 	io.out.write(interactive
 		? "Keys: space or Enter = a button press (three quick presses raise an alert), c = close the event as the user, q = quit\n\n"
 		: "A scripted deliberate triple press will raise the alert.\n\n");
@@ -240,6 +304,9 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 	let stopping = false;
 	let exitCode = 0;
 	let nextFree = 0;
+	w.onEdge = (pressed, at) => {
+		if (pressed) ledger.press(at);
+	};
 	const press = () => {
 		const t = w.clock.now();
 		const down = Math.max(t, nextFree);
@@ -272,7 +339,7 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 		io.stdin.resume();
 		io.stdin.on("data", onKey);
 	} else {
-		print("sim", "scripted: three deliberate presses (250 ms each, 250 ms apart) in 3 s");
+		print("sim", `scripted: three deliberate presses (250 ms each, 250 ms apart) in 3 s${args.events > 1 ? `, ${args.events} events one after another` : ""}`);
 		w.clock.set(() => w.press(deliberateTriple), 3000);
 	}
 
@@ -289,6 +356,11 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 	};
 
 	const eventDone = () => closedBy !== undefined && eventId !== undefined;
+	const pointsOf = (id: string | undefined) => {
+		const row = id !== undefined ? w.events().find((e) => e.event_id === id) : undefined;
+		return row ? w.platform.platform.store.pointCount(row.id) : 0;
+	};
+	const external = args.modemDevice !== undefined;
 	let reported = false;
 	const after = (): void => {
 		if (args.at === "summary") summary.tick(w.clock.now());
@@ -296,13 +368,17 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 		if (eventDone() && w.asleep && !reported) {
 			reported = true;
 			if (args.at === "summary") summary.flush();
-			const m = w.metrics;
-			const row = w.events().find((e) => e.event_id === eventId);
-			const points = row ? w.platform.platform.store.pointCount(row.id) : 0;
-			print("sim", paint("1", `event complete: alert accepted${openedAt !== undefined && tripleAt !== undefined ? ` ${((openedAt - tripleAt) / 1000).toFixed(1)} s after the triple press` : ""}, ` +
-				`${points} location points, ${notified} contact notifications, closed by ${closedBy}; the device is dormant (deep sleep)`), sleptAt);
-			print("sim", `radio on ${(m.radioOnMs / 1000).toFixed(1)} s, ${m.wireSent} bytes sent and ${m.wireReceived} received on the wire, ${m.dormantWireBytes} while dormant`, sleptAt);
-			if (args.exitWhenDormant) stop(0);
+			// This event's figures only: the world's counters run for the whole session.
+			const e = ledger.complete(w.metrics, pointsOf(eventId), w.asleep);
+			const n = ledger.events.length;
+			print("sim", paint("1", `event${args.events > 1 || n > 1 ? ` ${n}` : ""} complete: alert accepted${e.afterTripleMs !== undefined ? ` ${(e.afterTripleMs / 1000).toFixed(1)} s after the triple press` : ""}, ` +
+				`${e.pointsDelivered} location points${e.cellReports ? ` and ${e.cellReports} cell reports` : ""}, ${e.contactNotifications} contact notifications, closed by ${e.closedBy}; the device is dormant (deep sleep)`));
+			// The wire is the emulator's to count; an external modem's is out of sight.
+			if (!external) print("sim", `radio on ${(e.radioOnMs / 1000).toFixed(1)} s, ${e.wireSent} bytes sent and ${e.wireReceived} received on the wire, ${e.dormantWireBytes} while dormant`);
+			if (!interactive && n < args.events) {
+				print("sim", `scripted: event ${n + 1} of ${args.events}: three deliberate presses in 5 s`);
+				w.clock.set(() => w.press(deliberateTriple), 5000);
+			} else if (args.exitWhenDormant) stop(judged() ? 0 : 1);
 			else print("sim", interactive ? "press the button again for a new event, or q to quit (the dashboard stays up)" : "Ctrl-C to quit (the dashboard stays up)");
 		}
 		if (!eventDone() && reported) reported = false;
@@ -312,10 +388,41 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 		}
 	};
 
+	/** Every event ran its course: alert accepted, at least one point delivered, device dormant at the end. */
+	const good = (e: EventRecord) => e.alertAccepted && e.pointsDelivered >= 1 && e.dormantAtEnd;
+	/** The exit code's verdict with --report or an external modem (issue 9.5); otherwise completing is enough. */
+	function judged(): boolean {
+		if (!args.report && !external) return true;
+		return ledger.events.length >= args.events && ledger.events.every(good) && w.asleep;
+	}
+	function report(): Record<string, unknown> {
+		const records: EventRecord[] = [...ledger.events];
+		const open = ledger.current;
+		if (open) records.push({ ...open, pointsDelivered: pointsOf(open.eventId), dormantAtEnd: false });
+		const last = records.at(-1);
+		const dormantAtEnd = w.asleep && w.state !== "revoked" && ledger.current === undefined;
+		return {
+			alertAccepted: records.length > 0 && records.every((e) => e.alertAccepted),
+			alertLatencyMs: last?.alertLatencyMs ?? null,
+			pointsDelivered: last?.pointsDelivered ?? 0,
+			cellReports: last?.cellReports ?? 0,
+			closedBy: last?.closedBy ?? null,
+			dormantAtEnd,
+			eventId: last?.eventId ?? null,
+			contactNotifications: last?.contactNotifications ?? 0,
+			exitCode: exitCode !== 0 ? exitCode : judged() ? 0 : 1,
+			modem: external
+				? { external: true, device: args.modemDevice, dialect: args.dialect, baud: args.modemBaud, power: args.modemPower ?? null }
+				: { external: false, dialect: args.dialect, profile: args.profile },
+			time: args.time,
+			events: records.map((e) => ({ ...e, alertLatencyMs: e.alertLatencyMs ?? null, afterTripleMs: e.afterTripleMs ?? null, closedBy: e.closedBy ?? null, eventId: e.eventId ?? null })),
+		};
+	}
+
 	try {
 		if (args.time === "real") {
 			while (!stopping) {
-				await sleep(100);
+				await w.run(100);
 				after();
 			}
 		} else {
@@ -344,6 +451,16 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 		}
 	} finally {
 		if (args.at === "summary") summary.flush();
+		if (args.report) {
+			const summaryJson = report();
+			try {
+				writeFileSync(args.report, JSON.stringify(summaryJson, null, 2) + "\n");
+				print("sim", `report written to ${args.report}`);
+			} catch (error) {
+				print("sim", `could not write the report ${args.report}: ${error instanceof Error ? error.message : String(error)}`);
+				exitCode = Math.max(exitCode, 1);
+			}
+		}
 		process.off("SIGINT", onSignal);
 		process.off("SIGTERM", onSignal);
 		if (interactive) {
@@ -353,6 +470,7 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 		}
 		await w.close();
 	}
+	if (exitCode === 0 && (args.report || external) && !judged()) exitCode = 1;
 	return exitCode;
 }
 

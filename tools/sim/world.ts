@@ -40,12 +40,41 @@ import { ensureDevCa } from "../platform/devCa";
 import { LogNotifier } from "../platform/notifier";
 import { generateBatch, IMPORT_FILE } from "../provision/batch";
 import { parseNvsImage } from "../provision/nvs";
+import { configureLine, hostSerialClass } from "./external/hostSerial";
+import { powerSwitch, type PowerSwitch } from "./external/powerCommand";
 
 export type LogSource = "device" | "modem" | "platform" | "world" | "notify";
+
+/** A modem on a serial device of this host instead of the emulator (issue 9.5). */
+export interface ExternalModem {
+	/** The serial device: /dev/ttyUSB0 (a real module on a USB-serial adapter), /dev/pts/N (an emulator on a pty). */
+	readonly device: string;
+	/** Which AT dialect the module speaks: picks the firmware's driver. */
+	readonly family: "sim7080" | "bg95";
+	/** `<cmd> on` / `<cmd> off` where the firmware would pulse PWRKEY; undefined: the modem must be on already. */
+	readonly power?: string;
+	/** Line rate (default 115200, the modules' factory setting and what the boards use). */
+	readonly baud?: number;
+	/**
+	 * The platform's address as the modem reaches it (`host` or `host:port`), provisioned into the device; default
+	 * `localhost:<the platform's port>`, which only a modem (or emulator) on this machine's loopback can reach. A real
+	 * module on a mobile network needs a name that leads to this machine's platform port (README).
+	 */
+	readonly platformHost?: string;
+	/** The loopback port the platform listens on (default any free port). */
+	readonly platformPort?: number;
+	/** The cellular APN (default iot.enigm.test, which only the emulator knows). */
+	readonly apn?: string;
+}
 
 export interface WorldOptions {
 	/** "manual": simulated time (scenarios, tests, benchmarks); "real": wall time (interactive npm start). */
 	readonly time?: "manual" | "real";
+	/**
+	 * Run the firmware against a modem on a serial device instead of the emulator. Time is then real, and the
+	 * platform's clock is the wall clock (the modem's network time is real too).
+	 */
+	readonly externalModem?: ExternalModem;
 	readonly dialect?: "sim7080" | "bg95";
 	readonly profile?: string;
 	readonly track?: readonly TrackPoint[];
@@ -56,6 +85,12 @@ export interface WorldOptions {
 	/** Platform-side maximum event duration and default interval (seconds). */
 	readonly platformMaxEventMs?: number;
 	readonly platformInterval?: number;
+	/**
+	 * How far the network's clock (the NITZ and AT+CCLK?/AT+QLTS time the emulated modem announces) is off the
+	 * platform's, ms: a wrong network clock must not block the alert (issue 9.4). The emulator's GNSS time follows
+	 * its one clock, so fix times shift by the same amount.
+	 */
+	readonly networkClockOffsetMs?: number;
 	/**
 	 * ESP32 deep-sleep wake to the button driver attaching (bootloader with image validation skipped on wake, ESP-IDF
 	 * start-up, the XS machine and main.ts), ms; default 200.
@@ -83,7 +118,16 @@ export interface WorldOptions {
 export interface WorldMetrics {
 	/** Deep-sleep wakes by the button. */
 	wakes: number;
-	/** Milliseconds the modem was not off. */
+	/** Location batches with a serving-cell report (no GNSS fix) that the platform accepted. */
+	cellReports: number;
+	/** Milliseconds the modem was powered (booting or on), whatever its RF did. */
+	modemOnMs: number;
+	/**
+	 * Milliseconds the modem's RF was in use: registered (+CEREG stat 1/5, data included), denied after an attach
+	 * attempt (3), or searching (2) after the firmware's AT+CFUN=1. A modem booted with its RF off for the gesture
+	 * counts only from AT+CFUN=1 (see #sample for the boot-time search).
+	 * Emulator only (an external modem's RF is not observable).
+	 */
 	radioOnMs: number;
 	/** Bytes on the emulated TCP wire (TLS records) while the device was dormant (must stay 0). */
 	dormantWireBytes: number;
@@ -107,14 +151,15 @@ const defaultContacts = [
 export default class World {
 	readonly clock: Clock;
 	readonly manual: ManualClock | undefined;
-	readonly emulator: ModemEmulator;
+	readonly #emulator: ModemEmulator | undefined;
+	readonly #external: { readonly modem: ExternalModem; readonly power: PowerSwitch } | undefined;
 	readonly platform: PlatformServer;
 	readonly deviceId: string;
 	readonly accountId: string;
 	readonly bank = new SimPinBank();
 	readonly nvs = new Map<string, Map<string, StoredValue>>();
 	readonly metrics: WorldMetrics = {
-		wakes: 0, radioOnMs: 0, dormantWireBytes: 0, wireSent: 0, wireReceived: 0, stateMs: {}, transitions: [],
+		wakes: 0, cellReports: 0, modemOnMs: 0, radioOnMs: 0, dormantWireBytes: 0, wireSent: 0, wireReceived: 0, stateMs: {}, transitions: [],
 	};
 	#options: WorldOptions;
 	#dir: string;
@@ -132,21 +177,23 @@ export default class World {
 
 	private constructor(o: {
 		options: WorldOptions; dir: string; ownDir: boolean; clock: Clock; manual: ManualClock | undefined;
-		emulator: ModemEmulator; platform: PlatformServer; deviceId: string; accountId: string;
+		emulator: ModemEmulator | undefined; external: { modem: ExternalModem; power: PowerSwitch } | undefined;
+		platform: PlatformServer; deviceId: string; accountId: string;
 	}) {
 		this.#options = o.options;
 		this.#dir = o.dir;
 		this.#ownDir = o.ownDir;
 		this.clock = o.clock;
 		this.manual = o.manual;
-		this.emulator = o.emulator;
+		this.#emulator = o.emulator;
+		this.#external = o.external;
 		this.platform = o.platform;
 		this.deviceId = o.deviceId;
 		this.accountId = o.accountId;
 		this.bank.drive(simPins.button, 1); // released: pulled up
 		// The board's modem PWRKEY pin is wired to the emulated modem's PWRKEY.
 		this.bank.onWrite = (pin, level) => {
-			if (pin === simPins.modemPwrKey) this.emulator.pwrkey.write(level);
+			if (pin === simPins.modemPwrKey) this.#emulator?.pwrkey.write(level);
 		};
 	}
 
@@ -154,12 +201,19 @@ export default class World {
 		const log = (source: LogSource, line: string) => options.log?.(source, line);
 		const ownDir = !options.dir;
 		const dir = options.dir ?? mkdtempSync(join(tmpdir(), "enigm-world-"));
-		const manual = options.time === "real" ? undefined : new ManualClock();
+		const external = options.externalModem;
+		if (external) {
+			const line = configureLine(external.device, external.baud ?? 115200);
+			if (!line.ok) throw new Error(line.error);
+		}
+		const manual = options.time === "real" || external ? undefined : new ManualClock();
 		const clock: Clock = manual ?? realClock();
 		const wallStart = Date.UTC(2026, 10, 22, 8, 0, 0);
 		// The platform's wall clock follows the simulated clock, so `created` and the event timeout agree with the
-		// network time the emulator announces.
-		const wallClock: Clock = { now: () => wallStart + clock.now(), set: (f, ms) => clock.set(f, ms), clear: (h) => clock.clear(h) };
+		// network time the emulator announces; with an external modem it is the wall clock, as the network's is.
+		const wallClock: Clock = external
+			? { now: () => Date.now(), set: (f, ms) => clock.set(f, ms), clear: (h) => clock.clear(h) }
+			: { now: () => wallStart + clock.now(), set: (f, ms) => clock.set(f, ms), clear: (h) => clock.clear(h) };
 
 		// 1. The platform (the device is imported, claimed and given two contacts once it is provisioned).
 		const platformKey = new Uint8Array(randomBytes(32));
@@ -169,7 +223,7 @@ export default class World {
 			storageKey: randomBytes(32),
 			importKey: Buffer.from(platformKey),
 			tls: ca,
-			port: 0,
+			port: options.externalModem?.platformPort ?? 0,
 			clock: wallClock,
 			notifier: new LogNotifier((line) => log("notify", line)),
 			log: (line) => log("platform", line),
@@ -181,7 +235,7 @@ export default class World {
 		const batch = join(dir, "batch");
 		await generateBatch({
 			out: batch, board: "sim", count: 1, prefix: "SIM", platformKey, log: () => {},
-			platform: { host: `localhost:${platform.port}`, ca: ca.ca },
+			platform: { host: options.externalModem?.platformHost ?? `localhost:${platform.port}`, ca: ca.ca },
 		});
 		const image = parseNvsImage(new Uint8Array(readFileSync(join(batch, "devices", "SIM-1", "nvs.bin"))));
 		const summary = platform.platform.importRecords(readFileSync(join(batch, IMPORT_FILE), "utf8"));
@@ -194,18 +248,24 @@ export default class World {
 		for (const contact of defaultContacts) platform.platform.addContact(accountId, contact);
 
 		// 3. The modem, with the platform's host name resolving to loopback.
-		const emulator = new ModemEmulator({
+		let worldRef: World | undefined;
+		const emulator = external ? undefined : new ModemEmulator({
 			dialect: options.dialect ?? "sim7080",
 			clock,
 			profile: options.profile ?? "good",
 			hosts: { localhost: "127.0.0.1" },
-			wallStart,
+			wallStart: wallStart + (options.networkClockOffsetMs ?? 0),
 			...(options.track ? { track: options.track } : {}),
 			...(options.faults ? { faults: options.faults } : {}),
-			...(options.transcript ? { transcript: options.transcript } : {}),
+			transcript: (line) => {
+				if (worldRef) worldRef.#hostRf(line);
+				options.transcript?.(line);
+			},
 		});
 
-		const world = new World({ options, dir, ownDir, clock, manual, emulator, platform, deviceId, accountId });
+		const externalLink = external ? { modem: external, power: powerSwitch({ ...(external.power !== undefined ? { command: external.power } : {}), log: (line) => log("world", line) }) } : undefined;
+		const world = new World({ options, dir, ownDir, clock, manual, emulator, external: externalLink, platform, deviceId, accountId });
+		worldRef = world;
 		// NVS as Moddable's Preference reads it: i32 -> number, string, blob -> ArrayBuffer, u8 -> boolean.
 		const domain = new Map<string, StoredValue>();
 		for (const e of image.entries) {
@@ -218,7 +278,7 @@ export default class World {
 		platform.server.on("request", (req, res) => {
 			// Only the modem's requests hold simulated time back: a test client or the dashboard (loopback too) must
 			// not make the next run wait for a delivery to the modem that never comes.
-			if (!world.emulator.localPorts.includes(req.socket.remotePort ?? -1)) return;
+			if (!world.#emulator?.localPorts.includes(req.socket.remotePort ?? -1)) return;
 			world.#requestsSeen++;
 			world.#inflight++;
 			res.on("close", () => {
@@ -228,6 +288,17 @@ export default class World {
 		});
 		world.#boot("powerOn", false);
 		return world;
+	}
+
+	/** The modem emulator; throws with an external modem (issue 9.5), which has none. */
+	get emulator(): ModemEmulator {
+		if (!this.#emulator) throw new Error("no modem emulator: this world runs against an external modem");
+		return this.#emulator;
+	}
+
+	/** The external modem, when the world runs against one. */
+	get externalModem(): ExternalModem | undefined {
+		return this.#external?.modem;
 	}
 
 	get firmware(): Firmware | undefined {
@@ -267,17 +338,22 @@ export default class World {
 			nvs: this.nvs,
 			power: { wakeCause, buttonPressedAtBoot: pressedAtBoot, onDeepSleep: () => this.#sleep() },
 		});
-		const board = createSimBoard({ Serial: this.emulator.Serial, modemDevice: "emulator", bank: this.bank, modem: this.emulator.dialect });
+		const external = this.#external;
+		const board = external
+			? createSimBoard({ Serial: hostSerialClass(external.modem.device), modemDevice: external.modem.device, bank: this.bank, modem: external.modem.family, modemSwitch: external.power })
+			: createSimBoard({ Serial: this.emulator.Serial, modemDevice: "emulator", bank: this.bank, modem: this.emulator.dialect });
 		// The platform endpoint as the device reads it on the ESP32 (main.ts): from its provisioned NVS.
 		const provisioned = readEndpoint(target.store(storeDomain));
 		if (!provisioned.ok || !provisioned.endpoint) throw new Error(`provisioned endpoint: ${provisioned.ok ? "missing" : provisioned.reason}`);
 		const { host, port, caPem } = provisioned.endpoint;
 		const firmware = wire(board, target, {
-			platform: { host, port, apn: "iot.enigm.test", caPem },
+			platform: { host, port, apn: this.#external?.modem.apn ?? "iot.enigm.test", caPem },
 			...(this.#options.sos ? { sos: this.#options.sos } : {}),
 			...(this.#options.schedule ? { schedule: this.#options.schedule } : {}),
 			...(this.#options.press ? { press: this.#options.press } : {}),
 			log: (line) => this.#log("device", line),
+			// Without the emulator's transcript, the driver's own AT log in the transcript's format (tools/sim/modem/transcript).
+			...(external && this.#options.transcript ? { modemLog: driverTranscript(this.clock, this.#options.transcript) } : {}),
 			onTransition: (from, to, event) => {
 				this.#account(to.name);
 				this.metrics.transitions.push({ at: this.clock.now(), from: from.name, to: to.name, event: event.type });
@@ -295,10 +371,15 @@ export default class World {
 	#observe(firmware: Firmware): void {
 		const uplink = firmware.uplink;
 		let sent = uplink.traffic.requests;
+		let cells = uplink.traffic.cellReports;
 		const poll = () => {
 			if (uplink.traffic.requests !== sent) {
 				this.#requestsSent += uplink.traffic.requests - sent;
 				sent = uplink.traffic.requests;
+			}
+			if (uplink.traffic.cellReports !== cells) {
+				this.metrics.cellReports += uplink.traffic.cellReports - cells;
+				cells = uplink.traffic.cellReports;
 			}
 		};
 		this.#pollRequests = poll;
@@ -339,8 +420,12 @@ export default class World {
 		this.clock.set(() => this.#edge(pressed), afterMs);
 	}
 
+	/** Observer of every button edge the world drives (npm start measures the alert latency from the third press). */
+	onEdge: ((pressed: boolean, at: number) => void) | undefined;
+
 	#edge(pressed: boolean): void {
 		this.bank.drive(simPins.button, pressed ? 0 : 1);
+		this.onEdge?.(pressed, this.clock.now());
 		if (pressed && this.#asleep && !this.#booting) {
 			// ext0 wake on the button level: the chip boots and the firmware samples the button when it starts.
 			this.#booting = true;
@@ -380,6 +465,7 @@ export default class World {
 	async run(ms: number): Promise<void> {
 		if (!this.manual) {
 			await new Promise((resolve) => setTimeout(resolve, ms));
+			this.#pollRequests();
 			return;
 		}
 		const clock = this.manual;
@@ -407,9 +493,27 @@ export default class World {
 		return true;
 	}
 
+	/** The firmware asked for RF (AT+CFUN=1) in the modem's current power cycle. */
+	#rfRequested = false;
+
+	#hostRf(line: string): void {
+		const cfun = / -> AT\+CFUN=(\d)/.exec(line);
+		if (cfun) this.#rfRequested = cfun[1] === "1";
+		else if (/ == (power (on|off)|rails off|reset)/.test(line)) this.#rfRequested = false;
+	}
+
 	#sample(stepMs: number): void {
 		if (stepMs <= 0) return;
-		if (this.emulator.power !== "off") this.metrics.radioOnMs += stepMs;
+		const e = this.#emulator;
+		if (!e || e.power === "off") return;
+		this.metrics.modemOnMs += stepMs;
+		if (e.power !== "on") return;
+		// RF in use: the network has seen the device (registered, or denied after an attach attempt), or it searches
+		// because the firmware asked it to. The module's own search between its boot (default full functionality,
+		// `+CFUN: 1`) and the firmware's AT+CFUN=4 is receive-only and happens before its SIM is ready (`+CPIN: READY`
+		// comes later), so it cannot attach: it is counted in modemOnMs, not here.
+		const stat = e.registration;
+		if (stat === 1 || stat === 3 || stat === 5 || (stat === 2 && this.#rfRequested)) this.metrics.radioOnMs += stepMs;
 	}
 
 	/** Lets real IO finish before simulated time moves on. */
@@ -451,8 +555,29 @@ export default class World {
 		this.#closed = true;
 		this.#firmware?.close();
 		this.#firmware = undefined;
-		this.emulator.close();
+		this.#emulator?.close();
 		await this.platform.close();
 		if (this.#ownDir) rmSync(this.#dir, { recursive: true, force: true });
 	}
+}
+
+/**
+ * The modem driver's log (drivers/modem/at: `> cmd`, `< line`, `? urc`, `! ...`; drivers/modem/modemBase: state
+ * changes, `power switch on|off`) as transcript lines, the format the emulator writes (tools/sim/modem/transcript).
+ * The echo of a command and the `? ` copy of a URC already logged as `< ` are left out, as are state changes.
+ */
+export function driverTranscript(clock: Clock, sink: (line: string) => void): (line: string) => void {
+	let lastCommand: string | undefined;
+	return (line) => {
+		const m = /^([<>?!]) (.*)$/s.exec(line);
+		let dir: string;
+		if (m) {
+			if (m[1] === "?") return;
+			if (m[1] === "<" && m[2] === lastCommand) return; // echo (V.250 6.2.4, on after every boot)
+			if (m[1] === ">") lastCommand = m[2];
+			dir = m[1] === ">" ? "->" : m[1] === "!" ? "!!" : "<-";
+		} else if (/^power switch /.test(line)) dir = "==";
+		else return;
+		sink(`[${String(Math.round(clock.now())).padStart(9)} ms] ${dir} ${m ? m[2]! : line}`);
+	};
 }

@@ -6,6 +6,11 @@
  * manifest's `config` (`modemDevice`, `buttonPort`), overridable on the command line (mcconfig turns `name=value`
  * into a top-level config key, so the keys are flat):
  *   mcconfig -d -m -p lin modemDevice=/dev/pts/7 buttonPort=7807
+ *
+ * The desktop has no PWRKEY line to the modem on `modemDevice` (an emulator on a pty, or a module on a USB-serial
+ * adapter): the board's modem switch (hal/board `modemSwitch`) sends "O" (on) or "F" (off) back over the button
+ * link where a board would pulse PWRKEY, and tools/sim/moddableSim presses the emulator's PWRKEY or runs
+ * `--modem-power <cmd> on|off`. The firmware then probes `AT` at every power-on: an answering modem is on.
  */
 import Serial from "embedded:io/serial";
 import TCP from "embedded:io/socket/tcp";
@@ -33,11 +38,24 @@ class HostSerial extends Serial {
 	}
 }
 
-const board = createSimBoard({ Serial: HostSerial as unknown as SerialClass, modemDevice });
+let socket: TCP | undefined;
+
+function tellHost(byte: number): void {
+	try {
+		socket?.write(new Uint8Array([byte]).buffer);
+	} catch {
+		trace("button link: could not ask the host to switch the modem\n");
+	}
+}
+
+const board = createSimBoard({
+	Serial: HostSerial as unknown as SerialClass,
+	modemDevice,
+	modemSwitch: { on: () => tellHost(0x4f), off: () => tellHost(0x46) }, // "O", "F"
+});
 
 board.bank.onWrite = (pin, level) => trace(`gpio ${pin} <- ${level}\n`);
 
-let socket: TCP | undefined;
 try {
 	socket = new TCP({
 		address: "127.0.0.1",

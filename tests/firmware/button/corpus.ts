@@ -11,7 +11,7 @@ export interface CorpusCase {
 	raw?: Array<[number, boolean]>;
 	expect: "triple" | "none";
 	/** For "none": the rejection reason expected first, if any. */
-	reason?: "too-short" | "long-press" | "incomplete" | "too-slow" | "too-many";
+	reason?: "too-short" | "long-press" | "incomplete" | "too-slow";
 }
 
 export const corpus: CorpusCase[] = [
@@ -23,8 +23,15 @@ export const corpus: CorpusCase[] = [
 	{ name: "single press with heavy bounce is one press, not three", presses: [[0, 200]], bounceMs: 20, expect: "none", reason: "incomplete" },
 	{ name: "two presses: a false start", presses: [[0, 120], [300, 420]], expect: "none", reason: "incomplete" },
 	{ name: "two bouncy presses never become three", presses: [[0, 120], [300, 420]], bounceMs: 20, expect: "none", reason: "incomplete" },
-	{ name: "four presses: rejected", presses: [[0, 100], [250, 350], [500, 600], [750, 850]], expect: "none", reason: "too-many" },
-	{ name: "six presses are not two triples", presses: [[0, 100], [250, 350], [500, 600], [750, 850], [1000, 1100], [1250, 1350]], expect: "none", reason: "too-many" },
+	{ name: "four quick presses (120 ms presses, 160 ms apart) activate once", presses: [[0, 120], [280, 400], [560, 680], [840, 960]], expect: "triple" },
+	{ name: "four presses activate once", presses: [[0, 100], [250, 350], [500, 600], [750, 850]], expect: "triple" },
+	{ name: "five panicked presses activate once", presses: [[0, 90], [200, 290], [400, 490], [600, 690], [800, 890]], expect: "triple" },
+	{ name: "five bouncy presses activate once", presses: [[0, 120], [280, 400], [560, 680], [840, 960], [1120, 1240]], bounceMs: 20, expect: "triple" },
+	{ name: "six presses are not two activations", presses: [[0, 100], [250, 350], [500, 600], [750, 850], [1000, 1100], [1250, 1350]], expect: "triple" },
+	{ name: "a fourth press held long after the activation does not undo it", presses: [[0, 100], [250, 350], [500, 600], [750, 2750]], expect: "triple" },
+	{ name: "taps too short to be deliberate (35 ms) never count", presses: [[0, 35], [150, 185], [300, 335], [450, 485]], expect: "none", reason: "too-short" },
+	{ name: "slow presses (1.2 s apart) never activate", presses: [[0, 200], [1400, 1600], [2800, 3000]], expect: "none", reason: "incomplete" },
+	{ name: "two long holds and a press", presses: [[0, 1500], [1700, 3200], [3400, 3500]], expect: "none", reason: "long-press" },
 	{ name: "long hold then two presses", presses: [[0, 2000], [2200, 2300], [2500, 2600]], expect: "none", reason: "long-press" },
 	{ name: "third press held too long", presses: [[0, 100], [250, 350], [500, 2500]], expect: "none", reason: "long-press" },
 	{ name: "gap beyond the window", presses: [[0, 100], [250, 350], [1500, 1600]], expect: "none", reason: "incomplete" },

@@ -30,11 +30,44 @@ Recognizer("bounce never counts as extra presses: press count equals real presse
 	assert.equal(out.filter((o) => o.type === "press").map((o) => (o as { count: number }).count), [1, 2]);
 });
 
-Recognizer("triple is declared only after the quiet window following the third release", () => {
+Recognizer("activation comes at the third release itself, not after a quiet window", () => {
 	const r = new PressRecognizer({ quietMs: 800 });
 	const out = run([[0, true], [100, false], [250, true], [350, false], [500, true], [600, false]], r);
 	const triple = out.find((o) => o.type === "triple");
-	assert.is(triple?.time, 600 + 800);
+	// the release at 600 settles at 600 (stamped at the last raw edge) and is seen once debounceMs later
+	assert.is(triple?.time, 600);
+});
+
+Recognizer("presses four and five are absorbed: counted, one activation, no rejection", () => {
+	const out = run([[0, true], [120, false], [280, true], [400, false], [560, true], [680, false], [840, true], [960, false], [1120, true], [1240, false]]);
+	assert.equal(out.filter((o) => o.type === "press").map((o) => (o as { count: number }).count), [1, 2, 3, 4, 5]);
+	assert.is(out.filter((o) => o.type === "triple").length, 1);
+	assert.not.ok(out.some((o) => o.type === "rejected"), JSON.stringify(out));
+});
+
+Recognizer("a new run after the quiet window activates again (once per run)", () => {
+	const run1: Array<[number, boolean]> = [[0, true], [100, false], [250, true], [350, false], [500, true], [600, false], [750, true], [850, false]];
+	const run2 = run1.map(([t, p]) => [t + 3000, p] as [number, boolean]);
+	const out = run([...run1, ...run2]);
+	assert.equal(out.filter((o) => o.type === "triple").map((o) => o.time), [600, 3600]);
+});
+
+Recognizer("a press inside the quiet window after an activation extends the run, not a new one", () => {
+	// presses every 700 ms: each falls inside the 800 ms quiet window of the one before
+	const edges: Array<[number, boolean]> = [];
+	for (let i = 0; i < 8; i++) edges.push([i * 700, true], [i * 700 + 100, false]);
+	const out = run(edges);
+	assert.is(out.filter((o) => o.type === "triple").length, 1);
+});
+
+Recognizer("not idle while a run is being absorbed, idle after the quiet window", () => {
+	const r = new PressRecognizer({ quietMs: 800 });
+	run([], r);
+	for (const [t, p] of [[0, true], [100, false], [250, true], [350, false], [500, true], [600, false]] as Array<[number, boolean]>) r.input(t, p);
+	r.advance(700);
+	assert.not.ok(r.idle);
+	r.advance(1400);
+	assert.ok(r.idle);
 });
 
 Recognizer("timing is configurable: a stricter gap rejects what the default accepts", () => {
@@ -110,11 +143,19 @@ Wake("a wake press that turns into a long hold is not a press", () => {
 	assert.ok(out.some((o) => o.type === "rejected" && o.reason === "long-press"));
 });
 
-Wake("wake then four presses in total is still rejected", () => {
+Wake("wake press and three more: four in all, one activation at the third", () => {
 	const r = new PressRecognizer();
 	r.seedWakePress(0, 0);
 	const out = run([[200, true], [300, false], [450, true], [560, false], [700, true], [800, false]], r);
+	assert.equal(out.filter((o) => o.type === "triple").map((o) => o.time), [560]);
+});
+
+Wake("wake press and one more is a false start", () => {
+	const r = new PressRecognizer();
+	r.seedWakePress(0, 0);
+	const out = run([[200, true], [300, false]], r);
 	assert.is(out.filter((o) => o.type === "triple").length, 0);
+	assert.ok(out.some((o) => o.type === "rejected" && o.reason === "incomplete"));
 });
 
 Wake.run();

@@ -109,6 +109,7 @@ const openSteps = (family: Family): Step[] =>
 				{ expect: 'AT+QSSLCFG="seclevel",1,1', reply: OK },
 				{ expect: 'AT+QSSLCFG="cacert",1,"ca.crt"', reply: OK },
 				{ expect: 'AT+QSSLCFG="sni",1,1', reply: OK },
+				{ expect: 'AT+QSSLCFG="session_cache",1,1', reply: OK },
 				{ expect: 'AT+QSSLOPEN=1,1,0,"api.example.org",443,0', reply: OK },
 				{ emit: '\r\n+QSSLURC: "recv",3\r\n', delayMs: 200 }, // someone else's URC meanwhile: not ours
 				{ emit: "\r\n+QSSLOPEN: 0,0\r\n", delayMs: 1500 },
@@ -380,7 +381,7 @@ Faults("bg95: CA upload over an existing file (CME 407) deletes it and uploads a
 
 Faults("bg95: +QSSLOPEN error releases the client slot and reports the code", async () => {
 	const { clock, serial, modem } = await attached("bg95");
-	const steps = openSteps("bg95").slice(0, 5);
+	const steps = openSteps("bg95").slice(0, 6);
 	serial.script(...steps, { emit: "\r\n+QSSLOPEN: 0,-1\r\n", delayMs: 100 }, { expect: "AT+QSSLCLOSE=0,10", reply: OK });
 	assert.equal(await drive(clock, modem.open({ host: "api.example.org", port: 443, ca: "ca.crt" })), { ok: false, error: { kind: "socket", step: "AT+QSSLOPEN", code: -1 } });
 	assert.equal(serial.errors, []);

@@ -55,14 +55,33 @@ sf("parses lists, items, byte sequences, booleans and decimals", () => {
 	assert.is(parseItem("  42  ").value, 42);
 });
 
-sf("later dictionary keys and parameters replace earlier ones (RFC 8941 §4.2.2, §4.2.3.2)", () => {
-	assert.is(serializeDictionary(parseDictionary("a=1, b=2, a=3")), "b=2, a=3");
+sf("later dictionary keys and parameters overwrite earlier ones in place (RFC 8941 §4.2.2, §4.2.3.2)", () => {
+	// httpwg/structured-field-tests dictionary.json "duplicate key dictionary": raw `a=1,b=2,a=3`, canonical `a=3, b=2`
+	assert.is(serializeDictionary(parseDictionary("a=1,b=2,a=3")), "a=3, b=2");
+	assert.is(serializeDictionary(parseDictionary("a=1, b=2, a=3")), "a=3, b=2");
 	assert.is(serializeItem(parseItem("1;a=1;b=2;a=3")), "1;a=3;b=2");
 });
 
 sf("refuses malformed fields with an offset", () => {
 	for (const bad of ["a=", "a=1,", "a=1 b=2", "a=\"unterminated", "a=:abc", "A=1", "a=(1 2", "a=?2", "a=1.2345", "a=1234567890123456", "a=\"\\x\""])
 		assert.throws(() => parseDictionary(bad), (e: unknown) => e instanceof SyntaxError && /offset \d+/.test((e as Error).message), bad);
+});
+
+sf("sf-strings parse escapes and refuse what §4.2.5 refuses, with the failing offset", () => {
+	// RFC 8941 §4.2.5: only \" and \\ are escapes; controls, DEL and non-ASCII fail.
+	assert.equal(parseItem('"a \\"q\\" \\\\ b"').value, 'a "q" \\ b');
+	assert.equal(parseItem('""').value, "");
+	assert.equal(parseDictionary('k="x;y", z="" ').map(([k, m]) => [k, (m as { value: unknown }).value]), [["k", "x;y"], ["z", ""]]);
+	const offset = (text: string) => {
+		try { parseItem(text); } catch (e) { return /(.*) at offset (\d+)/.exec((e as Error).message)?.slice(1); }
+		return undefined;
+	};
+	assert.equal(offset('"ab\\x"'), ["structured field: invalid escape", "3"]);
+	assert.equal(offset('"ab\\'), ["structured field: invalid escape", "3"]);
+	assert.equal(offset('"ab'), ["structured field: unterminated string", "3"]);
+	assert.equal(offset('"a\tb"'), ["structured field: invalid string character", "2"]);
+	assert.equal(offset('"a\u007fb"'), ["structured field: invalid string character", "2"]);
+	assert.equal(offset('"\u00e9"'), ["structured field: invalid string character", "1"]);
 });
 
 sf.run();

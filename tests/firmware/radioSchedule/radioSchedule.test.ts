@@ -285,6 +285,32 @@ QUEUE("at most maxPointsPerSend points per window", () => {
 	assert.is(s.status.queued, 2);
 });
 
+QUEUE("pointsPerSend 3: the first fix goes alone, then one location window per three fixes, in order", () => {
+	const log = simulate(new RadioSchedule({ pointsPerSend: 3 }), goodWorld(), 10 * MIN);
+	const sends = log.filter((e) => e.window.kind === "lte" && e.window.payload === "location");
+	assert.ok(sends.length >= 3, `only ${sends.length} sends`);
+	assert.equal(sends.map((e) => pointsOf(e.window).length).slice(0, 3), [1, 3, 3]);
+	// GNSS keeps its 60 s cadence: batching skips LTE windows, not fixes
+	for (const d of diffs(gnssStarts(log))) assert.is(d, 60_000);
+	const times = sends.flatMap((e) => pointsOf(e.window).map((p) => p.time));
+	for (let i = 1; i < times.length; i++) assert.ok(times[i]! > times[i - 1]!);
+});
+
+QUEUE("pointsPerSend: a GNSS timeout sends the queued fixes at once with the cell report", () => {
+	let n = 0;
+	const world = goodWorld({ ttff: () => (n++ === 2 ? undefined : 5_000) });
+	const log = simulate(new RadioSchedule({ pointsPerSend: 3 }), world, 4 * MIN);
+	const cell = log.find((e) => e.window.kind === "lte" && e.window.payload === "cell-report");
+	assert.ok(cell);
+	assert.is(pointsOf(cell!.window).length, 1); // fix 2 was waiting for its batch
+});
+
+QUEUE("pointsPerSend out of range is refused", () => {
+	assert.throws(() => new RadioSchedule({ pointsPerSend: 0 }), RangeError);
+	assert.throws(() => new RadioSchedule({ pointsPerSend: 1.5 }), RangeError);
+	assert.throws(() => new RadioSchedule({ pointsPerSend: 61 }), RangeError);
+});
+
 QUEUE.run();
 
 const ALERT = suite("radioSchedule alert retries");

@@ -59,6 +59,7 @@ export function createDevice(options: { script?: Partial<Script>; backing?: Map<
 		indicator: { show: (p) => patterns.push(p) },
 		journal,
 		radio: {
+			prepare: () => { calls.push("prepare"); return later(script.wakeMs / 2, () => ({ ok: true as const })); },
 			wake: () => { calls.push("wake"); return later(script.wakeMs, () => { const r = take(script.wakeResults); radioOn = r.ok; return r; }); },
 			powerDown: () => { calls.push("powerDown"); return later(2000, () => { radioOn = false; }); },
 		},

@@ -23,6 +23,49 @@ Machine("triple press from dormant starts an event: feedback, journal, duration 
 	assert.equal(types(r.effects), ["indicate", "journal.save", "timer.start", "radio.wake"]);
 });
 
+Machine("the first press of a gesture boots the modem quietly, with no indication and no event", () => {
+	const r = transition(initialState, { type: "gestureStarted", now: 5 });
+	assert.is(r.state.name, "dormant");
+	assert.is(r.state.context.gesture, "arming");
+	assert.equal(r.effects, [{ type: "radio.prepare" }]);
+	assert.is(r.state.context.eventId, undefined);
+	assert.not.ok(transition(r.state, { type: "gestureStarted", now: 6 }).handled, "one boot per gesture");
+});
+
+Machine("the gesture recognised while arming starts the event exactly as from dormant", () => {
+	const armed = transition(initialState, { type: "gestureStarted", now: 5 }).state;
+	const r = transition(armed, { type: "triplePress", now: 900, eventId: id });
+	assert.is(r.state.name, "active.activating");
+	assert.equal(types(r.effects), ["indicate", "journal.save", "timer.start", "radio.wake"]);
+});
+
+Machine("a false start powers the modem down and returns to dormancy without a journal or a message", () => {
+	const armed = transition(initialState, { type: "gestureStarted", now: 5 }).state;
+	let r = transition(armed, { type: "gestureAbandoned", now: 2000 });
+	assert.is(r.state.name, "dormant");
+	assert.is(r.state.context.gesture, "disarming");
+	assert.equal(r.effects, [{ type: "radio.powerDown" }]);
+	assert.not.ok(transition(r.state, { type: "buttonIdle", now: 2100 }).handled, "no sleep while the modem powers down");
+	r = transition(r.state, { type: "radiosOff", now: 6000 });
+	assert.is(r.state.name, "dormant");
+	assert.is(r.state.context.gesture, undefined);
+	assert.equal(r.effects, []);
+	assert.equal(types(transition(r.state, { type: "buttonIdle", now: 6100 }).effects), ["indicate", "sleep"]);
+});
+
+Machine("while arming, idleness does not put the chip to sleep with the modem on", () => {
+	const armed = transition(initialState, { type: "gestureStarted", now: 5 }).state;
+	assert.not.ok(transition(armed, { type: "buttonIdle", now: 10 }).handled);
+});
+
+Machine("a revoked device never powers its modem for a gesture; an event ignores gesture starts", () => {
+	const revoked = transition(initialState, { type: "boot", now: 0, revoked: true }).state;
+	assert.not.ok(transition(revoked, { type: "gestureStarted", now: 1 }).handled);
+	assert.not.ok(transition(activated(), { type: "gestureStarted", now: 1 }).handled);
+	assert.not.ok(transition(initialState, { type: "gestureAbandoned", now: 1 }).handled);
+	assert.not.ok(transition(initialState, { type: "radiosOff", now: 1 }).handled);
+});
+
 Machine("modem ready sends the alert; acknowledgement starts streaming with a GNSS window", () => {
 	let r = transition(activated(), { type: "modemReady", now: 9000 });
 	assert.is(r.state.name, "active.alerting");

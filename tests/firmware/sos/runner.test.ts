@@ -27,6 +27,34 @@ Runner("a full event: triple press, alert, locations, platform close, back to do
 	assert.ok(d.log.some((l) => l === "sos: active.closing -> dormant (radiosOff)"));
 });
 
+Runner("a false start: prepare on the first press, power down on abandon, nothing sent, no journal", async () => {
+	const d = createDevice();
+	d.runner.boot();
+	d.runner.dispatch({ type: "gestureStarted", now: d.clock.now() });
+	await d.clock.advanceAsync(1500);
+	d.runner.dispatch({ type: "gestureAbandoned", now: d.clock.now() });
+	await d.clock.advanceAsync(10_000);
+	assert.is(d.runner.state.name, "dormant");
+	assert.equal(d.calls, ["prepare", "powerDown"]);
+	assert.equal(d.patterns, []);
+	const loaded = d.journal.load();
+	assert.ok(loaded.ok && loaded.record === undefined, "nothing journaled for a false start");
+	assert.equal([...d.backing.get("enigm")?.keys() ?? []], [], "no store write at all");
+	assert.ok(d.log.includes("sos: dormant -> dormant (radiosOff)"), d.log.join("\n"));
+	assert.is(d.runner.state.context.gesture, undefined);
+});
+
+Runner("the gesture completed while arming wakes the prepared radio and raises the alert", async () => {
+	const d = createDevice();
+	d.runner.boot();
+	d.runner.dispatch({ type: "gestureStarted", now: d.clock.now() });
+	await d.clock.advanceAsync(800);
+	d.runner.triplePress();
+	await d.clock.advanceAsync(8000);
+	assert.is(d.runner.state.name, "active.alerting");
+	assert.equal(d.calls.slice(0, 3), ["prepare", "wake", "open new"]);
+});
+
 Runner("reboot mid-event resumes the same event id and carries on streaming", async () => {
 	const backing = new Map();
 	const first = createDevice({ backing });

@@ -42,12 +42,31 @@ export default class FakeModem implements Modem {
 	#socketOpen = false;
 	#inbox: Uint8Array[] = [];
 	#platformTime: number;
+	#realTime: boolean;
+	/** How far the network's clock (NITZ, AT+CCLK?) is off the platform's, ms. */
+	networkOffsetMs = 0;
+	/**
+	 * The platform's `created` check (docs/protocol.md §4 step 5): refuse when |created - platform time| > this many
+	 * seconds, with a 422 that is signed (carrying the platform's time) or unsigned. Off when undefined.
+	 */
+	createdSkewS: number | undefined;
+	createdRefusal: "signed" | "unsigned" = "unsigned";
+	/** `created` of each request (undefined when absent), in order. */
+	readonly created: Array<number | undefined> = [];
+	/** The platform's time when each request arrived, Unix seconds. */
+	readonly arrivedAt: number[] = [];
 
-	constructor(options: { clock: Clock; key: Uint8Array; deviceId: string; platformTime?: number }) {
+	constructor(options: { clock: Clock; key: Uint8Array; deviceId: string; platformTime?: number; realTime?: boolean }) {
 		this.#clock = options.clock;
 		this.#key = options.key;
 		this.#deviceId = options.deviceId;
 		this.#platformTime = options.platformTime ?? 1_790_000_000;
+		this.#realTime = options.realTime === true;
+	}
+
+	/** Platform time, Unix seconds: fixed, or running with the clock (`realTime`). */
+	get platformNow(): number {
+		return this.#platformTime + (this.#realTime ? Math.floor(this.#clock.now() / 1000) : 0);
 	}
 
 	#later<T>(ms: number, value: () => T): Promise<T> {
@@ -65,7 +84,7 @@ export default class FakeModem implements Modem {
 			return ok({ roaming: false });
 		});
 	}
-	networkTime(): Promise<ModemResult<NetworkTime>> { return this.#later(50, () => ok({ utc: this.#platformTime * 1000, offsetMinutes: 60 })); }
+	networkTime(): Promise<ModemResult<NetworkTime>> { return this.#later(50, () => ok({ utc: this.platformNow * 1000 + (this.#realTime ? this.#clock.now() % 1000 : 0) + this.networkOffsetMs, offsetMinutes: 60 })); }
 	servingCell(): Promise<ModemResult<ServingCell>> { this.calls.push("cell"); return this.#later(50, () => ok(this.cell)); }
 	uploadCa() { this.calls.push("uploadCa"); return this.#later(200, () => ok(undefined)); }
 	open(_options: TlsOpenOptions): Promise<ModemResult<number>> {
@@ -116,9 +135,22 @@ export default class FakeModem implements Modem {
 		const request: HttpRequest = { method, authority: headers.find(([n]) => n === "Host")![1], path, headers, body: encodeAscii(bodyText) };
 		const parsed: PlatformRequest = { method, path, headers, body: JSON.parse(bodyText) };
 		this.requests.push(parsed);
-		const answer = this.answer(parsed);
+		const input0 = headers.find(([n]) => n === "Signature-Input")?.[1] ?? "";
+		const createdMatch = /;created=(\d+)/.exec(input0);
+		const created = createdMatch ? Number(createdMatch[1]) : undefined;
+		this.created.push(created);
+		const now = this.platformNow;
+		this.arrivedAt.push(now);
+		let answer = this.answer(parsed);
+		if (this.createdSkewS !== undefined && created !== undefined && Math.abs(created - now) > this.createdSkewS) {
+			if (this.createdRefusal === "unsigned") {
+				const refusal = '{"error":"created","reason":"created"}';
+				return encodeAscii(`HTTP/1.1 422 Unprocessable Content\r\nContent-Type: application/json\r\nContent-Length: ${refusal.length}\r\n\r\n${refusal}`);
+			}
+			answer = { status: 422, body: { state: "error", error: "created" } };
+		}
 		if (answer === "drop") return undefined;
-		const body = answer === "tamper" ? { state: "closed", time: this.#platformTime } : { time: this.#platformTime, ...answer.body };
+		const body = answer === "tamper" ? { state: "closed", time: now } : { time: now, ...answer.body };
 		const bodyBytes = encodeUtf8(JSON.stringify(body));
 		const status = answer === "tamper" ? 200 : answer.status;
 		const unsigned: HttpResponse = {
@@ -126,10 +158,10 @@ export default class FakeModem implements Modem {
 			headers: [["Content-Type", "application/json"], ["Content-Length", String(bodyBytes.length)], ["Content-Digest", contentDigest(bodyBytes)]],
 			body: bodyBytes,
 		};
-		const input: SignatureInput = { components: responseComponents, params: [["created", this.#platformTime], ["keyid", this.#deviceId], ["alg", algorithm], ["tag", responseTag]] };
+		const input: SignatureInput = { components: responseComponents, params: [["created", now], ["keyid", this.#deviceId], ["alg", algorithm], ["tag", responseTag]] };
 		const mac = hmacSha256(this.#key, encodeAscii(signatureBase(input, unsigned, request)));
 		if (answer === "tamper") mac[0] ^= 1; // a middlebox's forged "closed": its MAC cannot be right
-		const params = `("@status" "content-type" "content-digest" "@method";req "@path";req "signature";req;key="enigm");created=${this.#platformTime};keyid="${this.#deviceId}";alg="${algorithm}";tag="${responseTag}"`;
+		const params = `("@status" "content-type" "content-digest" "@method";req "@path";req "signature";req;key="enigm");created=${now};keyid="${this.#deviceId}";alg="${algorithm}";tag="${responseTag}"`;
 		const head = [`HTTP/1.1 ${status} OK`, ...unsigned.headers.map(([n, v]) => `${n}: ${v}`), `Signature-Input: ${signatureLabel}=${params}`, `Signature: ${signatureLabel}=:${toBase64(mac)}:`].join("\r\n");
 		const out = new Uint8Array(head.length + 4 + bodyBytes.length);
 		out.set(encodeAscii(head + "\r\n\r\n"));

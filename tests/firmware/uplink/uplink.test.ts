@@ -62,7 +62,7 @@ const Up = suite("Uplink: ports over the Modem interface");
 Up("wake brings the modem from off to a pinned TLS socket, then the alert is signed and acknowledged", async () => {
 	const { modem, uplink, run, wallClock } = setup();
 	assert.equal(await run(uplink.wake()), { ok: true });
-	assert.equal(modem.calls, ["powerOn", "configure", "attach", "uploadCa", "open"]);
+	assert.equal(modem.calls, ["powerOn", "configure", "uploadCa", "attach", "open"], "the CA goes up while the network search runs");
 	assert.ok(wallClock.now() !== undefined, "network time taken after attach");
 	const reply = await run(uplink.openEvent(eventId, false));
 	assert.equal(reply, { ok: true, state: "open", intervalMs: 30_000 });

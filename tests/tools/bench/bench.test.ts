@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { accumulate, batteryImpact, currents, energy, type CurrentFigure, type StateDurations } from "../../../tools/bench/energy";
+import { accumulate, batteryImpact, currents, energy, modemBusyMs, withLightSleep, type CurrentFigure, type StateDurations } from "../../../tools/bench/energy";
 import { exchanges, firmwareShare, kindOfPath, parseTranscriptLine, splitStages, type Entry } from "../../../tools/bench/stages";
 import { meterFigures, snapshotSizes } from "../../../tools/bench/xsBench";
 
@@ -176,6 +176,22 @@ xs("meter figures: warm update, HMAC share subtracted; a missing line is an erro
 	assert.is(m.pieces.sign, 1);
 	delete meter["warm hmac"];
 	assert.throws(() => meterFigures(meter), /warm hmac/);
+});
+
+model("light-sleep model: the MCU is busy from each command to the modem's next line and for each line, plus the guard; overlaps count once", () => {
+	const e = (t: number, dir: string) => ({ t, dir });
+	// command at 0 answered at 100 (awake 0..120); URC at 110 extends it to 130; command at 1000 answered at 1000 (1000..1020);
+	// a lone URC at 5000 (5000..5020); a command never answered at 9000 (9000..9020)
+	assert.is(modemBusyMs([e(0, "->"), e(100, "<-"), e(110, "<-"), e(1000, "->"), e(1000, "<-"), e(5000, "<-"), e(9000, "->")]), 130 + 20 + 20 + 20);
+	assert.is(modemBusyMs([]), 0);
+	assert.is(modemBusyMs([e(0, "->"), e(50, "->"), e(300, "<-")], 0), 300); // two commands before one reply: one span
+	const d = withLightSleep({ mcuActive: 600_000, modemIdle: 600_000 }, 30_000);
+	assert.equal(d, { mcuActive: 30_000, mcuLightSleep: 570_000, modemIdle: 600_000 });
+	assert.equal(withLightSleep({ mcuActive: 1000 }, 5000), { mcuActive: 1000, mcuLightSleep: 0 }); // never more busy than awake
+	// the shipped table has the light-sleep figure, far below the awake one
+	const ls = currents.find((f) => f.state === "mcuLightSleep")!;
+	const on = currents.find((f) => f.state === "mcuActive")!;
+	assert.ok(ls.mA > 0 && ls.mA < on.mA / 50);
 });
 
 model.run();

@@ -13,11 +13,11 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
-	ButtonServer, LineWatcher, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
+	ButtonServer, LineWatcher, alertLatency, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
 	parseMcConfig, preferenceDomain, pressScript, writePreferenceFile, type NvsEntryLike,
 } from "../../../tools/sim/moddableSim";
 import { generateBatch } from "../../../tools/provision/batch";
-import { parseNvsImage } from "../../../tools/provision/nvs";
+import { decryptNvsImage, deriveNvsKeysFromHmac, parseNvsImage } from "../../../tools/provision/nvs";
 
 const CLI = join(process.cwd(), "tools", "sim", "moddableSim.ts");
 const tempDir = () => mkdtempSync(join(tmpdir(), "enigm-mcsim-"));
@@ -82,6 +82,18 @@ A("refuses unknown flags, non-integers and out-of-range values, naming the flag"
 		assert.is(r.ok, false, argv.join(" "));
 		assert.match((r as { error: string }).error, message);
 	}
+});
+
+A("--modem-device takes an external modem; --modem-power needs it; --modem-baud is a standard rate", () => {
+	const mc = ["--mc", "/o/bin/lin/mc/debug/app/mc.so"];
+	const r = parseArgs([...mc, "--modem-device", "/dev/ttyUSB0", "--modem-power", "relay.sh", "--modem-baud", "57600"]);
+	assert.ok(r.ok && r.args.modemDevice === "/dev/ttyUSB0" && r.args.modemPower === "relay.sh" && r.args.modemBaud === 57600);
+	const d = parseArgs(mc);
+	assert.ok(d.ok && d.args.modemDevice === undefined && d.args.modemBaud === 115200);
+	const p = parseArgs([...mc, "--modem-power", "relay.sh"]);
+	assert.ok(!p.ok && /--modem-power needs --modem-device/.test(p.error));
+	const b = parseArgs([...mc, "--modem-device", "/dev/ttyUSB0", "--modem-baud", "1234"]);
+	assert.ok(!b.ok && /--modem-baud/.test(b.error));
 });
 
 A.run();
@@ -154,7 +166,9 @@ P("a provisioned sim device's NVS namespace reads back through the simulator's P
 P("an eFuse-key board's image is refused: its key is not in NVS", async () => {
 	const dir = tempDir();
 	await generateBatch({ out: join(dir, "batch"), board: "lilygo_t_sim7080g_s3", count: 1, prefix: "S3", platformKey: new Uint8Array(randomBytes(32)), log: () => {} });
-	const image = parseNvsImage(new Uint8Array(readFileSync(join(dir, "batch", "devices", "S3-1", "nvs.bin"))));
+	// The S3's NVS is encrypted with the HMAC-based scheme (tools/provision/README.md): decrypt it as the device would.
+	const nvsKeys = deriveNvsKeysFromHmac(new Uint8Array(readFileSync(join(dir, "batch", "devices", "S3-1", "nvs_hmac_key.bin"))));
+	const image = parseNvsImage(decryptNvsImage(new Uint8Array(readFileSync(join(dir, "batch", "devices", "S3-1", "nvs.bin"))), nvsKeys));
 	assert.throws(() => preferenceDomain(image.entries as readonly NvsEntryLike[], "enigm"), /no hmac_key/);
 });
 
@@ -265,6 +279,22 @@ async function assert_rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
 	assert.unreachable("expected a rejection");
 }
 
+B("the firmware's modem switch requests (\"O\" on, \"F\" off) reach onPower in order; other bytes are ignored", async () => {
+	const server = await ButtonServer.listen(0);
+	try {
+		const seen: string[] = [];
+		server.onPower = (to) => seen.push(to);
+		const c = await client(server.port);
+		await server.connection();
+		c.socket.write("OxF\nO");
+		await until(() => seen.length >= 3);
+		assert.equal(seen, ["on", "off", "on"]);
+		c.socket.destroy();
+	} finally {
+		await server.close();
+	}
+});
+
 B.run();
 
 // ------------------------------------------------------------------------------------------------ traces
@@ -319,6 +349,21 @@ T("the boards' XS stack sizes are read from their manifests, the sim board exclu
 T.run();
 
 // ------------------------------------------------------------------------------------------------ prerequisites
+
+const L = suite("moddableSim latency figures");
+
+L("third press to alert and the firmware's share, from wall times and the AT transcript", () => {
+	const e = (t: number, dir: "->" | "<-" | "==", text: string) => ({ t, dir, text, wireSent: 0, wireReceived: 0, payloadSent: 0, payloadReceived: 0 });
+	// third press at 1000, recognised at 1280; each modem answer is followed by the firmware's next command 20 ms later
+	const entries = [e(2990, "->", "AT"), e(3000, "<-", "OK"), e(3020, "->", "AT+CFUN=1"), e(3030, "<-", "OK"), e(3050, "->", "AT+CEREG?"), e(3060, "<-", "+CEREG: 0,1"), e(3060, "<-", "OK")];
+	const l = alertLatency(1000, 1280, 6000, entries);
+	assert.is(l.thirdPressToAlertMs, 5000);
+	assert.is(l.firmwareAddedMs.recogniser, 280);
+	assert.is(l.firmwareAddedMs.hostGaps, 40);
+	assert.is(l.firmwareBesidesRecogniserMs, 40);
+});
+
+L.run();
 
 const R = suite("moddableSim prerequisites");
 

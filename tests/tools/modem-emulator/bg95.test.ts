@@ -185,6 +185,43 @@ Tls("TLS wire bytes include the handshake and record overhead", async () => {
 	h.close();
 });
 
+/** Opens socket 0, waits for the open result, closes it; returns the wire bytes that connection cost. */
+async function openAndClose(h: ReturnType<typeof harness>, port: number): Promise<number> {
+	const before = h.emu.stats.wireSent + h.emu.stats.wireReceived;
+	assert.is(await openSocket(h, "api.enigm.test", port), "\r\nOK\r\n\r\n+QSSLOPEN: 0,0\r\n");
+	await until(() => h.emu.stats.wireReceived > 0);
+	assert.is(await h.at("AT+QSSLCLOSE=0,10"), "\r\nOK\r\n");
+	await h.advance(50);
+	return h.emu.stats.wireSent + h.emu.stats.wireReceived - before;
+}
+
+Tls('AT+QSSLCFG="session_cache",1,1: the second QSSLOPEN of the context resumes the session (abbreviated handshake)', async () => {
+	const h = harness({ dialect: "bg95", hosts: { "api.enigm.test": "127.0.0.1" } });
+	await attached(h);
+	await configureTls(h, certs!.ca);
+	assert.is(await h.at('AT+QSSLCFG="session_cache",1'), '\r\n+QSSLCFG: "session_cache",1,0\r\n\r\nOK\r\n'); // off by default
+	assert.is(await h.at('AT+QSSLCFG="session_cache",1,2'), "\r\n+CME ERROR: 50\r\n");
+	assert.is(await h.at('AT+QSSLCFG="session_cache",1,1'), "\r\nOK\r\n");
+	const full = await openAndClose(h, server.port);
+	const resumed = await openAndClose(h, server.port);
+	assert.is(h.emu.stats.tlsHandshakes, 2);
+	assert.is(h.emu.stats.tlsResumed, 1, "the second open offered the cached session and the server accepted it");
+	// No Certificate or ServerKeyExchange in an abbreviated handshake (RFC 5246 §7.3, figure 2).
+	assert.ok(resumed < full - 300, `resumed ${resumed} B vs full ${full} B`);
+	h.close();
+});
+
+Tls("without session_cache every QSSLOPEN is a full handshake", async () => {
+	const h = harness({ dialect: "bg95", hosts: { "api.enigm.test": "127.0.0.1" } });
+	await attached(h);
+	await configureTls(h, certs!.ca);
+	await openAndClose(h, server.port);
+	await openAndClose(h, server.port);
+	assert.is(h.emu.stats.tlsResumed, 0);
+	assert.is(h.emu.stats.tlsHandshakes, 2);
+	h.close();
+});
+
 const Gnss = suite("bg95 GNSS");
 
 Gnss("AT+QGPSLOC=2: 505 while off, 516 until the fix, then the 11 fields", async () => {

@@ -168,8 +168,11 @@ M("wrong key for a known key id is refused", async () => {
 });
 
 M("created outside ±300 s is refused, inside accepted", async () => {
-	await expectRefused(locations(dev, 2, h.nonce(dev), { created: T0 / 1000 - 301 }), "created");
-	await expectRefused(locations(dev, 2, h.nonce(dev), { created: T0 / 1000 + 301 }), "created");
+	await expectRefused(locations(dev, 2, h.nonce(dev), { created: T0 / 1000 - 301 }), "created", dev);
+	await expectRefused(locations(dev, 2, h.nonce(dev), { created: T0 / 1000 + 301 }), "created", dev);
+	// Signed and carrying the platform's time, so a device with a wrong network clock corrects it (issue 9.4).
+	const refused = await send(h.server.port, locations(dev, 2, h.nonce(dev), { created: T0 / 1000 + 86_400 * 365 * 5 }));
+	assert.equal(refused.json(), { state: "error", event: EVENT, time: T0 / 1000, error: "created" });
 	const ok = await send(h.server.port, locations(dev, 2, h.nonce(dev), { created: T0 / 1000 + 299 }));
 	assert.is(ok.status, 200);
 });

@@ -10,7 +10,7 @@ import {
 } from "../../../tools/provision/batch";
 import { checkDeviceImage } from "../../../tools/provision/identity";
 import type { CsvError } from "../../../tools/provision/csv";
-import { decryptNvsImage, moddableReadableTypes, parseNvsImage, parseNvsKeysPartition } from "../../../tools/provision/nvs";
+import { decryptNvsImage, deriveNvsKeysFromHmac, moddableReadableTypes, parseNvsImage, parseNvsKeysPartition } from "../../../tools/provision/nvs";
 import { WrapError, platformKeyId, unwrapKey, wrapAad, wrapKey, type Wrapped } from "../../../tools/provision/wrap";
 
 const root = mkdtempSync(join(tmpdir(), "enigm-batch-"));
@@ -42,7 +42,7 @@ const batch = suite("provision batch");
 batch("S3 board: key in key.bin for espefuse (not in NVS), image verifies, import record unwraps to key.bin", async () => {
 	const out = outDir();
 	const result = await run({ out, board: "lilygo_t_sim7080g_s3", count: 3, prefix: "S3" });
-	assert.equal(result, { total: 3, issued: 3, skipped: 0, reemitted: 0, out });
+	assert.equal(result, { total: 3, issued: 3, skipped: 0, reemitted: 0, recovered: 0, discarded: 0, orphans: 0, interrupted: false, out });
 	const records = lines<ImportRecord>(out, IMPORT_FILE);
 	assert.equal(records.map((r) => r.serial), ["S3-1", "S3-2", "S3-3"]);
 	for (const r of records) {
@@ -50,7 +50,14 @@ batch("S3 board: key in key.bin for espefuse (not in NVS), image verifies, impor
 		const key = new Uint8Array(readFileSync(join(dir, "key.bin")));
 		assert.is(key.length, 32);
 		assert.equal(unwrapRecord(r), key);
-		const parsed = parseNvsImage(readFileSync(join(dir, "nvs.bin")));
+		// NVS is encrypted with the HMAC-based scheme: XTS keys derived from nvs_hmac_key.bin (another eFuse block).
+		const nvsHmacKey = new Uint8Array(readFileSync(join(dir, "nvs_hmac_key.bin")));
+		assert.is(nvsHmacKey.length, 32);
+		assert.is.not(Buffer.compare(nvsHmacKey, key), 0);
+		assert.is(statSync(join(dir, "nvs_hmac_key.bin")).mode & 0o777, 0o600);
+		const encrypted = readFileSync(join(dir, "nvs.bin"));
+		assert.throws(() => parseNvsImage(encrypted), /entry CRC mismatch/);
+		const parsed = parseNvsImage(decryptNvsImage(encrypted, deriveNvsKeysFromHmac(nvsHmacKey)));
 		assert.equal(checkDeviceImage(parsed), []);
 		const byKey = new Map(parsed.entries.map((e) => [e.key, e]));
 		assert.is(byKey.get("device_id")!.value, r.deviceId);
@@ -67,6 +74,24 @@ batch("S3 board: key in key.bin for espefuse (not in NVS), image verifies, impor
 	assert.equal(manifest[0]!.commands, [
 		"esptool.py --chip esp32s3 write_flash 0x9000 devices/S3-1/nvs.bin",
 		"espefuse.py --chip esp32s3 burn_key BLOCK_KEY5 devices/S3-1/key.bin HMAC_UP",
+		"espefuse.py --chip esp32s3 burn_key BLOCK_KEY4 devices/S3-1/nvs_hmac_key.bin HMAC_UP",
+	]);
+	const audit = lines<{ event: string; nvsEncrypted: boolean; nvsKeyProtection: string; nvsEfuseBlock: number }>(out, AUDIT_FILE)[0]!;
+	assert.equal([audit.nvsEncrypted, audit.nvsKeyProtection, audit.nvsEfuseBlock], [true, "hmac", 4]);
+});
+
+batch("S3: the two eFuse key blocks must differ; both are configurable", async () => {
+	const out = outDir();
+	for (const o of [{ efuseBlock: 4 }, { efuseBlock: 2, nvsEfuseBlock: 2 }]) {
+		let message = "";
+		try { await run({ out, board: "lilygo_t_sim7080g_s3", count: 1, ...o }); } catch (error) { message = (error as Error).message; }
+		assert.match(message, /separate eFuse key blocks/);
+	}
+	assert.not.ok(existsSync(out));
+	await run({ out, board: "lilygo_t_sim7080g_s3", count: 1, efuseBlock: 4, nvsEfuseBlock: 3 });
+	assert.equal(lines<{ commands: string[] }>(out, MANIFEST_FILE)[0]!.commands.slice(1), [
+		"espefuse.py --chip esp32s3 burn_key BLOCK_KEY4 devices/ENK-1/key.bin HMAC_UP",
+		"espefuse.py --chip esp32s3 burn_key BLOCK_KEY3 devices/ENK-1/nvs_hmac_key.bin HMAC_UP",
 	]);
 });
 
@@ -85,9 +110,10 @@ function preferenceGet(entries: ReturnType<typeof parseNvsImage>["entries"], key
 
 batch("what the firmware reads through Moddable Preference: numbers stay numbers (no u8 read back as boolean)", async () => {
 	const out = outDir();
-	await run({ out, board: "lilygo_t_sim7080g_s3", count: 1, efuseBlock: 4 });
-	const s3 = parseNvsImage(readFileSync(join(out, "devices", "ENK-1", "nvs.bin"))).entries;
-	assert.is(preferenceGet(s3, "efuse_block"), 4);
+	await run({ out, board: "lilygo_t_sim7080g_s3", count: 1, efuseBlock: 3 });
+	const nvsKeys = deriveNvsKeysFromHmac(readFileSync(join(out, "devices", "ENK-1", "nvs_hmac_key.bin")));
+	const s3 = parseNvsImage(decryptNvsImage(readFileSync(join(out, "devices", "ENK-1", "nvs.bin")), nvsKeys)).entries;
+	assert.is(preferenceGet(s3, "efuse_block"), 3);
 	assert.is(preferenceGet(s3, "key_store"), 2);
 	assert.is(preferenceGet(s3, "schema"), 1);
 	assert.type(preferenceGet(s3, "device_id"), "string");
@@ -176,11 +202,11 @@ batch("re-running a finished batch issues nothing and changes no output", async 
 	assert.is(lines(out, IMPORT_FILE).length, 7);
 });
 
-batch("a run killed mid-batch (failing writer) resumes without a second identity for any serial", async () => {
+batch("a run killed mid-batch (failing writer) leaves no final-named folder of an unrecorded key and resumes", async () => {
 	const out = outDir();
 	let writes = 0;
 	const failing = (path: string, data: Uint8Array) => {
-		if (++writes === 11) throw new Error("simulated crash: disk unplugged");
+		if (++writes === 21) throw new Error("simulated crash: disk unplugged");
 		writeArtifactFile(path, data);
 	};
 	try {
@@ -189,30 +215,30 @@ batch("a run killed mid-batch (failing writer) resumes without a second identity
 	} catch (error) {
 		assert.match((error as Error).message, /simulated crash/);
 	}
-	// S3 devices write 2 files: chunk 1 (ENK-1..4) is writes 1-8 and commits; write 11 is ENK-6 in chunk 2.
+	// S3 devices write 3 files: chunk 1 (ENK-1..4) is writes 1-12 and commits; write 21 is ENK-7's in chunk 2.
 	const committed = lines<ImportRecord>(out, IMPORT_FILE);
 	assert.equal(committed.map((r) => r.serial), ["ENK-1", "ENK-2", "ENK-3", "ENK-4"]);
-	// The interrupted chunk left an artifact for an identity that never committed.
-	assert.ok(existsSync(join(out, "devices", "ENK-5", "nvs.bin")));
-	const orphanImage = readFileSync(join(out, "devices", "ENK-5", "nvs.bin"));
+	// The interrupted chunk's devices exist only as pending folders, never under their serial.
+	assert.equal(readdirSync(join(out, "devices")).sort(), [".pending", "ENK-1", "ENK-2", "ENK-3", "ENK-4"]);
+	assert.equal(readdirSync(join(out, "devices", ".pending")).sort(), ["ENK-5", "ENK-6", "ENK-7"]);
 
 	const log: string[] = [];
 	const result = await run({ out, board: "lilygo_t_sim7080g_s3", count: 20, chunk: 4 }, log);
-	assert.equal([result.issued, result.skipped], [16, 4]);
+	assert.equal([result.issued, result.skipped, result.discarded, result.recovered], [16, 4, 3, 0]);
+	assert.ok(log.some((l) => /deleted 3 pending device folder\(s\).*never recorded/.test(l)), log.join("\n"));
 	const all = lines<ImportRecord>(out, IMPORT_FILE);
 	assert.equal(all.map((r) => r.serial), Array.from({ length: 20 }, (_, i) => `ENK-${i + 1}`));
 	assert.is(new Set(all.map((r) => r.deviceId)).size, 20);
 	assert.equal(all.slice(0, 4), committed);
-	// ENK-5 got a fresh identity and its artifact was overwritten to match the committed record.
 	const enk5 = all.find((r) => r.serial === "ENK-5")!;
-	const image = readFileSync(join(out, "devices", "ENK-5", "nvs.bin"));
-	assert.is.not(createHash("sha256").update(image).digest("hex"), createHash("sha256").update(orphanImage).digest("hex"));
-	assert.is(parseNvsImage(image).entries.find((e) => e.key === "device_id")!.value, enk5.deviceId);
 	assert.equal(unwrapRecord(enk5), new Uint8Array(readFileSync(join(out, "devices", "ENK-5", "key.bin"))));
-	const issued = lines<{ event: string; serial: string }>(out, AUDIT_FILE).filter((a) => a.event === "issued");
+	const audit = lines<{ event: string; serial: string }>(out, AUDIT_FILE);
+	const issued = audit.filter((a) => a.event === "issued");
 	assert.is(issued.length, 20);
 	assert.is(new Set(issued.map((a) => a.serial)).size, 20);
+	assert.equal(audit.filter((a) => a.event === "discarded").map((a) => a.serial).sort(), ["ENK-5", "ENK-6", "ENK-7"]);
 	assert.is(lines(out, MANIFEST_FILE).length, 20);
+	assert.equal(readdirSync(join(out, "devices", ".pending")), []);
 });
 
 batch("lines appended but never committed are rolled back on resume", async () => {
@@ -249,6 +275,7 @@ batch("missing artifacts of an issued serial are re-emitted from the ledger, byt
 	unlinkSync(join(dir, "nvs_keys.bin"));
 	const result = await run({ out, board: "lilygo_t_sim7000g", count: 3, nvsKeys: true });
 	assert.equal([result.issued, result.skipped, result.reemitted], [0, 3, 1]);
+	assert.not.ok(existsSync(join(out, "devices", ".pending", "ENK-2")));
 	assert.equal(readFileSync(join(dir, "nvs.bin")), image);
 	assert.equal(readFileSync(join(dir, "nvs_keys.bin")), keys);
 	assert.is(reemitBatch(out, platformKey, ["ENK-1"]), 1);
@@ -277,13 +304,18 @@ batch("no secret appears in the logs, the JSON-lines outputs or the ledger, in h
 	for (const serial of readdirSync(join(out, "devices"))) {
 		const dir = join(out, "devices", serial);
 		if (existsSync(join(dir, "key.bin"))) secrets.push(new Uint8Array(readFileSync(join(dir, "key.bin"))));
+		if (existsSync(join(dir, "nvs_hmac_key.bin"))) {
+			const k = new Uint8Array(readFileSync(join(dir, "nvs_hmac_key.bin")));
+			const derived = deriveNvsKeysFromHmac(k);
+			secrets.push(k, derived.encryption, derived.tweak);
+		}
 		if (existsSync(join(dir, "nvs_keys.bin"))) {
 			const k = parseNvsKeysPartition(readFileSync(join(dir, "nvs_keys.bin")));
 			secrets.push(k.encryption, k.tweak);
 		}
 	}
 	for (const r of lines<ImportRecord>(out, IMPORT_FILE)) secrets.push(unwrapRecord(r));
-	assert.is(secrets.length, 1 + 6 + 2 * 2 + 8);
+	assert.is(secrets.length, 1 + 6 + 6 * 3 + 2 * 2 + 8);
 	const texts = [log.join("\n"), progress.join("\n"), ...[IMPORT_FILE, AUDIT_FILE, MANIFEST_FILE].map((f) => readFileSync(join(out, f), "utf8"))];
 	const ledger = readFileSync(join(out, LEDGER_FILE));
 	for (const s of secrets) {

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { main, progressReporter, type Io } from "../../../tools/provision/cli";
 import { IMPORT_FILE } from "../../../tools/provision/batch";
-import { parseNvsKeysPartition } from "../../../tools/provision/nvs";
+import { deriveNvsKeysFromHmac, parseNvsKeysPartition } from "../../../tools/provision/nvs";
 import { readPlatformKey, unwrapKey, wrapAad, type Wrapped } from "../../../tools/provision/wrap";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -43,7 +43,7 @@ cmd("platform-key creates a 0600 key file and refuses to overwrite it", async ()
 cmd("generate prints a JSON summary on stdout and plain progress lines on a non-TTY stderr", async () => {
 	const r = await cli(["generate", "--board", "lilygo_t_sim7080g_s3", "--out", join(dir, "b1"), "--count", "12", "--platform-key", keyFile]);
 	assert.is(r.code, 0, r.stderr);
-	assert.equal(JSON.parse(r.stdout), { total: 12, issued: 12, skipped: 0, reemitted: 0, out: join(dir, "b1") });
+	assert.equal(JSON.parse(r.stdout), { total: 12, issued: 12, skipped: 0, reemitted: 0, recovered: 0, discarded: 0, orphans: 0, interrupted: false, out: join(dir, "b1") });
 	assert.match(r.stderr, /^progress: 0\/12 \(0%\)\nprogress: 12\/12 \(100%\)\n$/);
 });
 
@@ -115,7 +115,7 @@ cmd("the real entry point: every byte a batch prints (stdout + stderr) is free o
 		["generate", "--out", out, "--csv", csv, "--nvs-keys", "--platform-key", keyFile],
 		["reemit", "--out", out, "--platform-key", keyFile],
 		["verify", join(out, "devices", "F-1", "nvs.bin"), "--nvs-keys", join(out, "devices", "F-1", "nvs_keys.bin")],
-		["verify", join(out, "devices", "F-S3-1", "nvs.bin"), "--json"],
+		["verify", join(out, "devices", "F-S3-1", "nvs.bin"), "--nvs-hmac-key", join(out, "devices", "F-S3-1", "nvs_hmac_key.bin"), "--json"],
 		["generate", "--out", out, "--csv", csv, "--platform-key", join(golden, "nvs_keys_hmac.bin")],
 	];
 	let printed = "";
@@ -139,7 +139,12 @@ cmd("the real entry point: every byte a batch prints (stdout + stderr) is free o
 		const k = parseNvsKeysPartition(readFileSync(join(out, "devices", serial, "nvs_keys.bin")));
 		secrets.push(k.encryption, k.tweak);
 	}
-	assert.is(secrets.length, 1 + 7 + 4);
+	for (const serial of readdirSync(join(out, "devices")).filter((s) => s.startsWith("F-S3"))) {
+		const k = new Uint8Array(readFileSync(join(out, "devices", serial, "nvs_hmac_key.bin")));
+		const derived = deriveNvsKeysFromHmac(k);
+		secrets.push(k, derived.encryption, derived.tweak);
+	}
+	assert.is(secrets.length, 1 + 7 + 4 + 5 * 3);
 	for (const s of secrets) {
 		const b = Buffer.from(s);
 		for (const form of [b.toString("hex"), b.toString("hex").toUpperCase(), b.toString("base64"), b.toString("base64url")])

@@ -4,14 +4,16 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { createCipheriv, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-	ENTRY_SIZE, ItemType, NvsFormatError, PAGE_SIZE, PageState, buildNvsImage, buildNvsKeysPartition, decryptNvsImage,
+	ENTRY_SIZE, HMAC_EKEY_SEED, HMAC_TKEY_SEED, ItemType, NvsFormatError, deriveNvsKeysFromHmac, PAGE_SIZE, PageState, buildNvsImage, buildNvsKeysPartition, decryptNvsImage,
 	encryptNvsImage, entryCrc32, nvsCrc32, pageHeaderCrc32, parseNvsImage, parseNvsKeysPartition, type NvsItem, type PrimitiveType,
 } from "../../../tools/provision/nvs";
 import { deviceNvsItems } from "../../../tools/provision/identity";
+import { build } from "../../../tools/provision/device";
 
 const golden = join(dirname(fileURLToPath(import.meta.url)), "golden");
 const read = (name: string) => new Uint8Array(readFileSync(join(golden, name)));
@@ -367,4 +369,75 @@ enc("a damaged nvs_keys partition is refused", () => {
 	assert.throws(() => parseNvsKeysPartition(new Uint8Array(4096).fill(0xff)), /blank/);
 });
 
+enc("batched XTS equals Node's per-unit aes-256-xts (IEEE 1619) on random entries at random addresses", () => {
+	const keys = { encryption: new Uint8Array(randomBytes(32)), tweak: new Uint8Array(randomBytes(32)) };
+	const image = buildNvsImage([
+		{ namespace: "enigm", key: "b", type: "blob", value: new Uint8Array(randomBytes(6000)) },
+		{ namespace: "enigm", key: "s", type: "string", value: "x".repeat(500) },
+	]);
+	const ours = encryptNvsImage(image, keys);
+	const key = Buffer.concat([keys.encryption, keys.tweak]);
+	let checked = 0;
+	for (let base = 0; base < image.length; base += PAGE_SIZE) {
+		if (new DataView(image.buffer, base).getUint32(0, true) === 0xffffffff) continue;
+		for (let i = 0; i < 126; i++) {
+			const state = (image[base + 32 + (i >> 2)]! >> ((i & 3) * 2)) & 3;
+			if (state === 3) continue;
+			const at = base + 64 + i * 32;
+			const tweak = Buffer.alloc(16);
+			tweak.writeUInt32LE(at, 0);
+			const c = createCipheriv("aes-256-xts", key, tweak);
+			const want = Buffer.concat([c.update(image.subarray(at, at + 32)), c.final()]);
+			assert.equal([...ours.subarray(at, at + 32)], [...want]);
+			checked++;
+		}
+	}
+	assert.ok(checked > 190);
+	assert.is(firstDifference(decryptNvsImage(ours, keys), image), -1);
+});
+
 enc.run();
+
+const hmacScheme = suite("nvs encryption, HMAC-based key protection (ESP32-S3): XTS keys derived from the eFuse HMAC key");
+
+hmacScheme("derived keys equal ESP-IDF's generator output (generate-key --key_protect_hmac --kp_hmac_inputkey)", () => {
+	// golden/nvs_keys.bin: esp-idf-nvs-partition-gen's keys for the HMAC key golden/nvs_keys_hmac.bin (see golden/README.md).
+	const derived = deriveNvsKeysFromHmac(read("nvs_keys_hmac.bin"));
+	const generated = parseNvsKeysPartition(read("nvs_keys.bin"));
+	assert.equal([...derived.encryption], [...generated.encryption]);
+	assert.equal([...derived.tweak], [...generated.tweak]);
+});
+
+hmacScheme("the seeds are nvs_sec_provider.c's uint32 words 0xAEBE5A5A / 0xCEDEA5A5, eight each, in little-endian memory order", () => {
+	const words = (w: number) => { const b = Buffer.alloc(32); for (let i = 0; i < 8; i++) b.writeUInt32LE(w, i * 4); return [...b]; };
+	assert.equal([...HMAC_EKEY_SEED], words(0xaebe5a5a));
+	assert.equal([...HMAC_TKEY_SEED], words(0xcedea5a5));
+	assert.throws(() => deriveNvsKeysFromHmac(new Uint8Array(16)), /32 bytes/);
+});
+
+hmacScheme("the S3 image encrypted under the HMAC-derived keys is byte-identical to the generator's (encrypt --key_protect_hmac)", () => {
+	const keys = deriveNvsKeysFromHmac(read("nvs_keys_hmac.bin"));
+	assert.is(firstDifference(encryptNvsImage(read("device_s3.bin"), keys), read("device_s3.hmac.enc.bin")), -1);
+	assert.is(firstDifference(decryptNvsImage(read("device_s3.hmac.enc.bin"), keys), read("device_s3.bin")), -1);
+});
+
+hmacScheme("generate's per-device build (device.ts) makes exactly the generator's encrypted S3 image for that identity and key", () => {
+	const built = build(
+		{ deviceId: "c9f0f895fb98ab9159f51fd0297e236d", board: "lilygo_t_sim7080g_s3", keyStore: "efuse", efuseBlock: 5 },
+		{ hmacKey: new Uint8Array(32).fill(7), nvsHmacKey: read("nvs_keys_hmac.bin") },
+		{ nvs: { offset: 0x9000, size: 0x6000 }, source: "test" },
+	);
+	assert.is(firstDifference(built.image, read("device_s3.hmac.enc.bin")), -1);
+	assert.equal([...built.nvsHmacKeyFile!], [...read("nvs_keys_hmac.bin")]);
+	assert.equal([...built.keyFile!], new Array(32).fill(7));
+});
+
+hmacScheme("an S3 image encrypted with the derived keys decrypts to the plain golden and fails the verifier while encrypted", () => {
+	const keys = deriveNvsKeysFromHmac(read("nvs_keys_hmac.bin"));
+	const s3 = read("device_s3.bin");
+	const encrypted = encryptNvsImage(s3, keys);
+	rejects(encrypted, /entry CRC mismatch/);
+	assert.is(firstDifference(decryptNvsImage(encrypted, keys), s3), -1);
+});
+
+hmacScheme.run();

@@ -8,7 +8,7 @@ import type { Core, Dialect, SocketFailure } from "./core";
 import type { Command } from "./util";
 import { fromLatin1, xor16 } from "./util";
 
-interface SslContext { version: number; seclevel: number; cacert?: string; sni: boolean; }
+interface SslContext { version: number; seclevel: number; cacert?: string; sni: boolean; sessionCache?: boolean; }
 interface Vars { ssl?: Map<number, SslContext>; ctzr?: number; priority?: number; }
 
 const vars = (core: Core): Vars => core.vars as Vars;
@@ -276,7 +276,8 @@ function qsslcfg(core: Core, cmd: Command): boolean {
 	const c = ctxOf(core, ctx);
 	const value = a[2];
 	if (value === undefined) { // query form: AT+QSSLCFG="<key>",<ctx>
-		const shown = key === "sslversion" ? c.version : key === "seclevel" ? c.seclevel : key === "sni" ? (c.sni ? 1 : 0) : key === "cacert" ? `"${c.cacert ?? ""}"` : undefined;
+		const shown = key === "sslversion" ? c.version : key === "seclevel" ? c.seclevel : key === "sni" ? (c.sni ? 1 : 0) : key === "cacert" ? `"${c.cacert ?? ""}"`
+			: key === "session_cache" ? (c.sessionCache ? 1 : 0) : undefined;
 		if (shown === undefined) { core.error(50); return true; }
 		core.line(`+QSSLCFG: "${key}",${ctx},${shown}`);
 		core.ok();
@@ -286,6 +287,12 @@ function qsslcfg(core: Core, cmd: Command): boolean {
 	else if (key === "seclevel") c.seclevel = int(value);
 	else if (key === "cacert") c.cacert = ufs(value);
 	else if (key === "sni") c.sni = value === "1";
+	// AT+QSSLCFG="session_cache",<SSL_ctxID>[,<session_cache_enable>]: 0 disabled (default), 1 enabled: the context
+	// resumes the previous SSL session on the next QSSLOPEN (Quectel BG95&BG77 SSL Application Note, AT+QSSLCFG).
+	else if (key === "session_cache") {
+		if (value !== "0" && value !== "1") { core.error(50); return true; }
+		c.sessionCache = value === "1";
+	}
 	else if (!["ciphersuite", "ignorelocaltime", "negotiatetime", "clientcert", "clientkey", "checkhost"].includes(key)) { core.error(50); return true; }
 	core.ok();
 	return true;
@@ -315,7 +322,7 @@ function qsslopen(core: Core, cmd: Command): boolean {
 		core.after(core.profile.connectMs + core.profile.tlsMs, () => report(fault?.code ?? 566));
 		return true;
 	}
-	core.openSocket(id, host, port, { verifyName: host, ...(caPem !== undefined ? { ca: caPem } : {}), ...(c.sni ? { sni: host } : {}) },
+	core.openSocket(id, host, port, { verifyName: host, ...(caPem !== undefined ? { ca: caPem } : {}), ...(c.sni ? { sni: host } : {}), ...(c.sessionCache ? { sessionCache: `${ctx}|${host}:${port}` } : {}) },
 		(failure) => report(failure ? QSSLOPEN_ERR[failure] : 0));
 	return true;
 }

@@ -6,6 +6,7 @@
  */
 import net from "node:net";
 import tls from "node:tls";
+import { constants as cryptoConstants } from "node:crypto";
 import type { Clock, TimerHandle } from "hal/clock";
 import type { LatencyProfile } from "./profiles";
 import type { TrackPoint, TrackPosition } from "./track";
@@ -48,6 +49,12 @@ export interface TlsSettings {
 	readonly sni?: string;
 	/** Name checked against the certificate (the host the firmware asked for). */
 	readonly verifyName: string;
+	/**
+	 * TLS session cache slot when the modem's SSL context has resumption on (BG95 `AT+QSSLCFG="session_cache"`):
+	 * the session of the last handshake on this slot is offered again (RFC 5077 ticket / RFC 5246 §7.4.1.2 session
+	 * id). Absent: the modem neither asks for a ticket nor offers a session, every connection is a full handshake.
+	 */
+	readonly sessionCache?: string;
 }
 
 export interface Socket {
@@ -173,7 +180,9 @@ export class Core {
 	#pendingIo = 0;
 	#ioWaiters: (() => void)[] = [];
 	#closed = false;
-	readonly stats = { commands: 0, bytesToModem: 0, bytesFromModem: 0, payloadSent: 0, payloadReceived: 0, wireSent: 0, wireReceived: 0 };
+	readonly stats = { commands: 0, bytesToModem: 0, bytesFromModem: 0, payloadSent: 0, payloadReceived: 0, wireSent: 0, wireReceived: 0, tlsHandshakes: 0, tlsResumed: 0 };
+	/** Last TLS session per cache slot (TlsSettings.sessionCache); lost with the modem's power (RAM). */
+	readonly #tlsSessions = new Map<string, Buffer>();
 
 	constructor(opts: CoreOptions) {
 		this.opts = opts;
@@ -500,6 +509,7 @@ export class Core {
 
 	#teardown(): void {
 		this.generation++;
+		this.#tlsSessions.clear(); // RAM: a power cycle or reset forgets the cached sessions
 		this.#clearModemTimers();
 		for (const s of this.sockets.values()) this.#destroy(s);
 		this.sockets.clear();
@@ -739,8 +749,13 @@ export class Core {
 		};
 		raw.once("connect", () => {
 			if (!tlsSettings) { onReady(raw); return; }
+			const cached = tlsSettings.sessionCache !== undefined ? this.#tlsSessions.get(tlsSettings.sessionCache) : undefined;
 			const secure = tls.connect({
 				socket: raw,
+				// Without a session cache the modem sends no SessionTicket extension (RFC 5077 §3.2), so the server
+				// issues no ticket it could never use.
+				...(tlsSettings.sessionCache === undefined ? { secureOptions: cryptoConstants.SSL_OP_NO_TICKET } : {}),
+				...(cached ? { session: cached } : {}),
 				...(tlsSettings.sni && !net.isIP(tlsSettings.sni) ? { servername: tlsSettings.sni } : {}),
 				// Both modem families stop at TLS 1.2 (SIM7080 AT+CSSLCFG "sslversion" 3, Quectel "sslversion" 3).
 				maxVersion: "TLSv1.2",
@@ -753,7 +768,15 @@ export class Core {
 					: /CERT|SIGNATURE|ISSUER|SELF_SIGNED|VERIFY/.test(code) ? "certUntrusted" : "tls");
 				if (sock.state === "open") this.#remoteClosed(sock);
 			});
-			secure.once("secureConnect", () => onReady(secure));
+			if (tlsSettings.sessionCache !== undefined) {
+				const slot = tlsSettings.sessionCache;
+				secure.on("session", (session: Buffer) => { if (sock.generation === this.generation) this.#tlsSessions.set(slot, session); });
+			}
+			secure.once("secureConnect", () => {
+				this.stats.tlsHandshakes++;
+				if (secure.isSessionReused()) this.stats.tlsResumed++;
+				onReady(secure);
+			});
 		});
 	}
 

@@ -1,0 +1,157 @@
+/**
+ * Issue 9.5 end to end: `npm start -- --modem-device <pty> --modem-power <cmd> --scripted --exit-when-dormant
+ * --report <file>` (tools/sim/start.ts in a child process, as package.json runs it) against the project's modem
+ * emulator on a pseudo-terminal (tools/sim/modem/pty.ts with its python3 helper). The emulator here lives in this
+ * process, on the wall clock, with no PWRKEY line to the firmware: the `--modem-power` script only records its
+ * calls, and this test presses the emulator's PWRKEY when it sees `on` or `off`, as a relay board would.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import ModemEmulator from "../../../tools/sim/modem/emulator";
+import { realClock } from "../../../tools/sim/modem/realClock";
+import { startPty } from "../../../tools/sim/modem/pty";
+
+const REAL_TIME_LIMIT_MS = 240_000;
+
+function runStart(args: string[]): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {
+	return new Promise((resolve) => {
+		const child = spawn(process.execPath, ["--import", "tsx", "tools/sim/start.ts", ...args], {
+			env: { ...process.env, TSX_TSCONFIG_PATH: "tsconfig.tools.json", NO_COLOR: "1" },
+			stdio: ["pipe", "pipe", "pipe"],
+		});
+		child.stdin.end();
+		let out = "";
+		let err = "";
+		let timedOut = false;
+		child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+		child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+		const timer = setTimeout(() => {
+			timedOut = true;
+			child.kill("SIGKILL");
+		}, REAL_TIME_LIMIT_MS);
+		child.on("close", (code) => {
+			clearTimeout(timer);
+			resolve({ code, out, err, timedOut });
+		});
+	});
+}
+
+interface Report {
+	alertAccepted: boolean;
+	alertLatencyMs: number | null;
+	pointsDelivered: number;
+	cellReports: number;
+	closedBy: string | null;
+	dormantAtEnd: boolean;
+	exitCode: number;
+	modem: { external: boolean; device: string };
+}
+
+/** An emulator on a pty whose PWRKEY is pressed when the power script records `on` (while off) or `off` (while on). */
+async function modemOnPty(dialect: "sim7080" | "bg95", dir: string, poweredOn: boolean) {
+	const emulator = new ModemEmulator({
+		dialect, clock: realClock(), profile: "good", hosts: { localhost: "127.0.0.1" }, wallStart: Date.now(), poweredOn,
+	});
+	const bridge = await startPty(emulator, { link: join(dir, "modem") });
+	const calls = join(dir, "calls.txt");
+	const script = join(dir, "power.sh");
+	writeFileSync(script, `#!/bin/sh\necho "$1" >> '${calls}'\n`, { mode: 0o755 });
+	let seen = 0;
+	const presses: string[] = [];
+	const watcher = setInterval(() => {
+		if (!existsSync(calls)) return;
+		const lines = readFileSync(calls, "utf8").split("\n").filter(Boolean);
+		for (const call of lines.slice(seen)) {
+			presses.push(`${call} (modem ${emulator.power})`);
+			const want = call === "on" ? emulator.power === "off" : call === "off" ? emulator.power !== "off" : false;
+			if (!want) continue;
+			// SIM7080 hardware design: PWRKEY low >= 1 s on, >= 1.2 s off; BG95: 0.5 s / 0.65 s.
+			emulator.pwrkey.write(1);
+			setTimeout(() => emulator.pwrkey.write(0), call === "on" ? 1200 : 1600);
+		}
+		seen = lines.length;
+	}, 20);
+	return {
+		emulator, bridge, script, presses,
+		calls: () => (existsSync(calls) ? readFileSync(calls, "utf8").split("\n").filter(Boolean) : []),
+		async close() {
+			clearInterval(watcher);
+			await bridge.close();
+			emulator.close();
+		},
+	};
+}
+
+const X = suite("npm start with an external modem (--modem-device)");
+
+for (const [dialect, switched] of [["sim7080", true], ["bg95", false]] as const) {
+	X(`${dialect} on a pty${switched ? ", off at start, switched by --modem-power" : ", already on, no power command"}: alert, points, dormant, report, exit 0`, async () => {
+		const dir = mkdtempSync(join(tmpdir(), "enigm-extmodem-"));
+		const modem = await modemOnPty(dialect, dir, !switched);
+		try {
+			const report = join(dir, "report.json");
+			const args = ["--modem-device", modem.bridge.path, "--dialect", dialect, "--scripted", "--exit-when-dormant", "--report", report,
+				"--close-after", "15", "--limit", "200", "--ca-dir", join(dir, "ca")];
+			if (switched) args.push("--modem-power", `sh '${modem.script}'`);
+			const r = await runStart(args);
+			assert.not.ok(r.timedOut, `still running after ${REAL_TIME_LIMIT_MS / 1000} s:\n${r.out}\n${r.err}`);
+			assert.is(r.code, 0, `exit ${r.code}\n${r.out}\n${r.err}`);
+			const json = JSON.parse(readFileSync(report, "utf8")) as Report;
+			assert.is(json.alertAccepted, true);
+			assert.ok(json.alertLatencyMs !== null && json.alertLatencyMs > 1000 && json.alertLatencyMs < 90_000, String(json.alertLatencyMs));
+			assert.ok(json.pointsDelivered >= 1, JSON.stringify(json));
+			assert.type(json.cellReports, "number");
+			assert.is(json.closedBy, "user");
+			assert.is(json.dormantAtEnd, true);
+			assert.is(json.exitCode, 0);
+			assert.equal(json.modem.external, true);
+			// Switched on once where PWRKEY would be pulsed (the module was silent); powered down by AT command, so
+			// never switched off; without a command nothing is switched and the module answering AT is taken as on.
+			assert.equal(modem.calls(), switched ? ["on"] : [], modem.presses.join(", "));
+			assert.match(r.out, dialect === "sim7080" ? /AT\+CPOWD -> NORMAL POWER DOWN/ : /AT\+QPOWD/);
+			assert.is(modem.emulator.power, "off", "the modem was powered down");
+			assert.match(r.out, /device +in deep sleep/);
+		} finally {
+			await modem.close();
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+}
+
+X("a modem that never answers: the report says no alert and the exit code is 1", async () => {
+	const dir = mkdtempSync(join(tmpdir(), "enigm-extmodem-"));
+	const emulator = new ModemEmulator({ dialect: "sim7080", clock: realClock(), hosts: { localhost: "127.0.0.1" }, wallStart: Date.now() });
+	const bridge = await startPty(emulator, { link: join(dir, "modem") });
+	try {
+		const report = join(dir, "report.json");
+		const r = await runStart(["--modem-device", bridge.path, "--scripted", "--exit-when-dormant", "--report", report, "--limit", "20", "--ca-dir", join(dir, "ca")]);
+		assert.is(r.code, 1, `exit ${r.code}\n${r.out}\n${r.err}`);
+		const json = JSON.parse(readFileSync(report, "utf8")) as Report;
+		assert.is(json.alertAccepted, false);
+		assert.is(json.pointsDelivered, 0);
+		assert.is(json.exitCode, 1);
+		assert.match(r.out, /no --modem-power command/);
+	} finally {
+		await bridge.close();
+		emulator.close();
+		rmSync(dir, { recursive: true, force: true });
+	}
+});
+
+X("a serial device that does not exist is a clear error", async () => {
+	const r = await runStart(["--modem-device", "/nonexistent/ttyUSB9", "--scripted", "--exit-when-dormant"]);
+	assert.is(r.code, 1);
+	assert.match(r.err, /no such device: \/nonexistent\/ttyUSB9/);
+});
+
+X("--modem-power without --modem-device is refused with the usage", async () => {
+	const r = await runStart(["--modem-power", "true"]);
+	assert.is(r.code, 2);
+	assert.match(r.err, /--modem-power needs --modem-device/);
+});
+
+X.run();

@@ -1,0 +1,314 @@
+/**
+ * One device's identity and artifacts: fresh secrets, the NVS image, the key files, the wrapped ledger row and the
+ * JSON lines it contributes. Runs on the main thread or in a worker (tools/provision/worker.ts); it never touches the
+ * ledger. Artifacts are written into a PENDING folder (devices/.pending/<serial>/); batch.ts renames it to
+ * devices/<serial>/ only after the ledger has recorded the identity, so a folder under a final name always belongs
+ * to a recorded identity.
+ */
+import { createHash, randomFillSync } from "node:crypto";
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { boards, type BoardInfo, type NvsLayout } from "./boards";
+import { deviceNvsItems, type PlatformEndpoint } from "./identity";
+import type { LedgerRow } from "./ledger";
+import { buildNvsImage, buildNvsKeysPartition, deriveNvsKeysFromHmac, encryptNvsImage, type NvsKeys } from "./nvs";
+import { unwrapKey, wrapAad, wrapKey, type Wrapped } from "./wrap";
+
+export const DEVICES_DIR = "devices";
+/** Artifacts of identities not yet recorded in the ledger (never flashable: not under a device's name). */
+export const PENDING_DIR = join(DEVICES_DIR, ".pending");
+
+export type NewRow = Omit<LedgerRow, "seq">;
+
+export interface DeviceFiles {
+	dir: string;
+	nvs: string;
+	key?: string;
+	nvsKeys?: string;
+	nvsHmacKey?: string;
+}
+
+/** File names inside a device folder. */
+export const FILE = Object.freeze({ nvs: "nvs.bin", key: "key.bin", nvsKeys: "nvs_keys.bin", nvsHmacKey: "nvs_hmac_key.bin" });
+
+export function deviceFiles(row: Pick<LedgerRow, "serial" | "keyStore" | "nvsKeys"> & { nvsHmacKey?: unknown }): DeviceFiles {
+	const dir = join(DEVICES_DIR, row.serial);
+	const files: DeviceFiles = { dir, nvs: join(dir, FILE.nvs) };
+	if (row.keyStore === "efuse") files.key = join(dir, FILE.key);
+	if (row.nvsKeys) files.nvsKeys = join(dir, FILE.nvsKeys);
+	if (row.nvsHmacKey) files.nvsHmacKey = join(dir, FILE.nvsHmacKey);
+	return files;
+}
+
+export interface Secrets {
+	hmacKey: Uint8Array;
+	/** --nvs-keys (classic ESP32, flash-encryption-based scheme): random XTS keys in an nvs_keys partition. */
+	nvsKeys?: NvsKeys;
+	/** ESP32-S3 HMAC-based scheme: the eFuse HMAC key the XTS keys are derived from. */
+	nvsHmacKey?: Uint8Array;
+}
+
+export interface Built {
+	image: Uint8Array;
+	keyFile?: Uint8Array;
+	keysPartition?: Uint8Array;
+	nvsHmacKeyFile?: Uint8Array;
+}
+
+type BuildRow = Pick<LedgerRow, "deviceId" | "board" | "keyStore" | "efuseBlock">;
+
+/** One image buffer per partition size and thread, reused for every device: no 24 KB allocation per image. */
+const scratch = new Map<number, Uint8Array>();
+
+/**
+ * Builds a device's artifacts. The image is built in this thread's scratch buffer and stays valid only until the
+ * next build(): write it out before building the next device.
+ */
+export function build(row: BuildRow, secrets: Secrets, layout: NvsLayout, platform?: PlatformEndpoint): Built {
+	let buffer = scratch.get(layout.nvs.size);
+	if (!buffer) scratch.set(layout.nvs.size, (buffer = new Uint8Array(layout.nvs.size)));
+	const image = buildNvsImage(
+		deviceNvsItems({
+			deviceId: row.deviceId,
+			board: row.board,
+			keyStore: row.keyStore,
+			...(row.keyStore === "nvs" ? { hmacKey: secrets.hmacKey } : { efuseBlock: row.efuseBlock ?? undefined }),
+			...(platform ? { platform } : {}),
+		}),
+		{ size: layout.nvs.size, into: buffer },
+	);
+	const built: Built = { image };
+	if (secrets.nvsKeys) {
+		encryptNvsImage(image, secrets.nvsKeys, { inPlace: true }); // the plain image (it holds the key) is overwritten
+		built.keysPartition = buildNvsKeysPartition(secrets.nvsKeys);
+	} else if (secrets.nvsHmacKey) {
+		const derived = deriveNvsKeysFromHmac(secrets.nvsHmacKey);
+		encryptNvsImage(image, derived, { inPlace: true });
+		derived.encryption.fill(0);
+		derived.tweak.fill(0);
+		// espefuse burn_key BLOCK_KEYn <file> HMAC_UP takes the same 32 bytes nvs_partition_gen.py reads with
+		// --kp_hmac_inputkey (ESP-IDF NVS encryption guide, HMAC-based scheme).
+		built.nvsHmacKeyFile = secrets.nvsHmacKey.slice();
+	}
+	// espefuse burn_key takes the key as the HMAC peripheral will use it (it reverses the byte order itself).
+	if (row.keyStore === "efuse") built.keyFile = secrets.hmacKey.slice();
+	return built;
+}
+
+export function wipe(s: Secrets, b?: Built): void {
+	s.hmacKey.fill(0);
+	s.nvsKeys?.encryption.fill(0);
+	s.nvsKeys?.tweak.fill(0);
+	s.nvsHmacKey?.fill(0);
+	b?.keyFile?.fill(0);
+	b?.keysPartition?.fill(0);
+	b?.nvsHmacKeyFile?.fill(0);
+	if (s.nvsKeys === undefined && s.nvsHmacKey === undefined) b?.image.fill(0); // plain images of NVS-key boards hold the key
+}
+
+export const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+function commands(info: BoardInfo, files: DeviceFiles, layout: NvsLayout, row: Pick<LedgerRow, "efuseBlock" | "nvsEfuseBlock">): string[] {
+	if (info.chip === "sim") return [];
+	const c = [`esptool.py --chip ${info.chip} write_flash ${hex(layout.nvs.offset)} ${files.nvs}`];
+	if (files.nvsKeys && layout.nvsKeys)
+		// Written plain before the first boot: the bootloader then encrypts every partition flagged "encrypted".
+		c.push(`esptool.py --chip ${info.chip} write_flash ${hex(layout.nvsKeys.offset)} ${files.nvsKeys}`);
+	if (files.key) c.push(`espefuse.py --chip ${info.chip} burn_key BLOCK_KEY${row.efuseBlock} ${files.key} HMAC_UP`);
+	if (files.nvsHmacKey) c.push(`espefuse.py --chip ${info.chip} burn_key BLOCK_KEY${row.nvsEfuseBlock} ${files.nvsHmacKey} HMAC_UP`);
+	return c;
+}
+
+/** The lines one device contributes to [platform-import, audit, manifest]. */
+export function records(row: NewRow, layout: NvsLayout, kid: string): [string, string, string] {
+	const info = boards[row.board]!;
+	const files = deviceFiles(row);
+	const importRecord = {
+		type: "enigm.provision.device",
+		v: 1,
+		deviceId: row.deviceId,
+		serial: row.serial,
+		board: row.board,
+		keyStore: row.keyStore,
+		key: row.key,
+		createdAt: row.createdAt,
+	};
+	const audit = {
+		event: "issued",
+		time: row.createdAt,
+		serial: row.serial,
+		deviceId: row.deviceId,
+		board: row.board,
+		keyStore: row.keyStore,
+		imageSha256: row.imageSha256,
+		nvsEncrypted: row.nvsKeys !== null || row.nvsHmacKey !== null,
+		...(row.nvsHmacKey !== null ? { nvsKeyProtection: "hmac", nvsEfuseBlock: row.nvsEfuseBlock } : {}),
+		kid,
+	};
+	const manifest = {
+		serial: row.serial,
+		deviceId: row.deviceId,
+		board: row.board,
+		chip: info.chip,
+		files,
+		commands: commands(info, files, layout, row),
+	};
+	return [importRecord, audit, manifest].map((o) => `${JSON.stringify(o)}\n`) as [string, string, string];
+}
+
+export function unwrapSecrets(platformKey: Uint8Array, row: NewRow): Secrets {
+	const aad = (purpose: "device-key" | "nvs-keys" | "nvs-hmac-key") => wrapAad(purpose, row.deviceId, row.serial, row.board);
+	const secrets: Secrets = { hmacKey: unwrapKey(platformKey, row.key, aad("device-key")) };
+	if (row.nvsKeys !== null) {
+		const both = unwrapKey(platformKey, row.nvsKeys, aad("nvs-keys"));
+		secrets.nvsKeys = { encryption: both.slice(0, 32), tweak: both.slice(32, 64) };
+		both.fill(0);
+	}
+	if (row.nvsHmacKey !== null) secrets.nvsHmacKey = unwrapKey(platformKey, row.nvsHmacKey, aad("nvs-hmac-key"));
+	return secrets;
+}
+
+/** Writes one 0600 file (no fsync here: the batch's group commit makes a chunk durable at once). */
+export type ArtifactWriter = (path: string, data: Uint8Array) => void;
+
+export const writeArtifactFile: ArtifactWriter = (path, data) => {
+	const fd = openSync(path, "w", 0o600);
+	try {
+		writeSync(fd, data);
+	} finally {
+		closeSync(fd);
+	}
+};
+
+/** Writes a device's artifacts into `dir` (created fresh; a leftover of an interrupted run is replaced). */
+export function writeDeviceDir(dir: string, row: NewRow, built: Built, write: ArtifactWriter = writeArtifactFile): void {
+	try {
+		mkdirSync(dir, { mode: 0o700 });
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+		rmSync(dir, { recursive: true, force: true });
+		mkdirSync(dir, { mode: 0o700 });
+	}
+	write(join(dir, FILE.nvs), built.image);
+	if (built.keyFile) write(join(dir, FILE.key), built.keyFile);
+	if (built.keysPartition) write(join(dir, FILE.nvsKeys), built.keysPartition);
+	if (built.nvsHmacKeyFile) write(join(dir, FILE.nvsHmacKey), built.nvsHmacKeyFile);
+	void row;
+}
+
+/**
+ * Random bytes from node:crypto's CSPRNG (OpenSSL RAND_bytes), drawn 64 KB at a time: one call per ~600 devices
+ * instead of six per device (the per-call overhead was the largest cost of issuing a device). Each slice is copied
+ * out and the pool's copy zeroed at once, so no secret stays in the pool.
+ */
+const POOL_SIZE = 65536;
+const pool = new Uint8Array(POOL_SIZE);
+let poolAt = POOL_SIZE;
+export function randomBytesFromPool(n: number): Buffer {
+	if (n > POOL_SIZE) throw new RangeError("random draw larger than the pool");
+	if (poolAt + n > POOL_SIZE) {
+		randomFillSync(pool);
+		poolAt = 0;
+	}
+	const out = Buffer.from(pool.subarray(poolAt, poolAt + n));
+	pool.fill(0, poolAt, poolAt + n);
+	poolAt += n;
+	return out;
+}
+
+/** What a worker (or the main thread) needs to issue devices. Plain data: it crosses postMessage. */
+export interface IssueContext {
+	out: string;
+	platformKey: Uint8Array;
+	/** platformKeyId(platformKey), for the audit lines. */
+	kid: string;
+	/** Resolved NVS layout of every board the batch may use. */
+	layouts: Record<string, NvsLayout>;
+	endpoint?: PlatformEndpoint;
+	/** --nvs-keys for NVS-key ESP32 boards. */
+	nvsKeys: boolean;
+	efuseBlock: number;
+	nvsEfuseBlock: number;
+}
+
+/** An issued device: the row to record and its [platform-import, audit, manifest] lines. */
+export interface Issued {
+	row: NewRow;
+	lines: [string, string, string];
+}
+
+/**
+ * Devices issued together, packed for the trip to the main thread: a few long strings instead of thousands of
+ * small objects (the main thread's heap grew with the batch while it held them). `rows` is a JSON array of the
+ * ledger rows (Ledger.insertJson), `lines` the concatenated platform-import, audit and manifest lines.
+ */
+export interface Slice {
+	serials: string[];
+	rows: string;
+	/** UTF-8 bytes, transferred (not copied) from a worker: they stay out of the main thread's V8 heap. */
+	lines: [Uint8Array, Uint8Array, Uint8Array];
+}
+
+export function issueSlice(ctx: IssueContext, jobs: Job[], write?: ArtifactWriter, each?: () => void): Slice {
+	const rows: string[] = [];
+	const lines: [string[], string[], string[]] = [[], [], []];
+	for (const job of jobs) {
+		const issued = issueDevice(ctx, job, write);
+		rows.push(JSON.stringify(issued.row));
+		for (let i = 0; i < 3; i++) lines[i]!.push(issued.lines[i]!);
+		each?.();
+	}
+	const utf8 = new TextEncoder();
+	return { serials: jobs.map((j) => j.serial), rows: `[${rows.join(",")}]`, lines: lines.map((l) => utf8.encode(l.join(""))) as [Uint8Array, Uint8Array, Uint8Array] };
+}
+
+export interface Job {
+	serial: string;
+	board: string;
+	createdAt: string;
+}
+
+/**
+ * Issues one device: fresh secrets from the CSPRNG, artifacts into its pending folder, secrets wiped; returns the
+ * row to record (keys wrapped only).
+ */
+export function issueDevice(ctx: IssueContext, job: Job, write?: ArtifactWriter): Issued {
+	const info = boards[job.board]!;
+	const layout = ctx.layouts[job.board]!;
+	const randomBytes = randomBytesFromPool;
+	const secrets: Secrets = { hmacKey: randomBytes(32) };
+	let built: Built | undefined;
+	try {
+		const useNvsKeys = ctx.nvsKeys && info.keyStore === "nvs" && info.chip !== "sim";
+		const useHmacScheme = info.keyStore === "efuse";
+		if (useNvsKeys) secrets.nvsKeys = { encryption: randomBytes(32), tweak: randomBytes(32) };
+		if (useHmacScheme) secrets.nvsHmacKey = randomBytes(32);
+		const deviceId = randomBytes(16).toString("hex");
+		const base = {
+			serial: job.serial, deviceId, board: job.board, keyStore: info.keyStore,
+			efuseBlock: useHmacScheme ? ctx.efuseBlock : null,
+			nvsEfuseBlock: useHmacScheme ? ctx.nvsEfuseBlock : null,
+			createdAt: job.createdAt,
+		};
+		built = build(base, secrets, layout, ctx.endpoint);
+		const aad = (purpose: "device-key" | "nvs-keys" | "nvs-hmac-key") => wrapAad(purpose, deviceId, job.serial, job.board);
+		let nvsKeys: Wrapped | null = null;
+		if (secrets.nvsKeys) {
+			const both = Buffer.concat([secrets.nvsKeys.encryption, secrets.nvsKeys.tweak]);
+			nvsKeys = wrapKey(ctx.platformKey, both, aad("nvs-keys"), randomBytes(12));
+			both.fill(0);
+		}
+		const row: NewRow = {
+			...base,
+			key: wrapKey(ctx.platformKey, secrets.hmacKey, aad("device-key"), randomBytes(12)),
+			nvsKeys,
+			nvsHmacKey: secrets.nvsHmacKey ? wrapKey(ctx.platformKey, secrets.nvsHmacKey, aad("nvs-hmac-key"), randomBytes(12)) : null,
+			imageSha256: sha256(built.image),
+		};
+		writeDeviceDir(join(ctx.out, PENDING_DIR, job.serial), row, built, write);
+		return { row, lines: records(row, layout, ctx.kid) };
+	} finally {
+		wipe(secrets, built);
+	}
+}

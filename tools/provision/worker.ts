@@ -1,0 +1,34 @@
+/**
+ * Provisioning worker thread: issues devices (secrets, image, pending folder) for batch.ts, which keeps the ledger
+ * and the JSON-lines outputs on the main thread. One worker per core; each message is a contiguous slice of a
+ * chunk, answered with the rows in the same order. The platform key lives in the worker's memory only.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { issueSlice, type IssueContext, type Job, type Slice } from "./device";
+
+export interface WorkRequest {
+	id: number;
+	jobs: Job[];
+}
+
+export type WorkReply = { id: number; slice: Slice } | { id: number; error: string };
+
+const ctx = (workerData as { ctx: IssueContext }).ctx;
+ctx.platformKey = new Uint8Array(ctx.platformKey);
+
+parentPort!.postMessage("ready");
+parentPort!.on("message", (req: WorkRequest | "close") => {
+	if (req === "close") {
+		ctx.platformKey.fill(0);
+		parentPort!.close();
+		return;
+	}
+	try {
+		const slice = issueSlice(ctx, req.jobs);
+		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, slice.lines.map((l) => l.buffer as ArrayBuffer));
+	} catch (error) {
+		// Error messages here name files and serials, never key material.
+		const e = error as NodeJS.ErrnoException;
+		parentPort!.postMessage({ id: req.id, error: e.code && e.path ? `${e.code}: ${e.path}` : `${e.name}: ${e.message}` } satisfies WorkReply);
+	}
+});
