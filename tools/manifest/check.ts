@@ -54,7 +54,7 @@ export function writeTsconfig(root: string, resolution: Resolution, typesRoot = 
 export function checkTarget(root: string, resolution: Resolution, typesRoot = root): CheckResult {
 	const tsconfig = writeTsconfig(root, resolution, typesRoot);
 	const tsc = createRequire(join(typesRoot, "package.json")).resolve("typescript/bin/tsc");
-	const run = spawnSync(process.execPath, [tsc, "-p", tsconfig], { cwd: root, encoding: "utf8" });
+	const run = spawnSync(process.execPath, [tsc, "-p", tsconfig, "--pretty", "false"], { cwd: root, encoding: "utf8" });
 	const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
 	return { ok: run.status === 0, output, tsconfig };
 }
