@@ -60,9 +60,17 @@ export interface SerialClass {
 	new (options: SerialOptions): Serial;
 }
 
+/**
+ * The ECMA-419 I2C as Moddable's ESP32 implementation really behaves (SDK 8.2.3, modules/io/i2c/_i2c.js and
+ * esp32/_i2c.c): `write(buffer)` and `read(count)` are each one complete transaction with a stop (the JS wrapper
+ * drops a `stop` argument and the C passes none to i2c_master_transmit/i2c_master_receive), so a register read is
+ * `writeRead(register, count)`: the SDK's extension over ESP-IDF i2c_master_transmit_receive (write, repeated
+ * start, read, one stop).
+ */
 export interface I2C {
 	read(count: number): ArrayBuffer;
-	write(data: IOBuffer, stop?: boolean): void;
+	write(data: IOBuffer): void;
+	writeRead(data: IOBuffer, count: number): ArrayBuffer;
 	close(): void;
 }
 

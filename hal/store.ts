@@ -7,6 +7,14 @@ export type StoredValue = number | string | boolean | ArrayBuffer;
 
 export const maxKeyLength = 15;
 
+/** NVS namespace names are at most 15 characters (ESP-IDF "Non-Volatile Storage Library", NVS_KEY_NAME_MAX_SIZE - 1). */
+export const maxDomainLength = 15;
+
+export function checkStoreDomain(domain: string): void {
+	if (domain.length === 0 || domain.length > maxDomainLength)
+		throw new RangeError(`store domain "${domain}" must be 1..${maxDomainLength} characters`);
+}
+
 export interface Store {
 	get(key: string): StoredValue | undefined;
 	set(key: string, value: StoredValue): void;

@@ -13,6 +13,12 @@ import type { Store } from "hal/store";
  *
  * Invariant: every value ever issued is < (stored mark) + K + F, so a boot never re-issues one.
  *
+ * Power cuts: Moddable's ESP32 Preference.set erases the key before writing it (modules/files/preference/esp32/
+ * modPreference.c, SDK 8.2.3), so one key could be lost between the two. The mark therefore lives in two i32 slots
+ * (`key` and `key` + "2") and is the larger of the two; a new mark (always larger) overwrites the smaller slot, so
+ * the erase never touches the mark in force. Both slots are missing only before the first mark write completed,
+ * and nothing is issued before that write, so starting at 1 then reuses nothing.
+ *
  * Range and exhaustion: values are 1..2147483647 because NVS/Preference stores i32. When the next start or value
  * would pass that, `next()` returns undefined for ever: the device can no longer sign and needs a new identity
  * (re-provisioning). At one request per 5 s without pause that takes 340 years; each boot costs up to K + F values.
@@ -33,7 +39,8 @@ export type CounterError = "exhausted" | "store";
 
 export default class Counter {
 	readonly #store: Store;
-	readonly #key: string;
+	readonly #keys: readonly [string, string];
+	#slots: [number | undefined, number | undefined] = [undefined, undefined];
 	readonly #k: number;
 	readonly #f: number;
 	#next = 0; // next value to issue; 0 until the first use after boot
@@ -45,11 +52,11 @@ export default class Counter {
 	constructor(options: CounterOptions) {
 		const { store, key = "nonce_mark", blockSize = 32, margin = 4 } = options ?? ({} as CounterOptions);
 		if (!store) throw new TypeError("store required");
-		if (typeof key !== "string" || key.length < 1 || key.length > 15) throw new RangeError("invalid counter key");
+		if (typeof key !== "string" || key.length < 1 || key.length > 14) throw new RangeError("invalid counter key");
 		if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 1_000_000) throw new RangeError("invalid blockSize");
 		if (!Number.isInteger(margin) || margin < 1 || margin > 1_000_000) throw new RangeError("invalid margin");
 		this.#store = store;
-		this.#key = key;
+		this.#keys = [key, key + "2"];
 		this.#k = blockSize;
 		this.#f = margin;
 	}
@@ -123,15 +130,19 @@ export default class Counter {
 	}
 
 	#boot(): boolean {
-		const stored = this.#store.get(this.#key);
-		let start: number;
-		if (stored === undefined) start = 1;
-		else if (typeof stored === "number" && Number.isInteger(stored) && stored >= 0) start = stored + this.#k + this.#f;
-		else {
-			// A corrupted mark could make us reuse values: refuse rather than guess.
-			this.#lastError = "store";
-			return false;
+		let stored: number | undefined;
+		for (let slot = 0; slot < 2; slot++) {
+			const value = this.#store.get(this.#keys[slot]!);
+			if (value === undefined) continue;
+			if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+				// A corrupted mark could make us reuse values: refuse rather than guess.
+				this.#lastError = "store";
+				return false;
+			}
+			this.#slots[slot] = value;
+			stored = Math.max(stored ?? 0, value);
 		}
+		const start = stored === undefined ? 1 : stored + this.#k + this.#f;
 		if (start > maxCounter) {
 			this.#lastError = "exhausted";
 			return false;
@@ -142,7 +153,12 @@ export default class Counter {
 	}
 
 	#persist(mark: number): void {
-		this.#store.set(this.#key, mark);
+		const [a, b] = this.#slots;
+		// The slot not holding the mark in force: a missing one first, else the smaller.
+		const slot = a === undefined ? 0 : b === undefined ? 1 : a <= b ? 0 : 1;
+		this.#slots[slot] = undefined; // erased first by the store, whatever happens next
+		this.#store.set(this.#keys[slot]!, mark);
+		this.#slots[slot] = mark;
 		this.#writes++;
 		this.#mark = mark;
 		this.#due = false;

@@ -1,20 +1,22 @@
-import type { Store, StoredValue } from "hal/store";
+import type { Store } from "hal/store";
+import DurableRecord from "modules/durableRecord";
 import type { CloseReason, JournalRecord } from "modules/sos/messages";
 
 /**
  * The event journal: the part of an emergency event that must survive a reboot or brownout, kept in the
- * persistent store (NVS through Moddable's Preference on the device). Each `set` is one flash write, so only
- * changed fields are written. The event id is written last and deleted first: a record without an id is no
- * record, so a brownout in the middle of a save or a clear never leaves a half-valid event behind.
+ * persistent store (NVS through Moddable's Preference on the device). Power may fail at any instant, including
+ * inside Preference.set, which erases a key before writing it (modules/files/preference/esp32/modPreference.c):
+ *
+ * - the record is one string in a two-slot DurableRecord (`ev_rec_a`/`ev_rec_b`): a load after any cut sees the
+ *   record before the interrupted save or the one it wrote, whole; an empty record means "no event";
+ * - the revoked flag is two u8 keys (`revoked`, `revoked2`), revoked when either is true; a key that holds true is
+ *   never written again (rewriting would erase it first), so once markRevoked() returns no cut undoes it.
  */
 const Key = Object.freeze({
-	id: "ev_id",
-	phase: "ev_phase",
-	flags: "ev_flags",
-	elapsed: "ev_elapsed",
-	points: "ev_points",
-	close: "ev_close",
+	recordA: "ev_rec_a",
+	recordB: "ev_rec_b",
 	revoked: "revoked",
+	revoked2: "revoked2",
 });
 
 const phases: ReadonlyArray<JournalRecord["phase"]> = ["activating", "alerting", "streaming", "closing"];
@@ -27,81 +29,78 @@ export type JournalLoad =
 
 export default class Journal {
 	#store: Store;
-	#written = new Map<string, StoredValue>();
+	#record: DurableRecord;
+	#revoked = false;
 	/** Flash writes performed, for the energy and wear figures. */
 	writes = 0;
 
 	constructor(store: Store) {
 		if (!store) throw new RangeError("invalid store");
 		this.#store = store;
+		this.#record = new DurableRecord(store, Key.recordA, Key.recordB);
 	}
 
 	/** Reads the record of an event in progress. A damaged record is reported, not guessed at. */
 	load(): JournalLoad {
-		const id = this.#store.get(Key.id);
-		if (id === undefined) return { ok: true };
-		const phase = this.#store.get(Key.phase);
-		const flags = this.#store.get(Key.flags);
-		const elapsed = this.#store.get(Key.elapsed);
-		const points = this.#store.get(Key.points);
-		const close = this.#store.get(Key.close);
-		if (typeof id !== "string" || !/^[0-9a-f]{32}$/.test(id)) return { ok: false, reason: "event id is not 32 hex digits" };
-		if (typeof phase !== "string" || !phases.includes(phase as JournalRecord["phase"])) return { ok: false, reason: `unknown phase` };
-		if (typeof flags !== "number" || typeof elapsed !== "number" || typeof points !== "number" || elapsed < 0 || points < 0)
-			return { ok: false, reason: "counters missing or negative" };
-		if (close !== undefined && (typeof close !== "string" || !closeReasons.includes(close as CloseReason)))
-			return { ok: false, reason: "unknown close reason" };
-		for (const [key, value] of [[Key.id, id], [Key.phase, phase], [Key.flags, flags], [Key.elapsed, elapsed], [Key.points, points]] as const)
-			this.#written.set(key, value);
-		if (close !== undefined) this.#written.set(Key.close, close);
+		const text = this.#record.read();
+		if (text === undefined || text === "") return { ok: true };
+		const [id, phase, flagsText, elapsedText, pointsText, close, ...rest] = text.split(" ");
+		if (!id || !/^[0-9a-f]{32}$/.test(id)) return { ok: false, reason: "event id is not 32 hex digits" };
+		if (!phase || !phases.includes(phase as JournalRecord["phase"])) return { ok: false, reason: "unknown phase" };
+		const [flags, elapsed, points] = [flagsText, elapsedText, pointsText].map((t) => (t !== undefined && /^[0-9]{1,10}$/.test(t) ? Number(t) : -1));
+		if (flags! < 0 || elapsed! < 0 || points! < 0 || rest.length > 0) return { ok: false, reason: "counters missing or negative" };
+		if (close !== "-" && !closeReasons.includes(close as CloseReason)) return { ok: false, reason: "unknown close reason" };
 		return {
 			ok: true,
 			record: {
 				eventId: id,
 				phase: phase as JournalRecord["phase"],
-				alertDelivered: (flags & FlagAlertDelivered) !== 0,
-				elapsedMs: elapsed,
-				pointsDelivered: points,
-				...(close !== undefined ? { closeReason: close as CloseReason } : {}),
+				alertDelivered: (flags! & FlagAlertDelivered) !== 0,
+				elapsedMs: elapsed!,
+				pointsDelivered: points!,
+				...(close !== "-" ? { closeReason: close as CloseReason } : {}),
 			},
 		};
 	}
 
 	save(record: JournalRecord): void {
 		if (!/^[0-9a-f]{32}$/.test(record.eventId)) throw new RangeError("invalid event id");
-		this.#put(Key.phase, record.phase);
-		this.#put(Key.flags, record.alertDelivered ? FlagAlertDelivered : 0);
-		this.#put(Key.elapsed, Math.min(0x7fffffff, Math.round(record.elapsedMs)));
-		this.#put(Key.points, Math.min(0x7fffffff, record.pointsDelivered));
-		if (record.closeReason) this.#put(Key.close, record.closeReason);
-		else this.#remove(Key.close);
-		this.#put(Key.id, record.eventId);
+		if (!phases.includes(record.phase)) throw new RangeError("invalid phase");
+		if (record.closeReason !== undefined && !closeReasons.includes(record.closeReason)) throw new RangeError("invalid close reason");
+		const fields = [
+			record.eventId,
+			record.phase,
+			record.alertDelivered ? FlagAlertDelivered : 0,
+			Math.max(0, Math.min(0x7fffffff, Math.round(record.elapsedMs))),
+			Math.max(0, Math.min(0x7fffffff, record.pointsDelivered)),
+			record.closeReason ?? "-",
+		];
+		this.#write(fields.join(" "));
 	}
 
 	clear(): void {
-		this.#remove(Key.id);
-		for (const key of [Key.phase, Key.flags, Key.elapsed, Key.points, Key.close]) this.#remove(key);
+		if (this.#record.read() === undefined) return;
+		this.#write("");
 	}
 
 	get revoked(): boolean {
-		return this.#store.get(Key.revoked) === true;
+		if (!this.#revoked) this.#revoked = this.#store.get(Key.revoked) === true || this.#store.get(Key.revoked2) === true;
+		return this.#revoked;
 	}
 
 	markRevoked(): void {
-		this.#put(Key.revoked, true);
+		// Write only a key that does not hold true yet: a rewrite would erase a true first.
+		for (const key of [Key.revoked, Key.revoked2]) {
+			if (this.#store.get(key) === true) continue;
+			this.#store.set(key, true);
+			this.writes++;
+		}
+		this.#revoked = true;
 	}
 
-	#put(key: string, value: StoredValue): void {
-		if (this.#written.get(key) === value) return;
-		this.#store.set(key, value);
-		this.#written.set(key, value);
-		this.writes++;
-	}
-
-	#remove(key: string): void {
-		if (!this.#written.has(key) && this.#store.get(key) === undefined) return;
-		this.#store.delete(key);
-		this.#written.delete(key);
-		this.writes++;
+	#write(text: string): void {
+		const before = this.#record.writes;
+		this.#record.write(text);
+		this.writes += this.#record.writes - before;
 	}
 }

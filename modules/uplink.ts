@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from "hal/clock";
 import type { Keystore } from "hal/keystore";
 import type { Store } from "hal/store";
+import DurableRecord from "modules/durableRecord";
 import type { Fix, ServingCell } from "drivers/gnss/fix";
 import type { Modem, ModemError, ModemEvent } from "drivers/modem/modem";
 import type Counter from "modules/counter";
@@ -91,6 +92,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#lastFix: Fix | undefined;
 	#captured = new WeakMap<Fix, Point>();
 	#pending: Array<() => void> = [];
+	#backlogRecord: DurableRecord | undefined;
 	/** A quiet power-on (prepare()) in flight. */
 	#preparing: Promise<StepResult> | undefined;
 	#poweringDown: Promise<void> | undefined;
@@ -539,15 +541,16 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		}
 		if (text.length > backlogMaxBytes) return;
 		try {
-			if (store.get(backlogKey) !== text) store.set(backlogKey, text);
+			this.#backlog(store).write(text);
 		} catch {
 			this.#log("uplink: could not keep unsent points in the store");
 		}
 	}
 
 	#loadBacklog(eventId: string): Point[] {
-		const text = this.#o.store?.get(backlogKey);
-		if (typeof text !== "string") return [];
+		const store = this.#o.store;
+		const text = store ? this.#backlog(store).read() : undefined;
+		if (!text) return [];
 		let saved: unknown;
 		try {
 			// {event, points: [{...}]} is 3 deep; a corrupted string nested deeper would abort XS inside JSON.parse.
@@ -566,12 +569,19 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	#forgetBacklog(): void {
 		const store = this.#o.store;
-		if (store && !this.#closed && store.get(backlogKey) !== undefined) store.delete(backlogKey);
+		if (!store || this.#closed) return;
+		const backlog = this.#backlog(store);
+		if (backlog.read()) backlog.write("");
+	}
+
+	/** The unsent points: a two-slot record, so a cut inside a write keeps the previous backlog (modules/durableRecord). */
+	#backlog(store: Store): DurableRecord {
+		return (this.#backlogRecord ??= new DurableRecord(store, backlogKeys[0], backlogKeys[1]));
 	}
 }
 
-/** NVS key of the unsent points; an NVS string holds at most 4000 bytes with its NUL. */
-const backlogKey = "ev_backlog";
+/** NVS keys of the unsent points' two slots; an NVS string holds at most 4000 bytes with its NUL (and the slot's sequence prefix). */
+const backlogKeys = ["ev_backlog_a", "ev_backlog_b"] as const;
 const backlogMaxBytes = 3900;
 
 function isPoint(value: unknown): boolean {

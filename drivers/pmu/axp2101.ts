@@ -271,9 +271,10 @@ export default class Axp2101 {
 		const i2c = this.#i2c;
 		if (!i2c) return { ok: false, error: { kind: "i2c", register } };
 		try {
-			// Register read: address write without stop, then a repeated-start read (DS 6.12 TWSI read timing).
-			i2c.write(Uint8Array.of(register), false);
-			const data = new Uint8Array(i2c.read(1));
+			// Register read: register address, repeated start, one byte (DS 6.12 TWSI read timing). Moddable's ESP32
+			// I2C has no stop-less write (modules/io/i2c/_i2c.js passes no `stop` on); writeRead is its
+			// i2c_master_transmit_receive (modules/io/i2c/esp32/_i2c.c _xs_i2c_writeRead).
+			const data = new Uint8Array(i2c.writeRead(Uint8Array.of(register), 1));
 			if (data.length !== 1) return { ok: false, error: { kind: "i2c", register } };
 			return { ok: true, value: data[0] };
 		} catch {

@@ -22,6 +22,8 @@ export interface EfuseKeystoreOptions {
 	readonly keyBlock?: number;
 	/** Refuse a key block whose read protection is not set (production builds). */
 	readonly requireReadProtection?: boolean;
+	/** A key block the device key must not use (the NVS encryption key, sdkconfig CONFIG_NVS_SEC_HMAC_EFUSE_KEY_ID). */
+	readonly reservedKeyBlock?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export default class EfuseKeystore implements Keystore {
 		if (!store) throw new TypeError("store required");
 		const keyBlock = options.keyBlock ?? store.get("efuse_block");
 		if (typeof keyBlock !== "number" || !Number.isInteger(keyBlock) || keyBlock < 0 || keyBlock > 5) throw new RangeError("invalid keyBlock");
+		if (keyBlock === options.reservedKeyBlock) throw new RangeError("keyBlock reserved for NVS encryption");
 		const id = store.get(deviceIdKey);
 		if (!isDeviceId(id)) throw new RangeError("device not provisioned: invalid device_id");
 		const status = statusNative(keyBlock);

@@ -1,6 +1,5 @@
 import Preference from "preference";
-import { checkStoreEntry, type Store, type StoredValue } from "hal/store";
-import { checkStoreDomain } from "hal/sim/memoryStore";
+import { checkStoreDomain, checkStoreEntry, type Store, type StoredValue } from "hal/store";
 
 /**
  * Store over Moddable's `Preference`: on ESP32 one NVS namespace (`domain`) on the default `nvs` partition, on the

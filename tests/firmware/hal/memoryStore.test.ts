@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import MemoryStore from "hal/sim/memoryStore";
+import MemoryStore, { Flash, PowerCut } from "hal/sim/memoryStore";
 import type { StoredValue } from "hal/store";
 
 const store = suite("hal/sim/memoryStore");
@@ -79,6 +79,37 @@ store("counts one flash write per set and per delete of an existing key", () => 
 	s.delete("a");
 	assert.is(s.writes, 3);
 	assert.is(s.get("a"), undefined);
+});
+
+store("set is erase then write, as Moddable's ESP32 Preference.set: a cut between them leaves the key missing", () => {
+	const backing = new Map<string, Map<string, StoredValue>>();
+	const flash = new Flash();
+	const s = new MemoryStore("enigm", backing, flash);
+	s.set("k", 1);
+	assert.is(flash.ops, 1, "an absent key: nothing to erase, one write");
+	flash.cutAt = 2; // the erase of the next set happens, its write does not
+	assert.throws(() => s.set("k", 2), (e: unknown) => e instanceof PowerCut);
+	assert.ok(flash.off);
+	assert.throws(() => s.get("k"), (e: unknown) => e instanceof PowerCut, "nothing runs without power");
+	flash.powerOn();
+	const after = new MemoryStore("enigm", backing, flash);
+	assert.is(after.get("k"), undefined, "the old value is gone and the new one never arrived");
+});
+
+store("a cut before the erase keeps the old value; delete is one erase; erasing an absent key writes nothing", () => {
+	const backing = new Map<string, Map<string, StoredValue>>();
+	const flash = new Flash();
+	const s = new MemoryStore("enigm", backing, flash);
+	s.set("k", "a");
+	s.delete("absent");
+	assert.is(flash.ops, 1);
+	flash.cutAt = 1;
+	assert.throws(() => s.set("k", "b"), (e: unknown) => e instanceof PowerCut);
+	flash.powerOn();
+	assert.is(new MemoryStore("enigm", backing, flash).get("k"), "a");
+	s.delete("k");
+	assert.is(flash.ops, 1);
+	assert.is(s.get("k"), undefined);
 });
 
 store.run();

@@ -8,9 +8,16 @@ import * as assert from "uvu/assert";
 import Axp2101, { CHIP_ID, Reg, decodeVoltage, encodeVoltage } from "drivers/pmu/axp2101";
 import type { I2C, I2COptions, IOBuffer } from "drivers/io";
 
+/**
+ * A register file behind the I2C that Moddable's ESP32 implementation really offers (SDK 8.2.3
+ * modules/io/i2c/_i2c.js): `write(buffer)` and `read(count)` are whole transactions ending in a stop (the wrapper
+ * passes no `stop` argument on), `writeRead(buffer, count)` is write + repeated start + read. `transactions` records
+ * each bus transaction, so a test sees how a register was read.
+ */
 class FakeI2C implements I2C {
 	regs = new Uint8Array(256);
 	writes: Array<[number, number]> = [];
+	transactions: string[] = [];
 	pointer = 0;
 	failOn: number | undefined;
 	closed = false;
@@ -23,6 +30,19 @@ class FakeI2C implements I2C {
 		this.regs[Reg.BAT_DETECT] = 0x01;
 	}
 	write(data: IOBuffer): void {
+		this.transactions.push("write");
+		this.#write(data);
+	}
+	read(count: number): ArrayBuffer {
+		this.transactions.push("read");
+		return this.regs.slice(this.pointer, this.pointer + count).buffer;
+	}
+	writeRead(data: IOBuffer, count: number): ArrayBuffer {
+		this.transactions.push("writeRead");
+		this.#write(data);
+		return this.regs.slice(this.pointer, this.pointer + count).buffer;
+	}
+	#write(data: IOBuffer): void {
 		const b = data instanceof Uint8Array ? data : new Uint8Array(data);
 		if (this.failOn !== undefined && b[0] === this.failOn) throw new Error("NACK");
 		this.pointer = b[0];
@@ -30,9 +50,6 @@ class FakeI2C implements I2C {
 			this.regs[b[0] + i - 1] = b[i];
 			this.writes.push([b[0] + i - 1, b[i]]);
 		}
-	}
-	read(count: number): ArrayBuffer {
-		return this.regs.slice(this.pointer, this.pointer + count).buffer;
 	}
 	close(): void {
 		this.closed = true;
@@ -135,6 +152,19 @@ Pmu("batteryNtc false: TS pin becomes a fixed input that does not gate charging,
 	keep.regs[Reg.TS_CTRL] = 0x06;
 	new Axp2101({ i2c: keep });
 	assert.equal(keep.writes, [], "omitted: TS left alone");
+});
+
+Pmu("register reads are one writeRead (repeated start), never a write followed by a separate read", () => {
+	const i2c = new FakeI2C();
+	const pmu = new Axp2101({ i2c });
+	// The constructor reads DS REG 03 (chip id) and the measurement enables, all already on: reads only.
+	assert.ok(i2c.transactions.length >= 2);
+	assert.ok(i2c.transactions.every((t) => t === "writeRead"), i2c.transactions.join(","));
+	i2c.transactions = [];
+	i2c.regs[Reg.BAT_PERCENT] = 57;
+	pmu.battery();
+	assert.ok(i2c.transactions.length > 0);
+	assert.ok(i2c.transactions.every((t) => t === "writeRead"), i2c.transactions.join(","));
 });
 
 Pmu("I2C failures travel as results, also through the modem rails adapter", () => {

@@ -2,6 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import ManualClock from "hal/sim/manualClock";
 import { createDevice } from "./harness";
+import Journal from "modules/journal";
 
 const Runner = suite("SosRunner: effects performed, results fed back");
 
@@ -173,11 +174,11 @@ Runner("a test event is sent as a test, closed, and leaves nothing in the journa
 Runner("a damaged journal is reported and cleared instead of wedging the device", () => {
 	const backing = new Map();
 	const d = createDevice({ backing });
-	d.store.set("ev_id", "not-an-id");
+	d.store.set("ev_rec_a", "1 not-an-id streaming 0 0 0 -");
 	d.runner.boot();
 	assert.is(d.runner.state.name, "dormant");
 	assert.ok(d.log.some((l) => l.includes("journal unreadable")));
-	assert.is(d.store.get("ev_id"), undefined);
+	assert.equal(new Journal(d.store).load(), { ok: true }, "cleared");
 });
 
 Runner("nothing logged contains key material or the platform's secrets: only states and event names", async () => {

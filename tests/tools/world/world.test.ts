@@ -4,6 +4,13 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import World from "../../../tools/sim/world";
+import MemoryStore from "../../../hal/sim/memoryStore";
+import DurableRecord from "../../../modules/durableRecord";
+
+/** The backlog as the firmware reads it: two slots, newer wins (modules/durableRecord). */
+function backlog(world: World): string | undefined {
+	return new DurableRecord(new MemoryStore("enigm", world.nvs), "ev_backlog_a", "ev_backlog_b").read();
+}
 
 const W = suite("world: button gestures end to end");
 
@@ -53,8 +60,8 @@ W("points captured during a network outage survive a reset and reach the platfor
 		const outageFrom = Date.UTC(2026, 10, 22, 8, 0, 0) + world.clock.now();
 		world.inject({ kind: "networkLoss", durationMs: 150_000 });
 		await world.run(120_000);
-		const stored = world.nvs.get("enigm")?.get("ev_backlog");
-		assert.type(stored, "string", "unsent points kept in NVS");
+		const stored = backlog(world);
+		assert.ok(stored, "unsent points kept in NVS");
 		// Unsent points, and (with several points per request) points still queued for the next batch.
 		const keptSeqs = (JSON.parse(stored as string) as { points: Array<{ s: number }> }).points.map((p) => p.s);
 		const kept = keptSeqs.length;
@@ -67,8 +74,8 @@ W("points captured during a network outage survive a reset and reach the platfor
 		const delivered = new Set(points.map((p) => p.s));
 		assert.equal(keptSeqs.filter((s) => !delivered.has(s)), [], "every kept point reached the platform after the reset");
 		// What NVS still holds is only points queued after the reset for their batch, none of the kept ones.
-		const left = world.nvs.get("enigm")?.get("ev_backlog");
-		const leftSeqs = left === undefined ? [] : (JSON.parse(left as string) as { points: Array<{ s: number }> }).points.map((p) => p.s);
+		const left = backlog(world);
+		const leftSeqs = !left ? [] : (JSON.parse(left) as { points: Array<{ s: number }> }).points.map((p) => p.s);
 		assert.equal(leftSeqs.filter((s) => keptSeqs.includes(s)), []);
 		assert.ok(leftSeqs.length < 4, `${leftSeqs.length} points queued`);
 	} finally {

@@ -33,22 +33,24 @@ export default class I2C {
 		return "buffer";
 	}
 
-	read(count: number | ArrayBuffer | Uint8Array, stop = true): ArrayBuffer | undefined {
+	// As Moddable's ESP32 I2C (SDK 8.2.3 modules/io/i2c/_i2c.js): read and write are whole transactions ending in a
+	// stop (the wrapper passes no `stop` argument on); writeRead is write, repeated start, read.
+	read(count: number | ArrayBuffer | Uint8Array): ArrayBuffer | undefined {
 		const device = this.#device("read");
 		if (typeof count === "number") return Uint8Array.from(device.read(count)).buffer;
 		const target = count instanceof ArrayBuffer ? new Uint8Array(count) : count;
 		target.set(Array.from(device.read(target.length)));
-		void stop;
 		return undefined;
 	}
 
-	write(data: ArrayBuffer | ArrayBufferView, stop = true): void {
-		const device = this.#device("write");
-		const bytes =
-			data instanceof ArrayBuffer
-				? new Uint8Array(data.slice(0))
-				: Uint8Array.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-		device.write(bytes, stop);
+	write(data: ArrayBuffer | ArrayBufferView): void {
+		this.#device("write").write(bytesOf(data), true);
+	}
+
+	writeRead(data: ArrayBuffer | ArrayBufferView, count: number): ArrayBuffer {
+		const device = this.#device("writeRead");
+		device.write(bytesOf(data), false);
+		return Uint8Array.from(device.read(count)).buffer;
 	}
 
 	close(): void {
@@ -61,4 +63,10 @@ export default class I2C {
 		if (!device) throw new Error(`I2C ${operation} failed: no ACK from 0x${this.#address.toString(16)}`);
 		return device;
 	}
+}
+
+function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+	return data instanceof ArrayBuffer
+		? new Uint8Array(data.slice(0))
+		: Uint8Array.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
