@@ -495,7 +495,7 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 	const { startPty } = await import("./modem/pty");
 
 	const mcPath = resolve(args.mc);
-	if (!existsSync(mcPath)) throw new UsageError(`${mcPath} does not exist: build it first with\n  mcconfig -d -m -p lin -t build -o <out>`);
+	if (!existsSync(mcPath)) throw new UsageError(`${mcPath} does not exist: build it first with\n  mkdir -p <out> && mcconfig -d -m -p lin -t build -o <out>   (-o needs an existing directory)`);
 	const cfgPath = configPathFor(mcPath);
 	if (!existsSync(cfgPath)) throw new UsageError(`${cfgPath} not found: --mc must point into an mcconfig output directory`);
 	const cfg = buildConfig(parseMcConfig(readFileSync(cfgPath, "utf8")));

@@ -430,7 +430,7 @@ R.run();
 function endToEndSkipReason(): string | undefined {
 	if (!process.env.MODDABLE) return "MODDABLE is not set (no Moddable SDK: CI has none)";
 	const mc = process.env.ENIGM_MCSIM_MC ?? "/tmp/mcbuild/bin/lin/mc/debug/main/mc.so";
-	if (!existsSync(mc)) return `no simulator build at ${mc} (set ENIGM_MCSIM_MC after mcconfig -d -m -p lin -t build -o <out>)`;
+	if (!existsSync(mc)) return `no simulator build at ${mc} (set ENIGM_MCSIM_MC after mkdir -p <out> && mcconfig -d -m -p lin -t build -o <out>)`;
 	const tools = findTools(process.env, false);
 	if (!tools.ok) return tools.errors.join("; ");
 	return undefined;
