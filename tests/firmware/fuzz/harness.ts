@@ -8,6 +8,7 @@
  * in wall time that a loaded machine stretches. Outside XS the meter reads 0: the work bounds are checked in the XS
  * lane only. (The meter does not see the bytes a string concatenation copies: those parsers avoid `+=` loops.)
  */
+import { concatBytes } from "modules/protocol/bytes";
 import { meterAvailable, meterNow, printMeter } from "../../xs/meter";
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same cases in Node and in XS. */
@@ -168,17 +169,8 @@ export function mutate(rng: Rng, base: Uint8Array, size: number, specials: strin
 	return b;
 }
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-	let n = 0;
-	for (const p of parts) n += p.length;
-	const out = new Uint8Array(n);
-	let o = 0;
-	for (const p of parts) {
-		out.set(p, o);
-		o += p.length;
-	}
-	return out;
-}
+/** The firmware's own byte concatenation (modules/protocol/bytes), under the name the fuzz targets use. */
+export const concat = concatBytes;
 
 /** Random cut points: the input as the parser would get it from a serial port or a socket. */
 export function chunks(rng: Rng, bytes: Uint8Array): Uint8Array[] {

@@ -6,20 +6,12 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import World from "../../../tools/sim/world";
+import { seededRandom } from "../../../tools/sim/modem/core";
 
 const Soak = suite("world: false starts during a long dormancy");
 
-/** mulberry32: a small seeded PRNG, so the soak is the same on every run. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** The emulator's mulberry32, so the soak is the same on every run. */
+const prng = seededRandom;
 
 type Episode = { kind: string; presses?: Array<[number, number]>; edges?: Array<[number, boolean]> };
 
