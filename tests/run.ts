@@ -29,31 +29,51 @@ const steps: Step[] = [
 	} },
 ];
 
-function run(step: Step): Promise<{ code: number; output: string }> {
+/**
+ * Runs one step. The first lane streams its output live; a step in the second lane keeps its output and prints it
+ * whole when it ends, so the two lanes' logs never interleave.
+ */
+function run(step: Step, live: boolean): Promise<{ code: number; output: string }> {
 	return new Promise((resolve) => {
 		const child = spawn(step.command, step.args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0", ...step.env } });
 		let output = "";
 		const tee = (chunk: Buffer, sink: NodeJS.WriteStream) => {
 			output += chunk.toString();
-			sink.write(chunk);
+			if (live) sink.write(chunk);
 		};
 		child.stdout.on("data", (c: Buffer) => tee(c, process.stdout));
 		child.stderr.on("data", (c: Buffer) => tee(c, process.stderr));
-		child.on("close", (code) => resolve({ code: code ?? 1, output }));
+		child.on("close", (code) => {
+			if (!live) process.stdout.write(`\n=== ${step.name} (ran alongside) ===\n${output}`);
+			resolve({ code: code ?? 1, output });
+		});
 	});
 }
 
 const onlyIndex = process.argv.indexOf("--only");
 const only = onlyIndex > 0 ? new Set(process.argv[onlyIndex + 1]?.split(",")) : undefined;
+const selected = steps.filter((step) => !only || [...only].some((name) => step.name.startsWith(name)));
+
+// Two lanes, so a 2-core CI machine finishes in minutes: the tool suites (mostly waiting on real sockets, ptys and
+// the wall-time external-modem runs) in one, the type checks, the firmware suites and the XS lane (CPU-bound) in
+// the other. Counting is per step and does not depend on the order.
+const results = new Map<string, { code: number; output: string }>();
+async function lane(names: Step[], live: boolean): Promise<void> {
+	for (const step of names) {
+		if (live) console.log(`\n=== ${step.name} ===`);
+		results.set(step.name, await run(step, live));
+	}
+}
+const alongside = selected.filter((step) => step.name === "unit-tools");
+await Promise.all([lane(selected.filter((step) => !alongside.includes(step)), true), lane(alongside, false)]);
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 const summary: string[] = [];
 const skips: string[] = [];
-for (const step of steps) {
-	if (only && ![...only].some((name) => step.name.startsWith(name))) continue;
-	console.log(`\n=== ${step.name} ===`);
-	const { code, output } = await run(step);
+for (const step of selected) {
+	const { code, output } = results.get(step.name)!;
 	let [p, f, k] = step.count(output, code);
 	if (code !== 0 && f === 0) f = 1; // a crashed step counts as a failure even if it printed no counts
 	const named = skipLines(output);
