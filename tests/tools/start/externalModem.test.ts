@@ -6,8 +6,8 @@
  * calls, and this test presses the emulator's PWRKEY when it sees `on` or `off`, as a relay board would.
  */
 import { suite } from "uvu";
+import { runStart as runStartWithin } from "./runStart";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,28 +17,7 @@ import { startPty } from "../../../tools/sim/modem/pty";
 
 const REAL_TIME_LIMIT_MS = 240_000;
 
-function runStart(args: string[]): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {
-	return new Promise((resolve) => {
-		const child = spawn(process.execPath, ["--import", "tsx", "tools/sim/start.ts", ...args], {
-			env: { ...process.env, TSX_TSCONFIG_PATH: "tsconfig.tools.json", NO_COLOR: "1" },
-			stdio: ["pipe", "pipe", "pipe"],
-		});
-		child.stdin.end();
-		let out = "";
-		let err = "";
-		let timedOut = false;
-		child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-		child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-		const timer = setTimeout(() => {
-			timedOut = true;
-			child.kill("SIGKILL");
-		}, REAL_TIME_LIMIT_MS);
-		child.on("close", (code) => {
-			clearTimeout(timer);
-			resolve({ code, out, err, timedOut });
-		});
-	});
-}
+const runStart = (args: string[]) => runStartWithin(args, REAL_TIME_LIMIT_MS);
 
 interface Report {
 	alertAccepted: boolean;

@@ -4,36 +4,15 @@
  * `--exit-when-dormant`. The output must tell the whole event in order, and the process must exit 0 by itself.
  */
 import { suite } from "uvu";
+import { runStart as runStartWithin } from "./runStart";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const REAL_TIME_LIMIT_MS = 90_000;
 
-function runStart(args: string[]): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {
-	return new Promise((resolve) => {
-		const child = spawn(process.execPath, ["--import", "tsx", "tools/sim/start.ts", ...args], {
-			env: { ...process.env, TSX_TSCONFIG_PATH: "tsconfig.tools.json", NO_COLOR: "1" },
-			stdio: ["pipe", "pipe", "pipe"],
-		});
-		child.stdin.end(); // not a TTY: the scripted press runs
-		let out = "";
-		let err = "";
-		let timedOut = false;
-		child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-		child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-		const timer = setTimeout(() => {
-			timedOut = true;
-			child.kill("SIGKILL");
-		}, REAL_TIME_LIMIT_MS);
-		child.on("close", (code) => {
-			clearTimeout(timer);
-			resolve({ code, out, err, timedOut });
-		});
-	});
-}
+const runStart = (args: string[]) => runStartWithin(args, REAL_TIME_LIMIT_MS);
 
 /** Seconds of each `[mm:ss.s]` stamp, in output order. */
 function stamps(out: string): number[] {
