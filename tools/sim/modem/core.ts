@@ -1,8 +1,9 @@
 /**
  * The modem emulator's shared machinery: power and PWRKEY, the UART (echo, line assembly, payload mode after a
  * prompt), the command queue, final result codes, registration, PDP, real loopback sockets (TCP and TLS), GNSS with
- * the LTE/GNSS radio sharing, network time, faults and the transcript. The two dialects (sim7080.ts, bg95.ts)
- * implement only their command sets and URC formats on top of it. The public face is emulator.ts.
+ * the LTE/GNSS radio sharing, network time, faults and the transcript. It names no command: the two dialects
+ * (sim7080.ts, bg95.ts) bring their command tables (commandTable.ts) and URC formats, and the commands both
+ * families share are in common.ts. The public face is emulator.ts.
  */
 import net from "node:net";
 import tls from "node:tls";
@@ -17,7 +18,9 @@ import type { Direction, TranscriptEntry } from "./transcript";
 import { formatEntry, summarisePayload } from "./transcript";
 import type { Command } from "./util";
 import { latin1, parseCommand } from "./util";
-import { handleCommon } from "./common";
+import { commonCommands } from "./common";
+import type { CommandTable } from "./commandTable";
+import { lookup } from "./commandTable";
 
 export type DialectName = "sim7080" | "bg95";
 
@@ -32,8 +35,8 @@ export interface Dialect {
 	readonly pwrkeyOffMs: number;
 	/** The line printed when the module powers down (AT command or PWRKEY). */
 	readonly powerDownMarker: string;
-	/** Handles a command; returns false when the command is not part of this dialect. */
-	handle(core: Core, cmd: Command): boolean;
+	/** The dialect's own commands (commandTable.ts), consulted before the shared 27.007/V.250 table (common.ts). */
+	readonly commands: CommandTable;
 	/** URCs. */
 	socketData(core: Core, id: number): void;
 	socketClosed(core: Core, id: number): void;
@@ -448,9 +451,9 @@ export class Core {
 			if (fault.kind === "timeout") { this.log("!!", `fault: timeout, no reply to ${cmd.line}`); return; }
 			if (fault.kind === "cme") { this.log("!!", `fault: +CME ERROR ${fault.code} for ${cmd.line}`); this.error(fault.code); return; }
 		}
-		if (this.dialect.handle(this, cmd)) return;
-		if (handleCommon(this, cmd)) return;
-		this.line("ERROR");
+		const handler = lookup([this.dialect.commands, commonCommands], cmd);
+		if (handler) handler(this, cmd);
+		else this.line("ERROR"); // V.250 5.7.1: a command the module does not know
 	}
 
 	get plmn(): string {
