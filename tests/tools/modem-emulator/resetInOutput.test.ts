@@ -180,6 +180,22 @@ Cut("sim7080: after the reboot the PDP context is gone: AT+CAOPEN answers +CAOPE
 	h.close();
 });
 
+Cut("sim7080: after a PDP loss (network gone and back) AT+CAOPEN answers 21 until the context is activated again", async () => {
+	const h = harness({ dialect: "sim7080" });
+	await attached(h);
+	h.emu.inject({ kind: "networkLoss", durationMs: 10_000 });
+	await h.advance(10);
+	assert.match(h.take(), "\r\n+APP PDP: 0,DEACTIVE\r\n");
+	await h.advance(10_000 + h.emu.profile.attachMs + 100);
+	assert.is(h.emu.registration, 1, "registered again");
+	assert.match(h.take(), "+CEREG: 1,");
+	const open = `AT+CAOPEN=0,0,"TCP","127.0.0.1",${server.port}`;
+	assert.is(await h.at(open, 500), "\r\n+CAOPEN: 0,21\r\n\r\nOK\r\n");
+	await h.at("AT+CNACT=0,1", h.emu.profile.pdpMs + 100);
+	assert.match(await h.at(open, h.emu.profile.connectMs + 200), "\r\n+CAOPEN: 0,0\r\n");
+	h.close();
+});
+
 Cut("sim7080: network time (*PSUTTZ, DST) follows the boot markers once the module has registered again", async () => {
 	const h = await withData("sim7080");
 	h.emu.inject({ kind: "resetInOutput", command: "AT+CARECV", offset: 0 });
