@@ -41,7 +41,6 @@ const cases: Case[] = [
 	// `RDY` arrives as a stray line, and the boot markers after it must still be recognised.
 	{ where: "counted read, 3 payload bytes before its end", fault: (d) => ({ kind: "resetInOutput", command: AT[d].recv, offset: HEADER[d] + ANSWER - 3 }), remaining: [3, 3] },
 	{ where: "counted read, 1 byte before its end, 1-byte chunks", fault: (d) => ({ kind: "resetInOutput", command: AT[d].recv, offset: HEADER[d] + ANSWER - 1 }), remaining: [1, 1], modem: { maxChunk: 1 } },
-	{ where: "counted read, mid payload, 1-byte chunks", fault: (d) => ({ kind: "resetInOutput", command: AT[d].recv, offset: 200 }), modem: { maxChunk: 1, seed: 7 } },
 	{ where: "prompt, between > and its space", fault: (d) => ({ kind: "resetInOutput", command: AT[d].send, offset: 3 }) },
 	{ where: "prompt, right after it (payload on its way)", fault: (d) => ({ kind: "resetInOutput", command: AT[d].send, offset: 4 }) },
 ];
