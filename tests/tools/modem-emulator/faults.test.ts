@@ -149,7 +149,7 @@ Parse("rejects with reasons naming the entry and field", () => {
 	const r = parseFaults([{ kind: "explode" }, { kind: "cme" }, { kind: "reset", durationMs: 5 }, { kind: "timeout", count: 0 }, { kind: "networkLoss", atMs: -1 }, 7]);
 	assert.not.ok(r.ok);
 	if (!r.ok) assert.equal(r.errors, [
-		"faults[0].kind: expected one of timeout, cme, tlsFailure, reset, registrationDenied, networkLoss, noGnssFix",
+		"faults[0].kind: expected one of timeout, cme, tlsFailure, reset, registrationDenied, networkLoss, noGnssFix, resetInOutput",
 		"faults[1].code: required for cme",
 		"faults[2].durationMs: unknown field for kind reset",
 		"faults[3].count: expected an integer >= 1",

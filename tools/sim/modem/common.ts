@@ -1,57 +1,71 @@
 /**
- * The dialect-free command table: ITU-T V.250 basics and the 3GPP TS 27.007 commands both families share (CMEE,
- * CPIN, CFUN, CEREG, CSQ, CGATT, COPS, CGSN, CLTS, CCLK). The dialects (sim7080.ts, bg95.ts) answer their own
- * commands first; core.ts dispatches here for the rest.
+ * The shared command table: ITU-T V.250 basics (AT, E, Z, &W, &F, V, Q) and the 3GPP TS 27.007 commands both
+ * families answer alike (CMEE, CPIN, CFUN, CEREG, CSQ, CGATT, COPS, CGSN, CLTS, CCLK). A dialect's own table
+ * (sim7080.ts, bg95.ts) is consulted first, so it may override any of these whole.
  */
-import type { Core } from "./core";
-import type { Command } from "./util";
+import type { CommandEntry } from "./commandTable";
+import { aliases, answer, commandTable } from "./commandTable";
 
-/** Answers `cmd` if it is a common command; false otherwise. */
-export function handleCommon(core: Core, cmd: Command): boolean {
-	const a = cmd.args;
-	switch (cmd.name) {
-		case "AT": core.ok(); return true;
-		case "ATE0": case "ATE": core.echo = false; core.ok(); return true;
-		case "ATE1": core.echo = true; core.ok(); return true;
-		case "ATZ": case "AT&W": case "AT&F": case "ATV1": case "ATQ0": core.ok(); return true;
-		case "+IPR": case "+CPSMS": case "+CEDRXS": case "+CGDCONT": case "+CSCLK": case "+CREG": case "+CGREG": case "+CMNB": case "+CNMP": case "+CBANDCFG":
-			if (cmd.type === "read") core.line(`${cmd.name}: 0`);
-			core.ok(); return true;
-		case "+CMEE":
-			if (cmd.type === "read") { core.line(`+CMEE: ${core.cmee}`); core.ok(); return true; }
-			if (cmd.type === "set" && ["0", "1", "2"].includes(a[0] ?? "")) { core.cmee = Number(a[0]) as 0 | 1 | 2; core.ok(); return true; }
-			core.error(50); return true;
-		case "+CPIN":
-			if (cmd.type === "read") { core.line("+CPIN: READY"); core.ok(); return true; }
-			core.error(3); return true;
-		case "+CFUN":
-			if (cmd.type === "read") { core.line(`+CFUN: ${core.cfun}`); core.ok(); return true; }
-			if (cmd.type === "set") return core.setCfun(Number(a[0]), Number(a[1] ?? 0));
-			core.error(50); return true;
-		case "+CEREG":
-			if (cmd.type === "read") { core.line(`+CEREG: ${core.ceregMode},${core.ceregBody(true)}`); core.ok(); return true; }
-			if (cmd.type === "set" && ["0", "1", "2"].includes(a[0] ?? "")) { core.ceregMode = Number(a[0]); core.ok(); return true; }
-			core.error(50); return true;
-		case "+CSQ":
-			core.line(core.registered ? `+CSQ: ${core.profile.csq},99` : "+CSQ: 99,99"); core.ok(); return true;
-		case "+CGATT":
-			if (cmd.type === "read") { core.line(`+CGATT: ${core.registered ? 1 : 0}`); core.ok(); return true; }
-			core.ok(); return true;
-		case "+COPS":
-			if (cmd.type === "read") {
-				core.line(core.registered ? `+COPS: 0,2,"${core.plmn}",7` : "+COPS: 0");
-				core.ok(); return true;
-			}
-			core.ok(); return true;
-		case "+CGSN": case "ATGSN":
-			core.line("869951030000001"); core.ok(); return true; // an invented IMEI (test range), never sent anywhere
-		case "+CLTS":
-			if (cmd.type === "read") { core.line(`+CLTS: ${core.nitzUrcs ? 1 : 0}`); core.ok(); return true; }
-			if (cmd.type === "set") { core.nitzUrcs = a[0] === "1"; core.ok(); return true; }
-			core.error(50); return true;
-		case "+CCLK":
-			if (cmd.type === "read") { core.line(`+CCLK: "${core.cclk()}"`); core.ok(); return true; }
-			core.ok(); return true;
-	}
-	return false;
-	}
+/** Settings the emulator accepts and does not model: the read form reports 0. */
+const acceptedSetting: CommandEntry = {
+	read: (core, cmd) => { core.line(`${cmd.name}: 0`); core.ok(); },
+	other: answer.ok,
+};
+
+const isLevel = (s: string | undefined): boolean => ["0", "1", "2"].includes(s ?? "");
+
+export const commonCommands = commandTable({
+	AT: { other: answer.ok },
+	// V.250 6.2.4: E0 echo off, E1 echo on (E alone = E0).
+	...aliases(["ATE0", "ATE"], { other: (core) => { core.echo = false; core.ok(); } }),
+	ATE1: { other: (core) => { core.echo = true; core.ok(); } },
+	...aliases(["ATZ", "AT&W", "AT&F", "ATV1", "ATQ0"], { other: answer.ok }),
+	...aliases(["+IPR", "+CPSMS", "+CEDRXS", "+CGDCONT", "+CSCLK", "+CREG", "+CGREG", "+CMNB", "+CNMP", "+CBANDCFG"], acceptedSetting),
+	"+CMEE": { // TS 27.007 9.1
+		read: (core) => { core.line(`+CMEE: ${core.cmee}`); core.ok(); },
+		set: (core, cmd) => {
+			if (!isLevel(cmd.args[0])) { core.error(50); return; }
+			core.cmee = Number(cmd.args[0]) as 0 | 1 | 2;
+			core.ok();
+		},
+		other: answer.badParameters,
+	},
+	"+CPIN": { // TS 27.007 8.3: no PIN on the emulated SIM
+		read: (core) => { core.line("+CPIN: READY"); core.ok(); },
+		other: answer.notAllowed,
+	},
+	"+CFUN": { // TS 27.007 8.2
+		read: (core) => { core.line(`+CFUN: ${core.cfun}`); core.ok(); },
+		set: (core, cmd) => { core.setCfun(Number(cmd.args[0]), Number(cmd.args[1] ?? 0)); },
+		other: answer.badParameters,
+	},
+	"+CEREG": { // TS 27.007 10.1.22
+		read: (core) => { core.line(`+CEREG: ${core.ceregMode},${core.ceregBody(true)}`); core.ok(); },
+		set: (core, cmd) => {
+			if (!isLevel(cmd.args[0])) { core.error(50); return; }
+			core.ceregMode = Number(cmd.args[0]);
+			core.ok();
+		},
+		other: answer.badParameters,
+	},
+	"+CSQ": { other: (core) => { core.line(core.registered ? `+CSQ: ${core.profile.csq},99` : "+CSQ: 99,99"); core.ok(); } },
+	"+CGATT": {
+		read: (core) => { core.line(`+CGATT: ${core.registered ? 1 : 0}`); core.ok(); },
+		other: answer.ok,
+	},
+	"+COPS": {
+		read: (core) => { core.line(core.registered ? `+COPS: 0,2,"${core.plmn}",7` : "+COPS: 0"); core.ok(); },
+		other: answer.ok,
+	},
+	// An invented IMEI (test range), never sent anywhere.
+	...aliases(["+CGSN", "ATGSN"], { other: (core) => { core.line("869951030000001"); core.ok(); } }),
+	"+CLTS": {
+		read: (core) => { core.line(`+CLTS: ${core.nitzUrcs ? 1 : 0}`); core.ok(); },
+		set: (core, cmd) => { core.nitzUrcs = cmd.args[0] === "1"; core.ok(); },
+		other: answer.badParameters,
+	},
+	"+CCLK": {
+		read: (core) => { core.line(`+CCLK: "${core.cclk()}"`); core.ok(); },
+		other: answer.ok,
+	},
+});

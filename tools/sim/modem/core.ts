@@ -1,8 +1,9 @@
 /**
  * The modem emulator's shared machinery: power and PWRKEY, the UART (echo, line assembly, payload mode after a
  * prompt), the command queue, final result codes, registration, PDP, real loopback sockets (TCP and TLS), GNSS with
- * the LTE/GNSS radio sharing, network time, faults and the transcript. The two dialects (sim7080.ts, bg95.ts)
- * implement only their command sets and URC formats on top of it. The public face is emulator.ts.
+ * the LTE/GNSS radio sharing, network time, faults and the transcript. It names no command: the two dialects
+ * (sim7080.ts, bg95.ts) bring their command tables (commandTable.ts) and URC formats, and the commands both
+ * families share are in common.ts. The public face is emulator.ts.
  */
 import net from "node:net";
 import tls from "node:tls";
@@ -17,7 +18,9 @@ import type { Direction, TranscriptEntry } from "./transcript";
 import { formatEntry, summarisePayload } from "./transcript";
 import type { Command } from "./util";
 import { latin1, parseCommand } from "./util";
-import { handleCommon } from "./common";
+import { commonCommands } from "./common";
+import type { CommandTable } from "./commandTable";
+import { lookup } from "./commandTable";
 
 export type DialectName = "sim7080" | "bg95";
 
@@ -32,8 +35,8 @@ export interface Dialect {
 	readonly pwrkeyOffMs: number;
 	/** The line printed when the module powers down (AT command or PWRKEY). */
 	readonly powerDownMarker: string;
-	/** Handles a command; returns false when the command is not part of this dialect. */
-	handle(core: Core, cmd: Command): boolean;
+	/** The dialect's own commands (commandTable.ts), consulted before the shared 27.007/V.250 table (common.ts). */
+	readonly commands: CommandTable;
 	/** URCs. */
 	socketData(core: Core, id: number): void;
 	socketClosed(core: Core, id: number): void;
@@ -217,6 +220,9 @@ export class Core {
 	readonly random: () => number;
 	#txq: Uint8Array[] = [];
 	#draining = false;
+	/** Bytes accepted for output and bytes handed to the ports, since creation: positions in the output stream. */
+	#queued = 0;
+	#emitted = 0;
 
 	constructor(opts: CoreOptions) {
 		this.opts = opts;
@@ -275,6 +281,7 @@ export class Core {
 	#out(bytes: Uint8Array): void {
 		if (this.power !== "on" || bytes.length === 0) return;
 		this.stats.bytesFromModem += bytes.length;
+		this.#queued += bytes.length;
 		if (this.opts.lenient) {
 			this.#emit(bytes);
 			return;
@@ -287,7 +294,31 @@ export class Core {
 	}
 
 	#emit(bytes: Uint8Array): void {
+		const cut = this.#cut;
+		if (cut?.at === -1) return; // cut: nothing more leaves before the reboot
+		if (cut?.at !== undefined && this.#emitted + bytes.length >= cut.at) {
+			const head = bytes.subarray(0, cut.at - this.#emitted);
+			this.#emitted += head.length;
+			this.#cutNow();
+			if (head.length > 0) for (const sink of [...this.#ports]) sink(head);
+			return;
+		}
+		this.#emitted += bytes.length;
 		for (const sink of [...this.#ports]) sink(bytes);
+	}
+
+	/**
+	 * The `resetInOutput` fault fires: nothing more leaves the UART and the host's bytes are ignored (the module is
+	 * rebooting); the boot itself starts on the next clock turn, so a command handler that is still running (in
+	 * lenient mode the cut can land inside its own output) finishes against a dead UART, and the reboot's teardown
+	 * then drops whatever it left behind (timers, payload mode, held queue).
+	 */
+	#cutNow(): void {
+		if (!this.#cut) return;
+		this.#cut.at = -1;
+		this.log("!!", `fault: reset at byte ${this.#cut.fault.offset} of the output${this.#cut.fault.command ? ` of ${this.#cut.fault.command}` : ""}`);
+		this.power = "booting";
+		this.#faultAfter(0, () => { this.#cut = undefined; this.boot(); });
 	}
 
 	/** One random chunk of what waits, then the next after a random gap (a UART with a busy firmware behind it). */
@@ -448,9 +479,13 @@ export class Core {
 			if (fault.kind === "timeout") { this.log("!!", `fault: timeout, no reply to ${cmd.line}`); return; }
 			if (fault.kind === "cme") { this.log("!!", `fault: +CME ERROR ${fault.code} for ${cmd.line}`); this.error(fault.code); return; }
 		}
-		if (this.dialect.handle(this, cmd)) return;
-		if (handleCommon(this, cmd)) return;
-		this.line("ERROR");
+		const cut = this.#cut;
+		// The reply starts here: everything queued so far (its echo, a noise URC) is before it.
+		if (cut && cut.at === undefined && cut.fault.command !== undefined && cmd.line.toUpperCase().startsWith(cut.fault.command.toUpperCase()))
+			cut.at = this.#queued + cut.fault.offset;
+		const handler = lookup([this.dialect.commands, commonCommands], cmd);
+		if (handler) handler(this, cmd);
+		else this.line("ERROR"); // V.250 5.7.1: a command the module does not know
 	}
 
 	get plmn(): string {
@@ -540,6 +575,7 @@ export class Core {
 		// A reset cuts the UART: what had not left yet is lost.
 		this.#txq = [];
 		this.#draining = false;
+		this.#emitted = this.#queued; // the dropped bytes never leave
 		this.#payload = undefined;
 		this.#queue = [];
 		this.#held = false;
@@ -945,6 +981,11 @@ export class Core {
 				this.log("!!", "fault: unexpected reset");
 				if (this.power !== "off") this.boot();
 				return;
+			case "resetInOutput":
+				this.log("!!", `fault armed: ${describeFault(fault)}`);
+				// Without a command: counted from the next byte to leave the UART.
+				this.#cut = { fault, at: fault.command === undefined ? this.#emitted + fault.offset : undefined };
+				return;
 			case "registrationDenied":
 				this.log("!!", `fault: ${describeFault(fault)}`);
 				this.deniedUntil = fault.durationMs !== undefined ? now + fault.durationMs : Infinity;
@@ -975,6 +1016,12 @@ export class Core {
 		const handle: TimerHandle = this.clock.set(() => { this.#faultTimers.delete(handle); if (!this.#closed) fn(); }, ms);
 		this.#faultTimers.add(handle);
 	}
+
+	/**
+	 * An armed `resetInOutput`: `at` is the position in the output stream (counted like #queued / #emitted) where
+	 * the reset falls; undefined = waiting for its command; -1 = fired, the reboot is on its way.
+	 */
+	#cut: { fault: Extract<Fault, { kind: "resetInOutput" }>; at: number | undefined } | undefined;
 
 	#takeCommandFault(cmd: Command): Fault | undefined {
 		for (const entry of this.#armed) {

@@ -8,6 +8,15 @@
  *   (tlsFailure: the next CAOPEN/QSSLOPEN);
  * - state faults (`reset`, `registrationDenied`, `networkLoss`, `noGnssFix`) take effect when armed;
  *   `durationMs` ends `registrationDenied`, `networkLoss` and `noGnssFix` (omitted = for the rest of the run).
+ * - `resetInOutput` reboots the modem at a byte offset of its output: once `offset` bytes (integer >= 0) have left
+ *   the UART, counted from the moment the fault is armed, or, with `command` (a prefix of the command line, as
+ *   above), from the moment the next matching command starts to answer (after its echo). The bytes still to come
+ *   are lost, the module ignores what the host writes while it boots, and the boot output follows (`RDY` after
+ *   the profile's bootMs, then the other boot markers, echo on again). So `{ "kind": "resetInOutput", "command":
+ *   "AT+CARECV", "offset": 14 }` cuts `\r\n+CARECV: 5,` after its comma, inside the counted read; with
+ *   `"AT+CASEND"` and offset 2..4 it lands inside or right after the `\r\n> ` prompt, while the host sends the
+ *   payload. An offset past the end of the reply counts on into whatever the modem prints next (URCs, the
+ *   next replies).
  */
 export type FaultTrigger = { readonly atMs?: number; readonly afterCommands?: number };
 
@@ -19,11 +28,12 @@ export type Fault = FaultTrigger & (
 	| { readonly kind: "registrationDenied"; readonly durationMs?: number }                      // +CEREG stat 3
 	| { readonly kind: "networkLoss"; readonly durationMs?: number }                             // sockets closed, deregistered
 	| { readonly kind: "noGnssFix"; readonly durationMs?: number }                               // GNSS never fixes
+	| { readonly kind: "resetInOutput"; readonly offset: number; readonly command?: string }     // reboot after byte `offset` of the output
 );
 
 export type FaultKind = Fault["kind"];
 
-const KINDS: readonly FaultKind[] = Object.freeze(["timeout", "cme", "tlsFailure", "reset", "registrationDenied", "networkLoss", "noGnssFix"]);
+const KINDS: readonly FaultKind[] = Object.freeze(["timeout", "cme", "tlsFailure", "reset", "registrationDenied", "networkLoss", "noGnssFix", "resetInOutput"]);
 
 export type FaultParse = { readonly ok: true; readonly faults: readonly Fault[] } | { readonly ok: false; readonly errors: readonly string[] };
 
@@ -63,6 +73,12 @@ export function parseFaults(input: string | unknown): FaultParse {
 				break;
 			case "tlsFailure": num("code", 0); num("count", 1); break;
 			case "registrationDenied": case "networkLoss": case "noGnssFix": num("durationMs", 0, false); break;
+			case "resetInOutput":
+				allowed.add("command");
+				if (f.command !== undefined && (typeof f.command !== "string" || f.command === "")) errors.push(`${where}.command: expected a non-empty command prefix`);
+				num("offset", 0);
+				if (f.offset === undefined) errors.push(`${where}.offset: required for resetInOutput`);
+				break;
 		}
 		for (const key of Object.keys(f)) if (!allowed.has(key)) errors.push(`${where}.${key}: unknown field for kind ${String(f.kind)}`);
 		faults.push(f as unknown as Fault);
@@ -76,5 +92,6 @@ export function describeFault(f: Fault): string {
 	if ("code" in f && f.code !== undefined) parts.push(`code ${f.code}`);
 	if ("count" in f && f.count !== undefined) parts.push(`x${f.count}`);
 	if ("durationMs" in f && f.durationMs !== undefined) parts.push(`for ${f.durationMs} ms`);
+	if ("offset" in f) parts.push(`at byte ${f.offset}`);
 	return parts.join(" ");
 }
