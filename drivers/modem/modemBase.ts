@@ -484,8 +484,17 @@ export default abstract class ModemBase implements Modem {
 			const seen = this.#markersSeen.indexOf(first) >= 0 ||
 				(await this.at.waitFor((line) => line === first, Math.min(BOOT_PROBE_EVERY_MS, deadline - this.clock.now()))) !== undefined;
 			if (this.#closed) break;
+			// A probe sent before the port was up is lost: if RDY arrives meanwhile, end the probe there and answer RDY.
+			let cut = false;
+			const stop = seen ? undefined : this.at.on((line) => line === first, () => {
+				cut = true;
+				this.at.abort();
+				return false;
+			});
 			const r = await this.at.command("AT", { timeoutMs: seen ? 1000 : BOOT_PROBE_TIMEOUT_MS });
+			stop?.();
 			if (r.status === "ok") return true;
+			if (cut) continue;
 			if (r.status === "aborted") return "closed";
 			// ERROR from a module still starting up: give it a moment rather than hammering it.
 			if (r.status === "error") await this.delay(500);

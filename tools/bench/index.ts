@@ -171,7 +171,7 @@ async function main(): Promise<number> {
 		command: "npm run bench",
 		note: "Simulated-time, byte and instruction figures are deterministic (TLS handshakes vary by a few bytes: ECDSA signature lengths); provisioning is wall time.",
 		latencyMethod: "World (tools/sim/world.ts) in simulated time with the modem emulator's latency profile; third press (button down) to the alertAcknowledged transition, split at the platform's stored stage timestamps (ms after the trigger) and the open-event request's payload line in the AT transcript.",
-		firmwareMethod: "From the AT transcript: recogniser (third press to decision) + decision to PWRKEY press (probing a modem that is off) + every gap between a modem line and the firmware's next command (guard gaps, parsing, poll slack), except gaps before a poll that got the same answer again. The rest is modem and network latency.",
+		firmwareMethod: "From the AT transcript: recogniser (third press to decision) + decision to PWRKEY press (probing a modem that is off) + every gap between a modem line and the firmware's next command (guard gaps, parsing, reacting to a URC, poll slack), except gaps before a poll that got the same answer again (an answer ends at its final result code; URCs after it are not part of it). The rest is modem and network latency. Not counted: a wait the firmware chooses on a modem line (e.g. a boot marker) ends with that line, so its length counts as the modem's.",
 		latency,
 		bytes,
 		xs,

@@ -17,7 +17,7 @@ type Family = "sim7080" | "bg95";
 /** The scripted module's boot: deaf for this long after a valid PWRKEY pulse, then `RDY`. */
 const BOOT_MS = 2300;
 
-function rig(family: Family, registrationPollMs?: number) {
+function rig(family: Family, registrationPollMs?: number, bootMs = BOOT_MS) {
 	const clock = new ManualClock(0);
 	const serial = new ScriptedSerial(clock);
 	serial.powerOff();
@@ -25,8 +25,8 @@ function rig(family: Family, registrationPollMs?: number) {
 	let rdyAt = -1;
 	pin.onPulse = (ms) => {
 		if (ms < (family === "sim7080" ? 1000 : 500)) return;
-		rdyAt = clock.now() + BOOT_MS;
-		serial.powerUp(BOOT_MS, "\r\nRDY\r\n");
+		rdyAt = clock.now() + bootMs;
+		serial.powerUp(bootMs, "\r\nRDY\r\n");
 	};
 	const common = {
 		serial: { io: serial.io, baud: 115200, port: 1 }, pwrKey: pin, rails: { on() {}, off() {} }, clock,
@@ -70,6 +70,16 @@ for (const family of ["sim7080", "bg95"] as const) {
 		assert.equal(r.serial.errors, []);
 		assert.is(r.serial.commands[0], "AT");
 		assert.is(r.serial.times[0], r.rdyAt(), "the answering AT arrives the moment RDY went out");
+	});
+
+	Boot(`${family}: RDY in the middle of an AT probe ends the probe: AT follows RDY at once`, async () => {
+		// The first probe goes 1000 ms after the pulse and waits 300 ms: RDY lands 150 ms into it.
+		const r = rig(family, undefined, 1000 + 150);
+		r.serial.script({ expect: "AT", reply: OK });
+		value(await drive(r.clock, r.modem.powerOn({ knownOff: true })));
+		assert.equal(r.serial.errors, []);
+		assert.equal(r.serial.dropped, ["AT"], "the probe sent while the module was deaf");
+		assert.is(r.serial.times[0], r.rdyAt());
 	});
 
 	Boot(`${family}: without RDY (an autobauding module) AT probes still find the port`, async () => {
