@@ -92,6 +92,11 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	#lastFix: Fix | undefined;
 	#captured = new WeakMap<Fix, Point>();
 	#pending: Array<() => void> = [];
+	/**
+	 * A data indication (or the socket's end) seen since the last read started: it may arrive in the same chunk as an
+	 * empty read's final result code, before the next wait is armed, and must not be lost to the fallback timer.
+	 */
+	#dataSeen = false;
 	#backlogRecord: DurableRecord | undefined;
 	/** A quiet power-on (prepare()) in flight. */
 	#preparing: Promise<StepResult> | undefined;
@@ -433,6 +438,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		const parser = new HttpResponseParser();
 		const deadline = this.#o.clock.now() + (this.#o.responseTimeoutMs ?? 30_000);
 		for (;;) {
+			this.#dataSeen = false;
 			const got = await this.#o.modem.receive(socket, 1460);
 			if (!got.ok) {
 				await this.#closeSocket();
@@ -495,7 +501,10 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			if (event.type === "reset") this.#caUploaded = false;
 		}
 		if (event.type === "time" && this.#o.wallClock.source !== "platform") this.#o.wallClock.set(event.time.utc, "network");
-		if (event.type === "data" || event.type === "socketClosed" || event.type === "reset") this.#wakeWaiters();
+		if (event.type === "data" || event.type === "socketClosed" || event.type === "reset") {
+			this.#dataSeen = true;
+			this.#wakeWaiters();
+		}
 		this.#listener?.(event);
 	}
 
@@ -505,8 +514,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		for (const resolve of pending) resolve();
 	}
 
-	/** Resolves on the next data indication or after `ms`, whichever comes first. */
+	/** Resolves on the next data indication (or one already seen since the read) or after `ms`, whichever is first. */
 	#waitForData(ms: number): Promise<void> {
+		if (this.#dataSeen) return Promise.resolve();
 		return new Promise((resolve) => {
 			let timer: TimerHandle | undefined;
 			const done = () => {

@@ -28,6 +28,13 @@ const PROFILE: FamilyProfile = Object.freeze({
 	markerTimeoutMs: 10_000,
 	readyMarker: "APP RDY",
 	bootMarkers: Object.freeze(["RDY", "APP RDY"]),
+	// `RDY`: the AT port is up; `APP RDY`: the module's application side is. Registration does not wait for it; the
+	// file, TCP/IP context and SSL commands do (appReady()), as no Quectel document we found lists which commands
+	// work before it.
+	readyGatesApplication: true,
+	// The BG95 AT manual asks the host to wait for the final result code, not for a pause after it (the 20 ms guard
+	// is Telit's and u-blox's, drivers/modem/at.ts): the next command goes at once.
+	guardMs: 0,
 	powerDownCommand: "AT+QPOWD=1",
 	powerDownMarker: "POWERED DOWN",
 	powerDownTimeoutMs: 10_000,
@@ -92,6 +99,7 @@ export default class Bg95 extends ModemBase {
 	}
 
 	protected async setApn(apn: string): Promise<ModemResult<void>> {
+		await this.appReady();
 		// AT+QICSGP=<contextID>,<context_type 1 = IPv4>,"<APN>"
 		const r = await this.run(`AT+QICSGP=1,1,"${apn}"`);
 		return r.ok ? ok(undefined) : r;
@@ -138,6 +146,7 @@ export default class Bg95 extends ModemBase {
 		if (bad) return fail(bad);
 		if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) return fail({ kind: "parse", step: "uploadCa", reason: "invalid name" });
 		if (pem.length === 0 || pem.length > 65536) return fail({ kind: "parse", step: "uploadCa", reason: "invalid size" });
+		await this.appReady();
 		// AT+QFUPL="<name>",<size>,<timeout s> -> CONNECT -> bytes -> `+QFUPL: <upload_size>,<checksum>` OK.
 		const upload = () =>
 			this.run(`AT+QFUPL="${name}",${pem.length},60`, { prompt: "CONNECT", payload: pem, timeoutMs: 65_000 });
@@ -163,6 +172,7 @@ export default class Bg95 extends ModemBase {
 		// The BG95 sends the host given to AT+QSSLOPEN as SNI; it has no separate server-name parameter.
 		if (options.sni !== undefined && options.sni !== options.host)
 			return fail({ kind: "parse", step: "AT+QSSLOPEN", reason: "sni must equal host on BG95" });
+		await this.appReady();
 		if (this.#gnss) {
 			const off = await this.gnssOff();
 			if (!off.ok) return off;

@@ -99,7 +99,7 @@ export interface PowerOnOptions {
 	 * configure() turns the RF on (AT+CFUN=1). The SOS module boots the modem this way during the activation
 	 * gesture, so that a false start never reaches the air. A function is asked when the AT port answers: false
 	 * then (the gesture was recognised while the module booted) skips AT+CFUN=4, and the module's own search in
-	 * its default full functionality runs on while the driver waits for the last boot marker.
+	 * its default full functionality runs on while configure() and attach() follow at once.
 	 */
 	readonly radioOff?: boolean | (() => boolean);
 }
@@ -108,7 +108,7 @@ export interface Modem {
 	readonly family: ModemFamily;
 	readonly state: ModemState;
 
-	/** Rails on (if a PMU board supplies them), PWRKEY pulse, wait for AT and the boot markers. -> "booted". */
+	/** Rails on (if a PMU board supplies them), PWRKEY pulse, AT answered at `RDY` (probes without it). -> "booted". */
 	powerOn(options?: PowerOnOptions): Promise<ModemResult<void>>;
 	/** Echo off, numeric +CME errors, full functionality, network-time URCs on. -> "ready". */
 	configure(): Promise<ModemResult<void>>;
@@ -180,7 +180,8 @@ export interface ModemOptions {
 	readonly onEvent?: (event: ModemEvent) => void;
 	/** Transcript sink for debugging (no payload bytes are logged, only lengths). */
 	readonly log?: (line: string) => void;
-	/** Milliseconds of silence after a final result code before the next command (u-blox asks 20 ms). */
+	/** Milliseconds of silence after a final result code before the next command (u-blox asks 20 ms); default: the
+	 * family's (none for the SIM7080 and BG95, whose manuals ask for none). */
 	readonly guardMs?: number;
 }
 

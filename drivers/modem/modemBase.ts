@@ -12,7 +12,7 @@ import type {
 	Registration, TlsOpenOptions,
 } from "drivers/modem/modem";
 import { fail, ok } from "drivers/modem/modem";
-import { isCeregUrc, parseCereg } from "drivers/modem/parse";
+import { isCeregUrc, parseCereg, type CeregInfo } from "drivers/modem/parse";
 
 export interface FamilyProfile {
 	readonly family: ModemFamily;
@@ -21,10 +21,17 @@ export interface FamilyProfile {
 	readonly pwrKeyOffMs: number;
 	/** From the PWRKEY release until AT must answer. */
 	readonly bootTimeoutMs: number;
-	/** After AT answers, how long to wait for the last boot marker if it has not been seen yet. */
+	/** How long an application command (see readyGatesApplication) waits for the last boot marker at most. */
 	readonly markerTimeoutMs: number;
 	/** The last boot marker ("SMS Ready", "APP RDY"). */
 	readonly readyMarker: string;
+	/**
+	 * Whether the family's application commands (file system, TCP/IP context, SSL) wait for `readyMarker`. The AT
+	 * port, echo, error format, functionality and registration never do: they go as soon as the port answers.
+	 */
+	readonly readyGatesApplication: boolean;
+	/** Silence after a final result code before the next command, unless ModemOptions.guardMs says otherwise. */
+	readonly guardMs: number;
 	/** Every boot marker; one mid-session means the modem reset. */
 	readonly bootMarkers: readonly string[];
 	readonly powerDownCommand: string;
@@ -55,13 +62,23 @@ export interface SocketCommands {
 }
 
 export interface TimingOptions {
-	/** Poll period for AT+CEREG? while registering. Default 2000. */
+	/**
+	 * Fallback poll period for AT+CEREG? while registering. Registration is driven by the +CEREG URC (AT+CEREG=2);
+	 * the poll only covers a URC that never comes. Default 10 000.
+	 */
 	readonly registrationPollMs?: number;
 	/** Registration timeout when attach() gives none. Default 180 s (LTE-M in poor coverage takes minutes). */
 	readonly registrationTimeoutMs?: number;
 }
 
 const ACTIVE: readonly ModemState[] = Object.freeze(["ready", "attaching", "attached"] as ModemState[]);
+/**
+ * Boot: the first boot marker (`RDY`) says the AT port is up, and the driver answers it at once. A module set to
+ * autobaud prints no `RDY` (it cannot know the host's rate), so an `AT` probe goes out whenever no marker came for
+ * this long; the probe's own timeout is short because a booting module ignores it.
+ */
+const BOOT_PROBE_EVERY_MS = 1000;
+const BOOT_PROBE_TIMEOUT_MS = 300;
 
 export default abstract class ModemBase implements Modem {
 	protected readonly at: AtEngine;
@@ -80,6 +97,8 @@ export default abstract class ModemBase implements Modem {
 	#pollMs: number;
 	#registrationTimeoutMs: number;
 	#wake: (() => void) | undefined;
+	/** The newest +CEREG URC since attach() last looked (TS 27.007 10.1.22, n=2). */
+	#ceregUrc: CeregInfo | undefined;
 	#closed = false;
 
 	protected constructor(options: ModemOptions & TimingOptions, profile: FamilyProfile) {
@@ -96,7 +115,7 @@ export default abstract class ModemBase implements Modem {
 		this.#log = options.log;
 		this.#rails = options.rails;
 		this.#active = options.pwrKeyActive ?? 1;
-		this.#pollMs = options.registrationPollMs ?? 2000;
+		this.#pollMs = options.registrationPollMs ?? 10_000;
 		this.#registrationTimeoutMs = options.registrationTimeoutMs ?? 180_000;
 		this.#switch = options.powerSwitch;
 		const key = options.pwrKey as { io?: unknown; pin?: number | string } | undefined;
@@ -112,7 +131,7 @@ export default abstract class ModemBase implements Modem {
 		this.at = new AtEngine({
 			serial: options.serial,
 			clock: options.clock,
-			guardMs: options.guardMs,
+			guardMs: options.guardMs ?? profile.guardMs,
 			log: options.log,
 			onUnsolicited: (line) => this.#log?.("? " + line),
 			// The first boot line: a reset inside a counted read must not be taken for payload.
@@ -122,6 +141,7 @@ export default abstract class ModemBase implements Modem {
 		this.at.on(isCeregUrc, (line) => {
 			const info = parseCereg(line, "urc");
 			if (!info) return false;
+			this.#ceregUrc = info;
 			this.emit({ type: "registration", stat: info.stat });
 			this.#wake?.();
 		});
@@ -181,18 +201,13 @@ export default abstract class ModemBase implements Modem {
 				await this.delay(this.profile.offSettleMs);
 			}
 			await this.#pulse(this.profile.pwrKeyOnMs, "on");
-			const deadline = this.clock.now() + this.profile.bootTimeoutMs;
-			let answered = false;
-			while (!answered && this.clock.now() < deadline && !this.#closed) {
-				const r = await this.at.command("AT", { timeoutMs: 1000 });
-				if (r.status === "ok") answered = true;
-				else if (r.status === "aborted") return fail({ kind: "closedDriver" });
-				else if (r.status === "error") await this.delay(500);
-			}
+			const answered = await this.#awaitPort(this.clock.now() + this.profile.bootTimeoutMs);
+			if (answered === "closed") return fail({ kind: "closedDriver" });
 			if (answered) {
+				// Commands go as soon as the port answers: the later boot markers (SIM, SMS, application) do not gate
+				// AT+CFUN or registration; application commands wait for the last one where the family says so
+				// (appReady()).
 				if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
-				if (this.#markersSeen.indexOf(this.profile.readyMarker) < 0)
-					await this.at.waitFor((line) => line === this.profile.readyMarker, this.profile.markerTimeoutMs);
 				return this.#booted();
 			}
 		}
@@ -227,36 +242,55 @@ export default abstract class ModemBase implements Modem {
 	}
 
 	async #attach(apn: string, timeoutMs: number): Promise<ModemResult<Registration>> {
+		const deadline = this.clock.now() + timeoutMs;
 		const apnResult = await this.setApn(apn);
 		if (!apnResult.ok) return apnResult;
-		// TS 27.007 10.1.22: n=2 adds <tac>,<ci>,<AcT> to the URC and the read response.
+		// TS 27.007 10.1.22: n=2 reports every <stat> change as a URC, with <tac>,<ci>,<AcT> once registered. The
+		// wait below wakes on that URC; the read command asks once now, and again only when no URC came for a whole
+		// poll period (a fallback, never the pace).
 		const enable = await this.run("AT+CEREG=2");
 		if (!enable.ok) return enable;
-		const deadline = this.clock.now() + timeoutMs;
-		let registration: Registration | undefined;
-		for (;;) {
-			const r = await this.run("AT+CEREG?");
-			if (!r.ok) return r;
-			const line = r.value.lines.find((l) => l.startsWith("+CEREG:"));
-			const info = line ? parseCereg(line, "read") : undefined;
-			if (!info) return fail({ kind: "parse", step: "AT+CEREG?", reason: "no +CEREG line" });
-			if (info.stat === 1 || info.stat === 5) {
-				const reg: { roaming: boolean; tac?: number; cellId?: number; act?: number } = { roaming: info.stat === 5 };
-				if (info.tac !== undefined) reg.tac = info.tac;
-				if (info.cellId !== undefined) reg.cellId = info.cellId;
-				if (info.act !== undefined) reg.act = info.act;
-				registration = reg;
-				break;
-			}
+		this.#ceregUrc = undefined;
+		let read = await this.#readCereg();
+		if (!read.ok) return read;
+		// A URC that arrived while the read was in flight is newer than the read's answer.
+		let info = this.#takeCeregUrc() ?? read.value;
+		while (info.stat !== 1 && info.stat !== 5) {
 			if (info.stat === 3) return fail({ kind: "denied" });
 			const left = deadline - this.clock.now();
 			if (left <= 0) return fail({ kind: "noService" });
-			await this.#sleepOrWake(Math.min(this.#pollMs, left));
+			if (!this.#ceregUrc) await this.#sleepOrWake(Math.min(this.#pollMs, left));
 			if ((this.#state as ModemState) !== "attaching") return fail({ kind: "reset" });
+			const urc = this.#takeCeregUrc();
+			if (urc) info = urc;
+			else if (this.clock.now() < deadline) {
+				read = await this.#readCereg();
+				if (!read.ok) return read;
+				info = this.#takeCeregUrc() ?? read.value;
+			}
 		}
+		const reg: { roaming: boolean; tac?: number; cellId?: number; act?: number } = { roaming: info.stat === 5 };
+		if (info.tac !== undefined) reg.tac = info.tac;
+		if (info.cellId !== undefined) reg.cellId = info.cellId;
+		if (info.act !== undefined) reg.act = info.act;
 		const pdp = await this.activatePdp();
 		if (!pdp.ok) return pdp;
-		return ok(registration);
+		return ok(reg);
+	}
+
+	/** AT+CEREG? -> `+CEREG: <n>,<stat>[,[<tac>],[<ci>],[<AcT>]]` (TS 27.007 10.1.22). */
+	async #readCereg(): Promise<ModemResult<CeregInfo>> {
+		const r = await this.run("AT+CEREG?");
+		if (!r.ok) return r;
+		const line = r.value.lines.find((l) => l.startsWith("+CEREG:"));
+		const info = line ? parseCereg(line, "read") : undefined;
+		return info ? ok(info) : fail({ kind: "parse", step: "AT+CEREG?", reason: "no +CEREG line" });
+	}
+
+	#takeCeregUrc(): CeregInfo | undefined {
+		const info = this.#ceregUrc;
+		this.#ceregUrc = undefined;
+		return info;
 	}
 
 	async powerDown(): Promise<ModemResult<"clean" | "hard">> {
@@ -439,6 +473,56 @@ export default abstract class ModemBase implements Modem {
 		this.#pwrKey?.write(this.#idle());
 	}
 
+	/**
+	 * After the power-on pulse: resolves true once the module answers `AT`, reacting to its first boot marker at
+	 * once and probing only when none came for BOOT_PROBE_EVERY_MS; false at `deadline`; "closed" if the driver was
+	 * closed meanwhile.
+	 */
+	async #awaitPort(deadline: number): Promise<boolean | "closed"> {
+		const first = this.profile.bootMarkers[0];
+		while (this.clock.now() < deadline && !this.#closed) {
+			const seen = this.#markersSeen.indexOf(first) >= 0 ||
+				(await this.at.waitFor((line) => line === first, Math.min(BOOT_PROBE_EVERY_MS, deadline - this.clock.now()))) !== undefined;
+			if (this.#closed) break;
+			// A probe sent before the port was up is lost: if RDY arrives meanwhile, end the probe there and answer RDY.
+			let cut = false;
+			const stop = seen ? undefined : this.at.on((line) => line === first, () => {
+				cut = true;
+				this.at.abort();
+				return false;
+			});
+			const r = await this.at.command("AT", { timeoutMs: seen ? 1000 : BOOT_PROBE_TIMEOUT_MS });
+			stop?.();
+			if (r.status === "ok") return true;
+			if (cut) continue;
+			if (r.status === "aborted") return "closed";
+			// ERROR from a module still starting up: give it a moment rather than hammering it.
+			if (r.status === "error") await this.delay(500);
+		}
+		return this.#closed ? "closed" : false;
+	}
+
+	/**
+	 * For families whose application commands need the last boot marker (FamilyProfile.readyGatesApplication):
+	 * resolves once it has been seen since the module's last `RDY`, or after markerTimeoutMs (then the command
+	 * goes anyway and the module's answer tells).
+	 */
+	protected appReady(): Promise<void> {
+		if (!this.profile.readyGatesApplication || this.#markersSeen.indexOf(this.profile.readyMarker) >= 0) return Promise.resolve();
+		return new Promise((resolve) => {
+			const done = () => {
+				this.clock.clear(timer);
+				const i = this.#readyWaiters.indexOf(done);
+				if (i >= 0) this.#readyWaiters.splice(i, 1);
+				resolve();
+			};
+			const timer = this.clock.set(done, this.profile.markerTimeoutMs);
+			this.#readyWaiters.push(done);
+		});
+	}
+
+	#readyWaiters: Array<() => void> = [];
+
 	async #probe(tries: number, timeoutMs: number): Promise<boolean> {
 		for (let i = 0; i < tries; i++) {
 			const r = await this.at.command("AT", { timeoutMs });
@@ -453,6 +537,8 @@ export default abstract class ModemBase implements Modem {
 	}
 
 	async #quiet(options: PowerOnOptions): Promise<ModemResult<void>> {
+		// Already running when asked: its boot markers went out long ago.
+		this.#markersSeen = [...this.profile.bootMarkers];
 		if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
 		return this.#booted();
 	}
@@ -468,8 +554,11 @@ export default abstract class ModemBase implements Modem {
 	}
 
 	#onBootMarker(line: string): boolean | void {
+		// RDY starts a boot: the markers seen before belong to the previous one.
+		if (line === this.profile.bootMarkers[0]) this.#markersSeen = [];
 		this.#markersSeen.push(line);
-		// Expected during boot: let it reach powerOn()'s waitFor (or the AT poll in flight).
+		if (line === this.profile.readyMarker) for (const wake of this.#readyWaiters.slice()) wake();
+		// Expected during boot: let it reach powerOn()'s wait for the port (or the AT probe in flight).
 		if (!ACTIVE.includes(this.#state)) return false;
 		// The first boot line (`RDY`) comes only after a (re)boot. The later ones (`SMS Ready`, `APP RDY`) can come
 		// seconds after RDY, in the middle of configure or attach, when AT already answered: not a reset by

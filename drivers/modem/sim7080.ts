@@ -28,6 +28,12 @@ const PROFILE: FamilyProfile = Object.freeze({
 	markerTimeoutMs: 10_000,
 	readyMarker: "SMS Ready",
 	bootMarkers: Object.freeze(["RDY", "SMS Ready"]),
+	// `SMS Ready` reports the SMS service; we found no SIMCom document that makes the TCP/IP, SSL or file system
+	// commands (their application notes) wait for it, so nothing here does. The AT port is up at `RDY`.
+	readyGatesApplication: false,
+	// The SIM7080 AT manual asks the host to wait for the final result code, not for a pause after it (the 20 ms
+	// guard is Telit's and u-blox's, drivers/modem/at.ts): the next command goes at once.
+	guardMs: 0,
 	powerDownCommand: "AT+CPOWD=1",
 	powerDownMarker: "NORMAL POWER DOWN",
 	powerDownTimeoutMs: 10_000,

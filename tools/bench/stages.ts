@@ -131,7 +131,11 @@ export function firmwareShare(entries: readonly Entry[], from: number, to: numbe
 	return { recogniser, probeBeforePowerOn, hostGaps, gaps, total: recogniser + probeBeforePowerOn + hostGaps };
 }
 
-/** Command at index k equals the previous command, and its answer equals that command's answer. */
+/**
+ * Command at index k equals the previous command, and its answer equals that command's answer. An answer ends at
+ * its final result code (V.250 5.7.1; TS 27.007 9.2): URCs the module sends after it (a boot marker, a +CEREG
+ * report) are not part of it, or a poll followed by any URC would never count as repeated.
+ */
 function isRepeatedPoll(window: readonly Entry[], k: number): boolean {
 	const cmd = window[k]!;
 	let prev = k - 1;
@@ -139,11 +143,19 @@ function isRepeatedPoll(window: readonly Entry[], k: number): boolean {
 	if (prev < 0 || window[prev]!.text !== cmd.text) return false;
 	const answer = (start: number): string[] => {
 		const out: string[] = [];
-		for (let j = start + 1; j < window.length && window[j]!.dir !== "->"; j++) if (window[j]!.dir === "<-") out.push(window[j]!.text);
+		for (let j = start + 1; j < window.length && window[j]!.dir !== "->"; j++) {
+			if (window[j]!.dir !== "<-") continue;
+			out.push(window[j]!.text);
+			if (isFinalResult(window[j]!.text)) break;
+		}
 		return out;
 	};
 	const before = answer(prev), after = answer(k);
 	return before.length > 0 && before.join("\n") === after.join("\n");
+}
+
+function isFinalResult(line: string): boolean {
+	return line === "OK" || line === "ERROR" || line.startsWith("+CME ERROR:") || line.startsWith("+CMS ERROR:");
 }
 
 export type ExchangeKind = "alert" | "location" | "close" | "other";

@@ -100,13 +100,30 @@ export default class FakeModem implements Modem {
 		return this.#later(300, () => {
 			if (!this.#socketOpen) return fail({ kind: "closed", socket });
 			const response = this.#platform(data);
-			if (response) this.#clock.set(() => { this.#inbox.push(response); this.onEvent?.({ type: "data", socket }); }, 700);
+			if (response && this.dataWithEmptyRead) this.#heldResponse = response;
+			else if (response) this.#clock.set(() => { this.#inbox.push(response); this.onEvent?.({ type: "data", socket }); }, 700);
 			return ok(data.length);
 		});
 	}
+	/**
+	 * The response's data indication arrives in the same chunk as the final result code of a read that found
+	 * nothing yet (`+CARECV: 0` OK `+CADATAIND: 0`): the event fires before the read's caller runs again.
+	 */
+	dataWithEmptyRead = false;
+	#heldResponse: Uint8Array | undefined;
+	/** Clock time of each receive() call. */
+	readonly receiveTimes: number[] = [];
 	receive(socket: number, max: number): Promise<ModemResult<Uint8Array>> {
+		this.receiveTimes.push(this.#clock.now());
 		return this.#later(20, () => {
 			if (!this.#socketOpen && this.#inbox.length === 0) return fail({ kind: "closed", socket });
+			const held = this.#heldResponse;
+			if (held && this.#inbox.length === 0) {
+				this.#heldResponse = undefined;
+				this.#inbox.push(held);
+				this.onEvent?.({ type: "data", socket });
+				return ok(new Uint8Array(0));
+			}
 			const next = this.#inbox.shift() ?? new Uint8Array(0);
 			if (next.length > max) { this.#inbox.unshift(next.subarray(max)); return ok(next.subarray(0, max)); }
 			return ok(next);

@@ -76,6 +76,17 @@ Up("wake brings the modem from off to a pinned TLS socket, then the alert is sig
 	assert.match(signatureInput, /created=\d+;keyid="5f0c3a9e1b7d4c2a8e6f1032547698ab";nonce="\d+"/);
 });
 
+Up("a data indication in the same chunk as an empty read's OK is not lost: the next read follows at once", async () => {
+	const { modem, uplink, run } = setup();
+	modem.dataWithEmptyRead = true;
+	assert.equal(await run(uplink.wake()), { ok: true });
+	const reply = await run(uplink.openEvent(eventId, false));
+	assert.equal(reply, { ok: true, state: "open", intervalMs: 30_000 });
+	// The first read finds nothing (20 ms) while the indication arrives; the second read starts when the first ends,
+	// not after the 1 s fallback wait.
+	assert.equal(modem.receiveTimes.slice(1, 2).map((t) => t - modem.receiveTimes[0]!), [20]);
+});
+
 Up("a GNSS window closes the socket first; the fix goes out as a MAC'd point", async () => {
 	const { modem, uplink, run } = setup();
 	await run(uplink.wake());

@@ -133,6 +133,29 @@ stages("firmware share: recogniser, probe before PWRKEY, host gaps; repeated pol
 	assert.is(f.total, 1000 + 500 + 1320);
 });
 
+stages("firmware share: URCs after a poll's final result code are not its answer; reacting to a URC counts", () => {
+	const entries = [
+		e(1000, "->", "AT+CEREG?"),
+		e(1010, "<-", "+CEREG: 2,2"),
+		e(1010, "<-", "OK"),
+		e(3000, "<-", "SMS Ready"), // a boot marker the poll does not wait for
+		e(11010, "->", "AT+CEREG?"), // fallback poll, same answer: the network's wait, not counted
+		e(11020, "<-", "+CEREG: 2,2"),
+		e(11020, "<-", "OK"),
+		e(15000, "<-", "+CEREG: 1,\"1A2B\",\"01A2D101\",7"), // the URC with the news
+		e(15002, "->", "AT+CNACT=0,1"), // reacting to it: 2 ms counted
+		e(15012, "<-", "OK"),
+		e(15012, "<-", "+APP PDP: 0,ACTIVE"),
+		e(15040, "->", "AT+CCLK?"), // 28 ms after the URC it waited for: counted
+	];
+	const f = firmwareShare(entries, 1000, 16000, 1000);
+	assert.is(f.hostGaps, 2 + 28);
+	assert.is(f.gaps, 2);
+	// The same URC ignored until the next fallback poll: that poll's answer differs, so its whole gap counts.
+	const late = [...entries.slice(0, 8), e(21020, "->", "AT+CEREG?"), e(21030, "<-", "+CEREG: 2,1"), e(21030, "<-", "OK")];
+	assert.is(firmwareShare(late, 1000, 22000, 1000).hostGaps, 6020);
+});
+
 stages("exchanges: handshake up to the request, wire and payload from one socket open to the next", () => {
 	const entries = [
 		e(0, "->", "AT+CAOPEN=0,0,\"TCP\",\"localhost\",443"),

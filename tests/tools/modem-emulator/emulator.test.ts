@@ -17,6 +17,18 @@ Serial("constructor options are checked", () => {
 	emu.close();
 });
 
+Serial("boot time per dialect: the SIM7080G's good-profile RDY 1.8 s after the PWRKEY falling edge (its HD, Table 8); others keep bootMs", async () => {
+	for (const [dialect, profile, rdy] of [["sim7080", "good", 1000 + 800], ["bg95", "good", 500 + 4000], ["sim7080", "poor", 1000 + 4500]] as const) {
+		const h = harness({ dialect, profile });
+		h.emu.pwrkey.write(1);
+		await h.advance(1200);
+		h.emu.pwrkey.write(0);
+		await h.advance(10_000);
+		assert.ok(h.emu.transcript.includes(`[${String(rdy).padStart(9)} ms] <- RDY`), `${dialect}/${profile}: ${h.emu.transcript.slice(0, 2).join(" | ")}`);
+		h.close();
+	}
+});
+
 Serial("onReadable reports the bytes available; read(count) returns at most count; never called inside write()", async () => {
 	const clock = new ManualClock();
 	const emu = new ModemEmulator({ dialect: "bg95", clock, poweredOn: true });
@@ -62,13 +74,16 @@ Transcript("lines carry simulated ms and arrows; payloads are summarised by leng
 	const h = harness({ dialect: "sim7080", transcript: (l) => lines.push(l) });
 	await h.powerOn();
 	await h.at("ATE0");
+	// Good profile, SIM7080G: RDY 800 ms after the module took the pulse (profiles.ts SIM7080G_GOOD_BOOT_MS), the
+	// next boot marker one third of bootMarkersMs later; the harness sends ATE0 after the pulse (1100 ms), bootMs,
+	// bootMarkersMs and 100 ms.
 	assert.equal(lines.slice(0, 3), [
 		"[     1000 ms] == power on (PWRKEY low 1000 ms)",
-		"[     5000 ms] <- RDY",
-		"[     6000 ms] <- +CFUN: 1",
+		"[     1800 ms] <- RDY",
+		"[     2800 ms] <- +CFUN: 1",
 	]);
-	assert.ok(lines.includes("[     8200 ms] -> ATE0"));
-	assert.ok(lines.includes("[     8210 ms] <- OK"));
+	assert.ok(lines.includes("[     5000 ms] -> ATE0"));
+	assert.ok(lines.includes("[     5010 ms] <- OK"));
 	assert.equal(h.emu.transcript, lines);
 	h.close();
 });

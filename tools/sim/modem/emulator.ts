@@ -110,7 +110,7 @@ export default class ModemEmulator {
 	constructor(options: EmulatorOptions) {
 		if (!options || (options.dialect !== "sim7080" && options.dialect !== "bg95")) throw new RangeError("invalid dialect");
 		if (!options.clock || typeof options.clock.set !== "function") throw new RangeError("invalid clock");
-		const profile = typeof options.profile === "object" ? options.profile : profileNamed(options.profile ?? "good");
+		const profile = typeof options.profile === "object" ? options.profile : profileNamed(options.profile ?? "good", options.dialect);
 		const tz = options.timezoneQuarters ?? 4;
 		if (!Number.isInteger(tz) || tz < -48 || tz > 56) throw new RangeError("invalid timezoneQuarters");
 		const hosts: Record<string, string> = {};
