@@ -468,7 +468,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 			outputs!.sync();
 			fault("outputs-synced");
 			ledger.transaction(() => {
-				for (const sl of slices) if (sl.serials.length > 0) ledger.insertJson(sl.rows, sl.serials.length);
+				for (const sl of slices) if (sl.serials.length > 0) ledger.insertRows(sl.rows, sl.serials.length);
 				outputs!.commitSizes(ledger);
 				fault("ledger-insert");
 			});
