@@ -9,6 +9,9 @@ import { join } from "node:path";
 
 export const PROVISIONING_SIZES = [1_000, 5_000, 40_000] as const;
 
+/** As package.json `provision` runs the CLI: a fixed young generation (batch.ts tuneHeapForBatches). */
+export const PROVISION_NODE_FLAGS = ["--max-semi-space-size=4"] as const;
+
 export interface ProvisioningRun {
 	devices: number;
 	seconds: number;
@@ -30,7 +33,7 @@ export interface ProvisioningFigures {
 
 function runChild(repoRoot: string, count: number): Promise<ProvisioningRun> {
 	return new Promise((resolvePromise, reject) => {
-		const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "tools", "provision", "bench.ts"), "--count", String(count)], {
+		const child = spawn(process.execPath, [...PROVISION_NODE_FLAGS, "--import", "tsx", join(repoRoot, "tools", "provision", "bench.ts"), "--count", String(count)], {
 			cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSX_TSCONFIG_PATH: "tsconfig.tools.json" },
 		});
 		let out = "";

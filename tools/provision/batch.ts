@@ -390,9 +390,11 @@ class Pool {
 /**
  * For processes that run big batches (the CLI, the bench): V8 grows the young generation with allocation
  * throughput, from 1 MB up to 16 MB per semi-space, so a long batch ends with a larger heap than a short one although
- * the live set stays under 10 MB. Growth factor 1 limits that (issuing 20,000 devices on one thread: peak RSS 118 MB
- * without it, 98 MB with it, 87 MB for 1,000); it does not stop all growth (see README "Benchmark"). Workers get a
- * small young generation through resourceLimits. Process-wide, so called by entry points only.
+ * the live set stays under 10 MB. Growth factor 1 slows that, but set at run time it does not stop it (a 40,000-device
+ * batch still grew the main thread's new space 8 -> 16 -> 32 MB, v8.getHeapSpaceStatistics()), so the entry points
+ * also start node with --max-semi-space-size=4 (package.json `provision`, tools/bench/provisioning.ts): V8 sizes the
+ * young generation when the heap is created, so it must be a start-up flag. Workers get a small young generation
+ * through resourceLimits. Process-wide, so called by entry points only.
  */
 export function tuneHeapForBatches(): void {
 	setFlagsFromString("--semi-space-growth-factor=1");
@@ -459,16 +461,13 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 				groupSync(o.out, serials.map((serial) => join(o.out, PENDING_DIR, serial)));
 				fault("files-synced");
 			}
-			// One write per output per chunk; the lines were built where the devices were issued (worker or here).
-			for (let i = 0; i < OUTPUTS.length; i++) {
-				const parts = slices.map((sl) => sl.lines[i]!).filter((b) => b.length > 0);
-				if (parts.length > 0) outputs!.append(OUTPUTS[i]!, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-			}
+			// One write per output per slice; the lines were built where the devices were issued (worker or here).
+			for (let i = 0; i < OUTPUTS.length; i++) for (const sl of slices) if (sl.lines[i]!.length > 0) outputs!.append(OUTPUTS[i]!, sl.lines[i]!);
 			fault("outputs-appended");
 			outputs!.sync();
 			fault("outputs-synced");
 			ledger.transaction(() => {
-				for (const sl of slices) if (sl.serials.length > 0) ledger.insertJson(sl.rows, sl.serials.length);
+				for (const sl of slices) if (sl.serials.length > 0) ledger.insertRows(sl.rows, sl.serials.length);
 				outputs!.commitSizes(ledger);
 				fault("ledger-insert");
 			});
@@ -550,8 +549,9 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		const summary = { event: "run", time: now().toISOString(), ...result, kid };
 		outputs.append(AUDIT_FILE, `${JSON.stringify(summary)}\n`);
 		commit([]);
-		// Everything this run wrote (reemitted folders too) is on disk before it reports success.
-		groupSync(o.out, []);
+		// Everything this run wrote is on disk before it reports success: the chunks are (each commit synced its files
+		// and the devices directory); folders rebuilt, deleted or moved outside a chunk are synced here.
+		if (result.reemitted + result.recovered + result.discarded + result.orphans > 0) groupSync(o.out, []);
 		return result;
 	} finally {
 		await pool?.close();

@@ -2,10 +2,10 @@
  * Provisioning benchmark, one batch per process (tools/bench/provisioning.ts runs it in a child per batch size, so
  * each peak RSS is that batch's own): N devices into a fresh temporary directory with the CLI's settings (worker
  * threads, one per core; group commit; ledger, audit, manifest and import records as in production).
- * Prints one JSON line: images/s (wall time), peak RSS (process.resourceUsage().maxRSS, main thread and workers),
- * and the deterministic byte counts.
+ * Prints one JSON line: images/s (wall time), CPU time per device (user + system, all threads), peak RSS
+ * (process.resourceUsage().maxRSS, main thread and workers), and the deterministic byte counts.
  *
- *   node --import tsx tools/provision/bench.ts [--count N] [--board B] [--jobs N] [--dir <parent>] [--keep]
+ *   node --max-semi-space-size=4 --import tsx tools/provision/bench.ts [--count N] [--board B] [--jobs N] [--dir <parent>] [--keep]
  *
  * The default parent directory is /dev/shm when it exists (tmpfs: the tool is measured, not the disk), else the
  * OS temp directory; the JSON names the one used.
@@ -27,7 +27,8 @@ const parent = values.dir ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
 const dir = mkdtempSync(join(parent, "enigm-provision-bench-"));
 const platformKey = randomBytes(32);
 
-const rssBaseKiB = process.resourceUsage().maxRSS;
+const before = process.resourceUsage();
+const rssBaseKiB = before.maxRSS;
 const started = process.hrtime.bigint();
 let result;
 try {
@@ -36,7 +37,8 @@ try {
 	platformKey.fill(0);
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const peakRssKiB = process.resourceUsage().maxRSS;
+const after = process.resourceUsage();
+const peakRssKiB = after.maxRSS;
 const mem = process.memoryUsage();
 
 let imageBytes = 0;
@@ -52,6 +54,11 @@ const report = {
 	imagesPerSecond: Math.round(result.issued / seconds),
 	peakRssKiB,
 	rssBeforeBatchKiB: rssBaseKiB,
+	// CPU time of the batch, all threads (user and system, microseconds): less sensitive than wall time to other
+	// processes on the machine, and what the rate would be with the cores to itself (cpuMicrosPerDevice / cores).
+	cpuMicrosPerDevice: Math.round((after.userCPUTime - before.userCPUTime + after.systemCPUTime - before.systemCPUTime) / result.issued),
+	userMicrosPerDevice: Math.round((after.userCPUTime - before.userCPUTime) / result.issued),
+	systemMicrosPerDevice: Math.round((after.systemCPUTime - before.systemCPUTime) / result.issued),
 	heapTotalKiB: Math.round(mem.heapTotal / 1024),
 	externalKiB: Math.round(mem.external / 1024),
 	imageBytes,

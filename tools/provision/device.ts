@@ -5,13 +5,15 @@
  * devices/<serial>/ only after the ledger has recorded the identity, so a folder under a final name always belongs
  * to a recorded identity.
  */
-import { createHash, randomFillSync } from "node:crypto";
+import * as crypto from "node:crypto";
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { boards, type BoardInfo, type NvsLayout } from "./boards";
-import { deviceNvsItems, type PlatformEndpoint } from "./identity";
+import { DEVICE_ID, NAMESPACE, deviceNvsItems, type PlatformEndpoint } from "./identity";
 import type { LedgerRow } from "./ledger";
-import { buildNvsImage, buildNvsKeysPartition, deriveNvsKeysFromHmac, encryptNvsImage, type NvsKeys } from "./nvs";
+import {
+	buildNvsImage, buildNvsKeysPartition, buildNvsTemplate, deriveNvsKeysFromHmac, encryptNvsImage, setNvsValue, type NvsKeys, type NvsTemplate,
+} from "./nvs";
 import { unwrapKey, wrapAad, wrapKey, type Wrapped } from "./wrap";
 
 export const DEVICES_DIR = "devices";
@@ -61,29 +63,73 @@ type BuildRow = Pick<LedgerRow, "deviceId" | "board" | "keyStore" | "efuseBlock"
 const scratch = new Map<number, Uint8Array>();
 
 /**
+ * Per thread, one NVS template (nvs.ts) per partition size, board, key store, eFuse block and platform endpoint:
+ * within a batch only the device id (and, with the key in NVS, the key) differs from device to device, always with
+ * the same length, so every image is the template with those values set.
+ */
+const templates = new Map<string, NvsTemplate>();
+const endpointIds = new WeakMap<PlatformEndpoint, number>();
+let endpoints = 0;
+
+function imageItems(row: BuildRow, deviceId: string, hmacKey: Uint8Array, platform?: PlatformEndpoint) {
+	return deviceNvsItems({
+		deviceId,
+		board: row.board,
+		keyStore: row.keyStore,
+		...(row.keyStore === "nvs" ? { hmacKey } : { efuseBlock: row.efuseBlock ?? undefined }),
+		...(platform ? { platform } : {}),
+	});
+}
+
+function setDeviceValues(template: NvsTemplate, image: Uint8Array, deviceId: string, keyStore: string, hmacKey: Uint8Array): void {
+	const id = new Uint8Array(33); // 32 hex characters and the NUL
+	for (let i = 0; i < 32; i++) id[i] = deviceId.charCodeAt(i);
+	setNvsValue(template, image, NAMESPACE, "device_id", id);
+	if (keyStore === "nvs") setNvsValue(template, image, NAMESPACE, "hmac_key", hmacKey);
+}
+
+function templateFor(row: BuildRow, size: number, platform?: PlatformEndpoint): NvsTemplate {
+	let endpoint = 0;
+	if (platform) {
+		endpoint = endpointIds.get(platform) ?? 0;
+		if (endpoint === 0) endpointIds.set(platform, (endpoint = ++endpoints));
+	}
+	const id = `${size}|${row.board}|${row.keyStore}|${row.efuseBlock}|${endpoint}`;
+	let template = templates.get(id);
+	if (template) return template;
+	template = buildNvsTemplate(imageItems(row, "0".repeat(32), new Uint8Array(32), platform), { size });
+	// The template is a shortcut, never a second format: it must give buildNvsImage's bytes for any other values.
+	const otherId = "0123456789abcdef".repeat(2);
+	const otherKey = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
+	const direct = buildNvsImage(imageItems(row, otherId, otherKey, platform), { size });
+	const patched = template.image.slice();
+	setDeviceValues(template, patched, otherId, row.keyStore, otherKey);
+	if (Buffer.compare(direct, patched) !== 0) throw new Error(`NVS template for ${row.board} differs from the full build`);
+	templates.set(id, template);
+	return template;
+}
+
+/**
  * Builds a device's artifacts. The image is built in this thread's scratch buffer and stays valid only until the
  * next build(): write it out before building the next device.
  */
 export function build(row: BuildRow, secrets: Secrets, layout: NvsLayout, platform?: PlatformEndpoint): Built {
-	let buffer = scratch.get(layout.nvs.size);
-	if (!buffer) scratch.set(layout.nvs.size, (buffer = new Uint8Array(layout.nvs.size)));
-	const image = buildNvsImage(
-		deviceNvsItems({
-			deviceId: row.deviceId,
-			board: row.board,
-			keyStore: row.keyStore,
-			...(row.keyStore === "nvs" ? { hmacKey: secrets.hmacKey } : { efuseBlock: row.efuseBlock ?? undefined }),
-			...(platform ? { platform } : {}),
-		}),
-		{ size: layout.nvs.size, into: buffer },
-	);
+	if (!DEVICE_ID.test(row.deviceId)) throw new RangeError("device id must be 32 lowercase hex characters");
+	if (row.keyStore === "nvs" && secrets.hmacKey.length !== 32) throw new RangeError("NVS key store needs a 32-byte key");
+	const size = layout.nvs.size;
+	const template = templateFor(row, size, platform);
+	let image = scratch.get(size);
+	if (!image) scratch.set(size, (image = new Uint8Array(size)));
+	image.set(template.image);
+	setDeviceValues(template, image, row.deviceId, row.keyStore, secrets.hmacKey);
 	const built: Built = { image };
 	if (secrets.nvsKeys) {
-		encryptNvsImage(image, secrets.nvsKeys, { inPlace: true }); // the plain image (it holds the key) is overwritten
+		// The plain image (it holds the key) is overwritten.
+		encryptNvsImage(image, secrets.nvsKeys, { inPlace: true, entries: template.entries });
 		built.keysPartition = buildNvsKeysPartition(secrets.nvsKeys);
 	} else if (secrets.nvsHmacKey) {
 		const derived = deriveNvsKeysFromHmac(secrets.nvsHmacKey);
-		encryptNvsImage(image, derived, { inPlace: true });
+		encryptNvsImage(image, derived, { inPlace: true, entries: template.entries });
 		derived.encryption.fill(0);
 		derived.tweak.fill(0);
 		// espefuse burn_key BLOCK_KEYn <file> HMAC_UP takes the same 32 bytes nvs_partition_gen.py reads with
@@ -106,7 +152,10 @@ export function wipe(s: Secrets, b?: Built): void {
 	if (s.nvsKeys === undefined && s.nvsHmacKey === undefined) b?.image.fill(0); // plain images of NVS-key boards hold the key
 }
 
-export const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+/** crypto.hash (Node >= 20.12) skips a Hash object per image; createHash where it is missing. */
+export const sha256: (data: Uint8Array) => string = typeof crypto.hash === "function"
+	? (data) => crypto.hash("sha256", data, "hex")
+	: (data) => crypto.createHash("sha256").update(data).digest("hex");
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 function commands(info: BoardInfo, files: DeviceFiles, layout: NvsLayout, row: Pick<LedgerRow, "efuseBlock" | "nvsEfuseBlock">): string[] {
@@ -208,7 +257,7 @@ let poolAt = POOL_SIZE;
 export function randomBytesFromPool(n: number): Buffer {
 	if (n > POOL_SIZE) throw new RangeError("random draw larger than the pool");
 	if (poolAt + n > POOL_SIZE) {
-		randomFillSync(pool);
+		crypto.randomFillSync(pool);
 		poolAt = 0;
 	}
 	const out = Buffer.from(pool.subarray(poolAt, poolAt + n));
@@ -239,28 +288,63 @@ export interface Issued {
 }
 
 /**
- * Devices issued together, packed for the trip to the main thread: a few long strings instead of thousands of
- * small objects (the main thread's heap grew with the batch while it held them). `rows` is a JSON array of the
- * ledger rows (Ledger.insertJson), `lines` the concatenated platform-import, audit and manifest lines.
+ * Devices issued together, packed for the trip to the main thread: a few byte buffers instead of thousands of
+ * small objects or strings, so neither the worker nor the main thread holds per-device garbage for long. `rows` is
+ * the ledger rows, one ledgerLine() per device; `lines` the concatenated platform-import, audit and
+ * manifest lines. All UTF-8, transferred (not copied) from a worker.
  */
 export interface Slice {
 	serials: string[];
-	rows: string;
-	/** UTF-8 bytes, transferred (not copied) from a worker: they stay out of the main thread's V8 heap. */
+	rows: Uint8Array;
 	lines: [Uint8Array, Uint8Array, Uint8Array];
 }
 
+/**
+ * A row as one line for ledger.ts Ledger.insertRows: a JSON array of the column values in INSERT order, the wrapped keys as
+ * their JSON text. Worker threads build these lines; the main thread only parses and binds them.
+ */
+export function ledgerLine(r: NewRow): string {
+	return `${JSON.stringify([
+		r.serial, r.deviceId, r.board, r.keyStore, r.efuseBlock, JSON.stringify(r.key), r.nvsKeys === null ? null : JSON.stringify(r.nvsKeys),
+		r.imageSha256, r.createdAt, r.nvsHmacKey === null ? null : JSON.stringify(r.nvsHmacKey), r.nvsEfuseBlock,
+	])}\n`;
+}
+
+/** A growing UTF-8 buffer that owns its ArrayBuffer (not Node's shared pool), so it can be transferred. */
+class Utf8Sink {
+	#buf: Buffer;
+	#length = 0;
+	constructor(capacity: number) {
+		this.#buf = Buffer.allocUnsafeSlow(Math.max(256, capacity));
+	}
+	write(text: string): void {
+		const need = this.#length + text.length * 3;
+		if (need > this.#buf.length) {
+			const bigger = Buffer.allocUnsafeSlow(Math.max(need, this.#buf.length * 2));
+			this.#buf.copy(bigger, 0, 0, this.#length);
+			this.#buf = bigger;
+		}
+		this.#length += this.#buf.write(text, this.#length, "utf8");
+	}
+	bytes(): Uint8Array {
+		return new Uint8Array(this.#buf.buffer, this.#buf.byteOffset, this.#length);
+	}
+}
+
 export function issueSlice(ctx: IssueContext, jobs: Job[], write?: ArtifactWriter, each?: () => void): Slice {
-	const rows: string[] = [];
-	const lines: [string[], string[], string[]] = [[], [], []];
+	// Sized for the usual lines (about 450, 350, 550 and 600 bytes a device) so they rarely grow.
+	const n = jobs.length;
+	const rows = new Utf8Sink(n * 700);
+	const lines = [new Utf8Sink(n * 500), new Utf8Sink(n * 400), new Utf8Sink(n * 650)] as const;
+	const serials: string[] = [];
 	for (const job of jobs) {
 		const issued = issueDevice(ctx, job, write);
-		rows.push(JSON.stringify(issued.row));
-		for (let i = 0; i < 3; i++) lines[i]!.push(issued.lines[i]!);
+		rows.write(ledgerLine(issued.row));
+		for (let i = 0; i < 3; i++) lines[i]!.write(issued.lines[i]!);
+		serials.push(job.serial);
 		each?.();
 	}
-	const utf8 = new TextEncoder();
-	return { serials: jobs.map((j) => j.serial), rows: `[${rows.join(",")}]`, lines: lines.map((l) => utf8.encode(l.join(""))) as [Uint8Array, Uint8Array, Uint8Array] };
+	return { serials, rows: rows.bytes(), lines: [lines[0].bytes(), lines[1].bytes(), lines[2].bytes()] };
 }
 
 export interface Job {
@@ -276,15 +360,19 @@ export interface Job {
 export function issueDevice(ctx: IssueContext, job: Job, write?: ArtifactWriter): Issued {
 	const info = boards[job.board]!;
 	const layout = ctx.layouts[job.board]!;
-	const randomBytes = randomBytesFromPool;
-	const secrets: Secrets = { hmacKey: randomBytes(32) };
+	const useNvsKeys = ctx.nvsKeys && info.keyStore === "nvs" && info.chip !== "sim";
+	const useHmacScheme = info.keyStore === "efuse";
+	// One draw for every random value of the device: key, NVS keys, device id, IVs.
+	const draw = randomBytesFromPool(32 + 16 + 12 + (useNvsKeys ? 64 + 12 : 0) + (useHmacScheme ? 32 + 12 : 0));
+	let at = 0;
+	const take = (n: number) => draw.subarray(at, (at += n));
+	const secrets: Secrets = { hmacKey: take(32) };
 	let built: Built | undefined;
 	try {
-		const useNvsKeys = ctx.nvsKeys && info.keyStore === "nvs" && info.chip !== "sim";
-		const useHmacScheme = info.keyStore === "efuse";
-		if (useNvsKeys) secrets.nvsKeys = { encryption: randomBytes(32), tweak: randomBytes(32) };
-		if (useHmacScheme) secrets.nvsHmacKey = randomBytes(32);
-		const deviceId = randomBytes(16).toString("hex");
+		const nvsKeysAt = at;
+		if (useNvsKeys) secrets.nvsKeys = { encryption: take(32), tweak: take(32) };
+		if (useHmacScheme) secrets.nvsHmacKey = take(32);
+		const deviceId = take(16).toString("hex");
 		const base = {
 			serial: job.serial, deviceId, board: job.board, keyStore: info.keyStore,
 			efuseBlock: useHmacScheme ? ctx.efuseBlock : null,
@@ -295,20 +383,21 @@ export function issueDevice(ctx: IssueContext, job: Job, write?: ArtifactWriter)
 		const aad = (purpose: "device-key" | "nvs-keys" | "nvs-hmac-key") => wrapAad(purpose, deviceId, job.serial, job.board);
 		let nvsKeys: Wrapped | null = null;
 		if (secrets.nvsKeys) {
-			const both = Buffer.concat([secrets.nvsKeys.encryption, secrets.nvsKeys.tweak]);
-			nvsKeys = wrapKey(ctx.platformKey, both, aad("nvs-keys"), randomBytes(12));
-			both.fill(0);
+			// Wrapped together as eky | tky: adjacent in the draw.
+			const both = draw.subarray(nvsKeysAt, nvsKeysAt + 64);
+			nvsKeys = wrapKey(ctx.platformKey, both, aad("nvs-keys"), take(12), ctx.kid);
 		}
 		const row: NewRow = {
 			...base,
-			key: wrapKey(ctx.platformKey, secrets.hmacKey, aad("device-key"), randomBytes(12)),
+			key: wrapKey(ctx.platformKey, secrets.hmacKey, aad("device-key"), take(12), ctx.kid),
 			nvsKeys,
-			nvsHmacKey: secrets.nvsHmacKey ? wrapKey(ctx.platformKey, secrets.nvsHmacKey, aad("nvs-hmac-key"), randomBytes(12)) : null,
+			nvsHmacKey: secrets.nvsHmacKey ? wrapKey(ctx.platformKey, secrets.nvsHmacKey, aad("nvs-hmac-key"), take(12), ctx.kid) : null,
 			imageSha256: sha256(built.image),
 		};
 		writeDeviceDir(join(ctx.out, PENDING_DIR, job.serial), row, built, write);
 		return { row, lines: records(row, layout, ctx.kid) };
 	} finally {
 		wipe(secrets, built);
+		draw.fill(0);
 	}
 }

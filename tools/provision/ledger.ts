@@ -40,6 +40,9 @@ interface RawRow {
 	created_at: string;
 }
 
+/** The values of device.ts ledgerLine(), in INSERT order. */
+type Columns = [string, string, string, string, number | null, string, string | null, string, string, string | null, number | null];
+
 function fromRaw(r: RawRow): LedgerRow {
 	return {
 		seq: r.seq,
@@ -61,7 +64,7 @@ export default class Ledger {
 	#db: Database.Database | undefined;
 	readonly #get: Database.Statement<[string]>;
 	readonly #setMeta: Database.Statement<[string, string]>;
-	readonly #insertJson: Database.Statement<[string]>;
+	readonly #insert: Database.Statement<Columns>;
 	readonly #getMeta: Database.Statement<[string]>;
 	readonly #page: Database.Statement<[number, number]>;
 
@@ -98,14 +101,9 @@ export default class Ledger {
 		if (!columns.has("nvs_hmac_wrapped")) db.exec("ALTER TABLE devices ADD COLUMN nvs_hmac_wrapped TEXT");
 		if (!columns.has("nvs_efuse_block")) db.exec("ALTER TABLE devices ADD COLUMN nvs_efuse_block INTEGER");
 		this.#get = db.prepare("SELECT * FROM devices WHERE serial = ?");
-		// json_extract of an object yields its JSON text; of a JSON null or a missing member, SQL NULL.
-		this.#insertJson = db.prepare(`
+		this.#insert = db.prepare(`
 			INSERT INTO devices (serial, device_id, board, key_store, efuse_block, key_wrapped, nvs_keys_wrapped, image_sha256, created_at, nvs_hmac_wrapped, nvs_efuse_block)
-			SELECT json_extract(value, '$.serial'), json_extract(value, '$.deviceId'), json_extract(value, '$.board'),
-				json_extract(value, '$.keyStore'), json_extract(value, '$.efuseBlock'), json_extract(value, '$.key'),
-				json_extract(value, '$.nvsKeys'), json_extract(value, '$.imageSha256'), json_extract(value, '$.createdAt'),
-				json_extract(value, '$.nvsHmacKey'), json_extract(value, '$.nvsEfuseBlock')
-			FROM json_each(?) ORDER BY key`);
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 		this.#setMeta = db.prepare("INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v");
 		this.#getMeta = db.prepare("SELECT v FROM meta WHERE k = ?");
 		this.#page = db.prepare("SELECT * FROM devices WHERE seq > ? ORDER BY seq LIMIT ?");
@@ -117,12 +115,22 @@ export default class Ledger {
 	}
 
 	/**
-	 * Inserts the rows of a JSON array (NewRow objects as JSON.stringify writes them) in array order, in one
-	 * statement; `expected` is how many it must insert.
+	 * Inserts the rows of UTF-8 device.ts ledgerLine()s in order, one prepared INSERT each (a row at a time: the main thread
+	 * holds no more than one row's strings); `expected` is how many there must be.
 	 */
-	insertJson(json: string, expected: number): void {
-		const result = this.#insertJson.run(json);
-		if (result.changes !== expected) throw new Error(`ledger: inserted ${result.changes} rows, expected ${expected}`);
+	insertRows(lines: Uint8Array, expected: number): void {
+		const text = Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength);
+		let n = 0;
+		for (let at = 0; at < text.length; ) {
+			let end = text.indexOf(10, at);
+			if (end < 0) end = text.length;
+			const columns = JSON.parse(text.toString("utf8", at, end)) as Columns;
+			if (!Array.isArray(columns) || columns.length !== 11) throw new Error(`ledger: malformed row ${n + 1}`);
+			this.#insert.run(...columns);
+			n++;
+			at = end + 1;
+		}
+		if (n !== expected) throw new Error(`ledger: inserted ${n} rows, expected ${expected}`);
 	}
 
 	meta(key: string): string | undefined {

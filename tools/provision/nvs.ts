@@ -125,6 +125,8 @@ class PageFull extends Error {}
  */
 class ImageWriter {
 	readonly image: Uint8Array;
+	/** Where each string's and blob's chunks were placed, by namespace index and key (for templates). */
+	readonly placed = new Map<string, NvsChunk[]>();
 	readonly #view: DataView;
 	#pageNum = -1;
 	#entryNum = 0;
@@ -166,6 +168,19 @@ class ImageWriter {
 			this.image[page + BITMAP_OFFSET + (bit >> 3)]! &= ~(1 << (bit & 7));
 			this.#entryNum++;
 		}
+	}
+
+	/** Byte offset of the current entry. */
+	#here(): number {
+		return this.#pageNum * PAGE_SIZE + FIRST_ENTRY_OFFSET + this.#entryNum * ENTRY_SIZE;
+	}
+
+	#place(ns: number, key: string, size: number): void {
+		const at = this.#here();
+		const id = `${ns}\0${key}`;
+		const list = this.placed.get(id) ?? [];
+		list.push({ header: at, data: at + ENTRY_SIZE, size });
+		this.placed.set(id, list);
 	}
 
 	#header(ns: number, type: number, span: number, chunk: number, key: Uint8Array): Uint8Array {
@@ -248,6 +263,7 @@ class ImageWriter {
 			const v = new DataView(e.buffer);
 			v.setUint16(24, data.length, true);
 			v.setUint32(28, nvsCrc32(data), true);
+			this.#place(ns, key, data.length);
 			this.#put(this.#seal(e), 1);
 			this.#put(data, dataEntries);
 		});
@@ -271,6 +287,7 @@ class ImageWriter {
 			const v = new DataView(e.buffer);
 			v.setUint16(24, chunkSize, true);
 			v.setUint32(28, nvsCrc32(chunk), true);
+			this.#place(ns, key, chunkSize);
 			this.#put(this.#seal(e), 1);
 			this.#put(chunk, dataEntries);
 			chunkCount++;
@@ -290,8 +307,7 @@ class ImageWriter {
 	}
 }
 
-/** Builds a plain NVS partition image (version 2 pages) holding `items` in order. */
-export function buildNvsImage(items: Iterable<NvsItem>, options: BuildOptions = {}): Uint8Array {
+function writeItems(items: Iterable<NvsItem>, options: BuildOptions): ImageWriter {
 	const writer = new ImageWriter(options.size ?? options.into?.length ?? 0x6000, options.into);
 	let current: string | undefined;
 	let ns = 0;
@@ -306,7 +322,76 @@ export function buildNvsImage(items: Iterable<NvsItem>, options: BuildOptions = 
 			default: writer.primitive(ns, item.key, item.type, item.value);
 		}
 	}
-	return writer.image;
+	return writer;
+}
+
+/** Builds a plain NVS partition image (version 2 pages) holding `items` in order. */
+export function buildNvsImage(items: Iterable<NvsItem>, options: BuildOptions = {}): Uint8Array {
+	return writeItems(items, options).image;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Templates: a batch writes the same items into every image and only a few values differ per device, always with
+// the same byte length (a 32-hex-character device id, a 32-byte key). Where the generator places an entry depends
+// only on the items' types and lengths, so an image built once can be reused: the differing values are copied over
+// and the CRCs that cover them recomputed (the data CRC in the entry header, then the entry's own CRC). The
+// result is the image buildNvsImage makes for those values; device.ts checks that once per template.
+
+/** One chunk of a string or blob: its entry header's byte offset, its data's, and the data length. */
+export interface NvsChunk {
+	header: number;
+	data: number;
+	size: number;
+}
+
+export interface NvsTemplate {
+	/** The plain image of the template's items (read only: copy it, then set values in the copy). */
+	readonly image: Uint8Array;
+	/** Chunks of each string and blob, by `${namespace}/${key}`. */
+	readonly slots: ReadonlyMap<string, readonly NvsChunk[]>;
+	/** Byte offsets of the written entries: the data units encryptNvsImage encrypts. */
+	readonly entries: Uint32Array;
+}
+
+export function buildNvsTemplate(items: readonly NvsItem[], options: { size?: number } = {}): NvsTemplate {
+	const writer = writeItems(items, options.size === undefined ? {} : { size: options.size });
+	const names = new Map<number, string>();
+	let ns = 0;
+	let current: string | undefined;
+	for (const item of items) if (item.namespace !== current) { current = item.namespace; names.set(++ns, item.namespace); }
+	const slots = new Map<string, NvsChunk[]>();
+	for (const [id, chunks] of writer.placed) {
+		const [index, key] = id.split("\0") as [string, string];
+		slots.set(`${names.get(Number(index))}/${key}`, chunks);
+	}
+	return { image: writer.image, slots, entries: writtenEntries(writer.image) };
+}
+
+/**
+ * Sets a string or blob value of the same byte length as the template's in `image` (a copy of template.image):
+ * the data, its CRC in each chunk header, and each header's CRC. `data` is the stored bytes (a string's UTF-8 and
+ * its NUL).
+ */
+export function setNvsValue(template: NvsTemplate, image: Uint8Array, namespace: string, key: string, data: Uint8Array): void {
+	const chunks = template.slots.get(`${namespace}/${key}`);
+	if (!chunks) throw new RangeError(`NVS template has no string or blob "${namespace}/${key}"`);
+	let total = 0;
+	for (const c of chunks) total += c.size;
+	if (total !== data.length) throw new RangeError(`NVS template value "${key}" is ${total} bytes, not ${data.length}`);
+	let at = 0;
+	for (const c of chunks) {
+		image.set(data.subarray(at, at + c.size), c.data);
+		at += c.size;
+		writeU32(image, c.header + 28, nvsCrc32(image, 0xffffffff, c.data, c.data + c.size));
+		writeU32(image, c.header + 4, entryCrc32(image, c.header));
+	}
+}
+
+function writeU32(b: Uint8Array, at: number, v: number): void {
+	b[at] = v & 0xff;
+	b[at + 1] = (v >>> 8) & 0xff;
+	b[at + 2] = (v >>> 16) & 0xff;
+	b[at + 3] = v >>> 24;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -560,6 +645,20 @@ export function parseNvsKeysPartition(partition: Uint8Array): NvsKeys {
 	return { encryption: partition.slice(0, 32), tweak: partition.slice(32, 64) };
 }
 
+/** Byte offsets of every entry an image's page bitmaps mark written or erased (what XTS encrypts). */
+export function writtenEntries(image: Uint8Array): Uint32Array {
+	const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+	const addresses: number[] = [];
+	for (let base = 0; base + PAGE_SIZE <= image.length; base += PAGE_SIZE) {
+		if (view.getUint32(base, true) === PageState.EMPTY) continue;
+		for (let i = 0; i < ENTRY_COUNT; i++) {
+			const state = (image[base + BITMAP_OFFSET + (i >> 2)]! >> ((i & 3) * 2)) & 3;
+			if (state !== EntryState.EMPTY) addresses.push(base + FIRST_ENTRY_OFFSET + i * ENTRY_SIZE);
+		}
+	}
+	return Uint32Array.from(addresses);
+}
+
 /**
  * XTS-AES-256 (IEEE 1619-2007 5.3) of every written entry of an image, each entry one 32-byte data unit whose tweak
  * is its partition-relative address, 16 bytes little-endian (nvs_encrypted_partition.cpp). Node's "aes-256-xts"
@@ -568,30 +667,24 @@ export function parseNvsKeysPartition(partition: Uint8Array): NvsKeys {
  * 0x87), then C = AES(eky, P xor T) xor T for every 16-byte block. Checked against the generator's encrypted golden
  * and against Node's aes-256-xts in tests/tools/provision/nvs.test.ts.
  */
-function mapEntries(image: Uint8Array, keys: NvsKeys, encrypt: boolean, inPlace = false): Uint8Array {
+function mapEntries(image: Uint8Array, keys: NvsKeys, encrypt: boolean, inPlace = false, entries = writtenEntries(image)): Uint8Array {
 	if (keys.encryption.length !== 32 || keys.tweak.length !== 32) throw new RangeError("NVS keys must be 32 bytes each");
 	const out = inPlace ? image : image.slice();
-	const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-	const addresses: number[] = [];
-	for (let base = 0; base + PAGE_SIZE <= out.length; base += PAGE_SIZE) {
-		if (view.getUint32(base, true) === PageState.EMPTY) continue;
-		for (let i = 0; i < ENTRY_COUNT; i++) {
-			const state = (out[base + BITMAP_OFFSET + (i >> 2)]! >> ((i & 3) * 2)) & 3;
-			if (state !== EntryState.EMPTY) addresses.push(base + FIRST_ENTRY_OFFSET + i * ENTRY_SIZE);
-		}
-	}
-	const n = addresses.length;
+	const n = entries.length;
 	if (n === 0) return out;
-	const tweaks = new Uint8Array(n * 16);
-	const tv = new DataView(tweaks.buffer);
-	addresses.forEach((a, k) => tv.setUint32(k * 16, a, true));
-	const te = createCipheriv("aes-256-ecb", keys.tweak, null).setAutoPadding(false);
-	const t0 = Buffer.concat([te.update(tweaks), te.final()]);
-	const t = new Uint8Array(n * 32); // T0 | T1 per entry
-	const blocks = new Uint8Array(n * 32);
+	const tweaks = Buffer.alloc(n * 16);
+	for (let k = 0; k < n; k++) {
+		const a = entries[k]!;
+		if (a + ENTRY_SIZE > out.length) throw new RangeError("entry offset outside the image");
+		tweaks.writeUInt32LE(a, k * 16);
+	}
+	const t0 = createCipheriv("aes-256-ecb", keys.tweak, null).setAutoPadding(false).update(tweaks);
+	const t = Buffer.allocUnsafe(n * 32); // T0 | T1 per entry
+	const blocks = Buffer.allocUnsafe(n * 32);
 	for (let k = 0; k < n; k++) {
 		const o = k * 32;
-		t.set(t0.subarray(k * 16, k * 16 + 16), o);
+		const a = entries[k]!;
+		t0.copy(t, o, k * 16, k * 16 + 16);
 		let carry = 0;
 		for (let b = 0; b < 16; b++) {
 			const v = t[o + b]!;
@@ -599,23 +692,26 @@ function mapEntries(image: Uint8Array, keys: NvsKeys, encrypt: boolean, inPlace 
 			carry = v >> 7;
 		}
 		if (carry) t[o + 16]! ^= 0x87;
-		for (let b = 0; b < 32; b++) blocks[o + b] = out[addresses[k]! + b]! ^ t[o + b]!;
+		for (let b = 0; b < 32; b++) blocks[o + b] = out[a + b]! ^ t[o + b]!;
 	}
+	// ECB without padding: update() returns every whole block, final() nothing.
 	const c = encrypt ? createCipheriv("aes-256-ecb", keys.encryption, null) : createDecipheriv("aes-256-ecb", keys.encryption, null);
-	c.setAutoPadding(false);
-	const mapped = Buffer.concat([c.update(blocks), c.final()]);
+	const mapped = c.setAutoPadding(false).update(blocks);
 	for (let k = 0; k < n; k++) {
 		const o = k * 32;
-		for (let b = 0; b < 32; b++) out[addresses[k]! + b] = mapped[o + b]! ^ t[o + b]!;
+		const a = entries[k]!;
+		for (let b = 0; b < 32; b++) out[a + b] = mapped[o + b]! ^ t[o + b]!;
 	}
 	blocks.fill(0);
 	mapped.fill(0);
+	t.fill(0);
+	t0.fill(0);
 	return out;
 }
 
 /** Encrypts every written entry as one 32-byte XTS-AES-256 data unit; headers, bitmaps, empty entries stay plain. */
-export function encryptNvsImage(image: Uint8Array, keys: NvsKeys, options: { inPlace?: boolean } = {}): Uint8Array {
-	return mapEntries(image, keys, true, options.inPlace);
+export function encryptNvsImage(image: Uint8Array, keys: NvsKeys, options: { inPlace?: boolean; entries?: Uint32Array } = {}): Uint8Array {
+	return mapEntries(image, keys, true, options.inPlace, options.entries ?? writtenEntries(image));
 }
 
 export function decryptNvsImage(image: Uint8Array, keys: NvsKeys): Uint8Array {

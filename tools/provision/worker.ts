@@ -25,7 +25,7 @@ parentPort!.on("message", (req: WorkRequest | "close") => {
 	}
 	try {
 		const slice = issueSlice(ctx, req.jobs);
-		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, slice.lines.map((l) => l.buffer as ArrayBuffer));
+		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, [slice.rows.buffer as ArrayBuffer, ...slice.lines.map((l) => l.buffer as ArrayBuffer)]);
 	} catch (error) {
 		// Error messages here name files and serials, never key material.
 		const e = error as NodeJS.ErrnoException;

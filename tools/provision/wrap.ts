@@ -37,14 +37,17 @@ export function platformKeyId(key: Uint8Array): string {
 	return createHash("sha256").update("enigm-platform-import-key-id").update(key).digest("hex").slice(0, 16);
 }
 
-/** `iv`: 12 fresh random bytes from the caller's CSPRNG draw (a batch draws many at once); by default its own. */
-export function wrapKey(platformKey: Uint8Array, secret: Uint8Array, aad: string, iv: Uint8Array = randomBytes(12)): Wrapped {
+/**
+ * `iv`: 12 fresh random bytes from the caller's CSPRNG draw (a batch draws many at once); by default its own.
+ * `kid`: platformKeyId(platformKey), which a batch computes once.
+ */
+export function wrapKey(platformKey: Uint8Array, secret: Uint8Array, aad: string, iv: Uint8Array = randomBytes(12), kid = platformKeyId(platformKey)): Wrapped {
 	if (platformKey.length !== 32) throw new WrapError("platform key must be 32 bytes");
 	if (iv.length !== 12) throw new WrapError("IV must be 12 bytes");
 	const cipher = createCipheriv("aes-256-gcm", platformKey, iv);
 	cipher.setAAD(Buffer.from(aad, "utf8"));
 	const ct = Buffer.concat([cipher.update(secret), cipher.final()]);
-	return { alg: WRAP_ALG, kid: platformKeyId(platformKey), iv: Buffer.from(iv.buffer, iv.byteOffset, iv.byteLength).toString("hex"), ct: ct.toString("hex"), tag: cipher.getAuthTag().toString("hex") };
+	return { alg: WRAP_ALG, kid, iv: Buffer.from(iv.buffer, iv.byteOffset, iv.byteLength).toString("hex"), ct: ct.toString("hex"), tag: cipher.getAuthTag().toString("hex") };
 }
 
 export function unwrapKey(platformKey: Uint8Array, w: Wrapped, aad: string): Uint8Array {

@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
 	ENTRY_SIZE, HMAC_EKEY_SEED, HMAC_TKEY_SEED, ItemType, NvsFormatError, deriveNvsKeysFromHmac, PAGE_SIZE, PageState, buildNvsImage, buildNvsKeysPartition, decryptNvsImage,
-	encryptNvsImage, entryCrc32, nvsCrc32, pageHeaderCrc32, parseNvsImage, parseNvsKeysPartition, type NvsItem, type PrimitiveType,
+	buildNvsTemplate, encryptNvsImage, entryCrc32, nvsCrc32, pageHeaderCrc32, parseNvsImage, parseNvsKeysPartition, setNvsValue, type NvsItem,
+	type PrimitiveType,
 } from "../../../tools/provision/nvs";
 import { deviceNvsItems } from "../../../tools/provision/identity";
 import { build } from "../../../tools/provision/device";
@@ -441,3 +442,48 @@ hmacScheme("an S3 image encrypted with the derived keys decrypts to the plain go
 });
 
 hmacScheme.run();
+
+const template = suite("nvs templates: one image per batch, the device's values set into it (device.ts build)");
+
+template("build() with the key in NVS (template path) is byte-identical to the generator's classic-ESP32 golden", () => {
+	const built = build(
+		{ deviceId: "8f14e45fceea167a5a36dedd4bea2543", board: "lilygo_t_sim7000g", keyStore: "nvs", efuseBlock: null },
+		{ hmacKey: Uint8Array.from({ length: 32 }, (_, i) => i) },
+		{ nvs: { offset: 0x9000, size: 0x6000 }, source: "test" },
+	);
+	assert.is(firstDifference(built.image, read("device_classic.bin")), -1);
+});
+
+template("for random ids and keys, both key stores, with and without a platform endpoint: template + values = full build", () => {
+	const platform = { host: "platform.example:8443", ca: "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2FmZQ==\n-----END CERTIFICATE-----\n" };
+	for (const p of [undefined, platform]) {
+		for (let i = 0; i < 20; i++) {
+			const deviceId = randomBytes(16).toString("hex");
+			const hmacKey = new Uint8Array(randomBytes(32));
+			const nvs = i % 2 === 0;
+			const row = { deviceId, board: nvs ? "lilygo_t_sim7000g" : "lilygo_t_sim7080g_s3", keyStore: nvs ? "nvs" as const : "efuse" as const, efuseBlock: nvs ? null : i % 6 };
+			const built = build(row, { hmacKey }, { nvs: { offset: 0x9000, size: 0x6000 }, source: "test" }, p);
+			const full = buildNvsImage(deviceNvsItems({
+				deviceId, board: row.board, keyStore: row.keyStore, ...(nvs ? { hmacKey } : { efuseBlock: row.efuseBlock! }), ...(p ? { platform: p } : {}),
+			}));
+			assert.is(firstDifference(built.image, full), -1, `${row.board} ${p ? "with" : "without"} endpoint`);
+		}
+	}
+});
+
+template("a value of another length than the template's, or a key the template lacks, is refused", () => {
+	const t = buildNvsTemplate(deviceNvsItems({ deviceId: "0".repeat(32), board: "sim", keyStore: "nvs", hmacKey: new Uint8Array(32) }));
+	const image = t.image.slice();
+	assert.throws(() => setNvsValue(t, image, "enigm", "device_id", new Uint8Array(32)), /33 bytes, not 32/);
+	assert.throws(() => setNvsValue(t, image, "enigm", "nope", new Uint8Array(1)), /no string or blob/);
+	assert.throws(() => build({ deviceId: "XYZ", board: "sim", keyStore: "nvs", efuseBlock: null }, { hmacKey: new Uint8Array(32) }, { nvs: { offset: 0x9000, size: 0x6000 }, source: "test" }), /device id/);
+});
+
+template("the template's entry list is what the XTS pass encrypts: same result as scanning the bitmaps", () => {
+	const items = deviceNvsItems({ deviceId: "c9f0f895fb98ab9159f51fd0297e236d", board: "lilygo_t_sim7080g_s3", keyStore: "efuse", efuseBlock: 5 });
+	const t = buildNvsTemplate(items);
+	const keys = deriveNvsKeysFromHmac(read("nvs_keys_hmac.bin"));
+	assert.is(firstDifference(encryptNvsImage(t.image, keys, { entries: t.entries }), read("device_s3.hmac.enc.bin")), -1);
+});
+
+template.run();
