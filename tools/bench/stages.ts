@@ -131,15 +131,23 @@ export function firmwareShare(entries: readonly Entry[], from: number, to: numbe
 	return { recogniser, probeBeforePowerOn, hostGaps, gaps, total: recogniser + probeBeforePowerOn + hostGaps };
 }
 
+const finalResult = /^(OK|ERROR|\+CME ERROR: .*|\+CMS ERROR: .*)$/;
+
 /** Command at index k equals the previous command, and its answer equals that command's answer. */
 function isRepeatedPoll(window: readonly Entry[], k: number): boolean {
 	const cmd = window[k]!;
 	let prev = k - 1;
 	while (prev >= 0 && window[prev]!.dir !== "->") prev--;
 	if (prev < 0 || window[prev]!.text !== cmd.text) return false;
+	// The answer ends at its final result code (V.250 5.7.1, TS 27.007 9.2): a URC after it (the `+CEREG` the
+	// network sends while the firmware waits for its next poll) is news, not part of the unchanged answer.
 	const answer = (start: number): string[] => {
 		const out: string[] = [];
-		for (let j = start + 1; j < window.length && window[j]!.dir !== "->"; j++) if (window[j]!.dir === "<-") out.push(window[j]!.text);
+		for (let j = start + 1; j < window.length && window[j]!.dir !== "->"; j++) {
+			if (window[j]!.dir !== "<-") continue;
+			out.push(window[j]!.text);
+			if (finalResult.test(window[j]!.text)) break;
+		}
 		return out;
 	};
 	const before = answer(prev), after = answer(k);
