@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { basename, delimiter, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
 	ButtonServer, LineWatcher, alertLatency, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
@@ -424,12 +424,15 @@ R.run();
 
 /**
  * The real firmware in mcsim. Needs MODDABLE (with mcsim built), Xvfb, and the mc.so from
- * `mcconfig -d -m -p lin -t build -o <out>` named by ENIGM_MCSIM_MC (default /tmp/mcbuild/bin/lin/mc/debug/main/mc.so).
+ * `mcconfig -d -m -p lin -t build -o <out>` named by ENIGM_MCSIM_MC (default /tmp/mcbuild/bin/lin/mc/debug/<app>/mc.so,
+ * <app> being the name of this checkout's directory, which mcconfig names the application after).
  * Uses the build's fixed ports (platform 8443, button 7807) and file.root (/tmp/enigm-sim/).
  */
+const mcsimBuild = () => process.env.ENIGM_MCSIM_MC ?? join("/tmp/mcbuild/bin/lin/mc/debug", basename(process.cwd()), "mc.so");
+
 function endToEndSkipReason(): string | undefined {
 	if (!process.env.MODDABLE) return "MODDABLE is not set (no Moddable SDK: CI has none)";
-	const mc = process.env.ENIGM_MCSIM_MC ?? "/tmp/mcbuild/bin/lin/mc/debug/main/mc.so";
+	const mc = mcsimBuild();
 	if (!existsSync(mc)) return `no simulator build at ${mc} (set ENIGM_MCSIM_MC after mkdir -p <out> && mcconfig -d -m -p lin -t build -o <out>)`;
 	const tools = findTools(process.env, false);
 	if (!tools.ok) return tools.errors.join("; ");
@@ -442,7 +445,7 @@ const skip = endToEndSkipReason();
 if (skip) skipCase(E, END_TO_END, skip);
 else {
 	E(END_TO_END, () => {
-		const mc = process.env.ENIGM_MCSIM_MC ?? "/tmp/mcbuild/bin/lin/mc/debug/main/mc.so";
+		const mc = mcsimBuild();
 		let output: string;
 		try {
 			output = execFileSync(process.execPath, ["--import", "tsx", CLI, "--mc", mc, "--timeout", "120", "--dir", tempDir()], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 180_000 });
@@ -457,6 +460,13 @@ else {
 		assert.match(output, /PASS device: back to dormant: sos: active\.closing -> dormant/);
 		assert.match(output, "PASS device: deep sleep");
 		assert.match(output, "PASS platform: event closed: closed_by user");
+		// The latency split in wall time (issue 11.5): the firmware's own share is part of the whole.
+		const m = /latency \(wall time\): third press -> accepted alert (\d+\.\d\d) s; firmware (\d+) ms = recogniser (\d+) \+ probe (\d+) \+ host gaps (\d+) \((\d+) gaps\); besides the recogniser (\d+) ms/.exec(output);
+		assert.ok(m, "the latency line is printed");
+		const [total, share, recogniser, probe, gaps, , besides] = m!.slice(1).map(Number) as number[];
+		assert.is(share, recogniser! + probe! + gaps!);
+		assert.is(besides, share! - recogniser!);
+		assert.ok(share! < total! * 1000, "the firmware's share is part of third press -> accepted alert");
 		assert.match(output, /\n12 passed, 0 failed\n/);
 	});
 }
