@@ -140,6 +140,8 @@ export interface BuildConfig {
 	readonly platformHost: string;
 	readonly platformPort: number;
 	readonly platformCaFile: string;
+	/** The modem family the firmware's driver speaks (boards/sim/host/provider `config.modem`). */
+	readonly modem: string;
 }
 
 /**
@@ -184,6 +186,7 @@ export function buildConfig(config: Record<string, unknown>): BuildConfig {
 		platformHost: str("platformHost", "platform.enigm.invalid").toLowerCase(),
 		platformPort: port("platformPort", 443),
 		platformCaFile: str("platformCaFile", ""),
+		modem: str("modem", "sim7080"),
 	};
 }
 
@@ -500,6 +503,8 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 	if (!existsSync(cfgPath)) throw new UsageError(`${cfgPath} not found: --mc must point into an mcconfig output directory`);
 	const cfg = buildConfig(parseMcConfig(readFileSync(cfgPath, "utf8")));
 	if (!cfg.platformCaFile) throw new UsageError("the build has no platformCaFile in its config: rebuild from this repository's manifest.json");
+	if (cfg.modem !== args.dialect)
+		throw new UsageError(`the build's firmware drives a ${cfg.modem} but --dialect is ${args.dialect}: rebuild with  mcconfig -d -m -p lin -t build -o <out> modem=${args.dialect}  (or pass --dialect ${cfg.modem})`);
 	if (!profiles[args.profile]) throw new UsageError(`--profile must be one of ${Object.keys(profiles).join(", ")}`);
 	let track;
 	if (args.track) {

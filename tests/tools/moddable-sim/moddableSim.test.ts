@@ -14,7 +14,7 @@ import { basename, delimiter, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
 	ButtonServer, LineWatcher, alertLatency, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
-	parseMcConfig, preferenceDomain, pressScript, writePreferenceFile, type NvsEntryLike,
+	parseMcConfig, preferenceDomain, pressScript, run, UsageError, writePreferenceFile, type NvsEntryLike,
 } from "../../../tools/sim/moddableSim";
 import { generateBatch } from "../../../tools/provision/batch";
 import { decryptNvsImage, deriveNvsKeysFromHmac, parseNvsImage } from "../../../tools/provision/nvs";
@@ -111,8 +111,29 @@ C("parses mcconfig's output, command-line overrides arriving as strings", () => 
 	const cfg = buildConfig(parseMcConfig(MC_CONFIG));
 	assert.equal(cfg, {
 		fileRoot: "/tmp/enigm-sim/", modemDevice: "/tmp/enigm-modem", buttonPort: 7900,
-		platformHost: "localhost", platformPort: 8443, platformCaFile: "/tmp/enigm-sim2/ca.pem",
+		platformHost: "localhost", platformPort: 8443, platformCaFile: "/tmp/enigm-sim2/ca.pem", modem: "sim7080",
 	});
+	assert.is(buildConfig({ modem: "bg95" }).modem, "bg95");
+});
+
+C("a build whose firmware drives another modem family than --dialect is refused before anything starts", async () => {
+	const out = tempDir();
+	const bin = join(out, "bin", "lin", "mc", "debug", "app");
+	const tmp = join(out, "tmp", "lin", "mc", "debug", "app");
+	mkdirSync(bin, { recursive: true });
+	mkdirSync(tmp, { recursive: true });
+	writeFileSync(join(bin, "mc.so"), "");
+	writeFileSync(join(tmp, "mc.config.js"), MC_CONFIG.replace('"pressedAtBoot": false,', '"pressedAtBoot": false,\n\t"modem": "bg95",'));
+	const parsed = parseArgs(["--mc", join(bin, "mc.so"), "--dir", join(out, "work")]);
+	assert.ok(parsed.ok);
+	if (!parsed.ok) return;
+	try {
+		await run(parsed.args, undefined, () => {});
+		assert.unreachable("a sim7080 emulator against a bg95 driver must be refused");
+	} catch (e) {
+		assert.instance(e, UsageError);
+		assert.match((e as Error).message, "the build's firmware drives a bg95 but --dialect is sim7080: rebuild with");
+	}
 });
 
 C("a config without our keys falls back to the firmware's defaults; a bad port is refused", () => {
