@@ -47,7 +47,7 @@ export async function tapExternalModem(device: string, link: string, clock: Pick
 					close() { toHost = undefined; },
 				};
 			},
-		}, { link });
+		}, { link, startTimeoutMs: 15_000 });
 	} catch (e) {
 		serial.close();
 		throw e;
