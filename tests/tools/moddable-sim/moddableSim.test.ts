@@ -446,7 +446,8 @@ R.run();
 /**
  * The real firmware in mcsim. Needs MODDABLE (with mcsim built), Xvfb, and the mc.so from
  * `mcconfig -d -m -p lin -t build -o <out>` named by ENIGM_MCSIM_MC (default /tmp/mcbuild/bin/lin/mc/debug/<app>/mc.so,
- * <app> being the name of this checkout's directory, which mcconfig names the application after).
+ * <app> being the name of this checkout's directory: Moddable SDK 8.2.3 tools/mcmanifest.js sets
+ * `environment.NAME` from the last part of the directory holding the manifest, and names the output directory after it).
  * Uses the build's fixed ports (platform 8443, button 7807) and file.root (/tmp/enigm-sim/).
  */
 const mcsimBuild = () => process.env.ENIGM_MCSIM_MC ?? join("/tmp/mcbuild/bin/lin/mc/debug", basename(process.cwd()), "mc.so");
