@@ -28,7 +28,7 @@
  * generated from the manifest's `config` and any `name=value` overrides.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
@@ -140,6 +140,8 @@ export interface BuildConfig {
 	readonly platformHost: string;
 	readonly platformPort: number;
 	readonly platformCaFile: string;
+	/** The modem family the firmware's driver speaks (boards/sim/host/provider `config.modem`). */
+	readonly modem: string;
 }
 
 /**
@@ -184,6 +186,7 @@ export function buildConfig(config: Record<string, unknown>): BuildConfig {
 		platformHost: str("platformHost", "platform.enigm.invalid").toLowerCase(),
 		platformPort: port("platformPort", 443),
 		platformCaFile: str("platformCaFile", ""),
+		modem: str("modem", "sim7080"),
 	};
 }
 
@@ -500,6 +503,8 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 	if (!existsSync(cfgPath)) throw new UsageError(`${cfgPath} not found: --mc must point into an mcconfig output directory`);
 	const cfg = buildConfig(parseMcConfig(readFileSync(cfgPath, "utf8")));
 	if (!cfg.platformCaFile) throw new UsageError("the build has no platformCaFile in its config: rebuild from this repository's manifest.json");
+	if (cfg.modem !== args.dialect)
+		throw new UsageError(`the build's firmware drives a ${cfg.modem} but --dialect is ${args.dialect}: rebuild with  mcconfig -d -m -p lin -t build -o <out> modem=${args.dialect}  (or pass --dialect ${cfg.modem})`);
 	if (!profiles[args.profile]) throw new UsageError(`--profile must be one of ${Object.keys(profiles).join(", ")}`);
 	let track;
 	if (args.track) {
@@ -568,29 +573,42 @@ export async function run(args: SimArgs, tools: Tools | undefined, out: (line: s
 
 		// 3. The modem emulator on a pty at the build's modemDevice, or the external modem linked there.
 		let power: ((to: "on" | "off") => void) | undefined;
+		const toFile = fileTranscript(join(runDir, "modem-transcript.txt"));
 		if (args.modemDevice !== undefined) {
 			const { configureLine } = await import("./external/hostSerial");
 			const { powerSwitch } = await import("./external/powerCommand");
+			const { tapExternalModem } = await import("./external/modemTap");
 			const device = resolve(args.modemDevice);
 			const line = configureLine(device, args.modemBaud);
 			if (!line.ok) throw new UsageError(line.error);
 			const link = resolve(cfg.modemDevice);
-			if (link !== device) {
+			const sw = powerSwitch({ ...(args.modemPower !== undefined ? { command: args.modemPower } : {}), log: (l) => out(l) });
+			let note: ((text: string) => void) | undefined;
+			power = (to) => { note?.(`power switch ${to}`); void sw[to](); };
+			let via: string;
+			if (link === device) via = "opened by the firmware directly (no tap: the firmware's share is not measured)";
+			else {
 				let existing: ReturnType<typeof lstatSync> | undefined;
 				try { existing = lstatSync(link); } catch { existing = undefined; }
 				if (existing && !existing.isSymbolicLink()) throw new UsageError(`${link} (the build's modemDevice) exists and is not a symlink: rebuild with modemDevice=${device}`);
-				if (existing) unlinkSync(link);
 				mkdirSync(dirname(link), { recursive: true });
-				symlinkSync(device, link);
-				cleanups.push(() => { try { unlinkSync(link); } catch { /* gone */ } });
+				// The firmware opens a pty at the build's modemDevice; every byte is relayed to and from the device and
+				// seen by a tap that writes the AT transcript the latency split needs (the emulator's own is not here).
+				const tap = await tapExternalModem(device, link, clock, (l) => {
+					toFile(l);
+					const p = parseTranscriptLine(l);
+					if (p) atEntries.push({ ...p, wireSent: 0, wireReceived: 0, payloadSent: 0, payloadReceived: 0 });
+				});
+				cleanups.push(() => tap.close());
+				note = (text) => tap.note(text);
+				via = `relayed through the pty ${tap.pty} (AT transcript ${join(runDir, "modem-transcript.txt")})`;
 			}
-			const sw = powerSwitch({ ...(args.modemPower !== undefined ? { command: args.modemPower } : {}), log: (l) => out(l) });
-			power = (to) => void sw[to]();
-			out(`external modem ${device} (${args.dialect} dialect, ${args.modemBaud} baud) at ${link}; power ${args.modemPower !== undefined ? `"${args.modemPower} on|off"` : "not switched (the modem must be on)"}; the modem resolves ${cfg.platformHost} itself`);
+			out(`external modem ${device} (${args.dialect} dialect, ${args.modemBaud} baud) at ${link}, ${via}; power ${args.modemPower !== undefined ? `"${args.modemPower} on|off"` : "not switched (the modem must be on)"}; the modem resolves ${cfg.platformHost} itself`);
 		} else {
-			const toFile = fileTranscript(join(runDir, "modem-transcript.txt"));
+			// Off until the firmware switches it on ("O" on the button link, below), as a dormant device's modem is:
+			// neither powered at start nor woken by the firmware's `AT` probe.
 			const emulator = new ModemEmulator({
-				dialect: args.dialect, clock, profile: args.profile, wakeOnInput: true, poweredOn: true,
+				dialect: args.dialect, clock, profile: args.profile,
 				hosts: { [cfg.platformHost]: "127.0.0.1" }, wallStart: Date.now(),
 				transcript: (line: string) => {
 					toFile(line);

@@ -20,6 +20,8 @@ import { createSimBoard, simPins } from "boards/sim/board";
 
 const modemDevice = String(config.modemDevice ?? "/tmp/enigm-modem");
 const buttonPort = Number(config.buttonPort ?? 7807);
+// The family of the modem on modemDevice, which picks the driver (main.ts): mcconfig ... modem=bg95
+const modem = String(config.modem ?? "sim7080") as "sim7080" | "bg95";
 if (!Number.isInteger(buttonPort) || buttonPort < 1 || buttonPort > 65535) throw new RangeError("invalid buttonPort");
 
 /**
@@ -51,6 +53,7 @@ function tellHost(byte: number): void {
 const board = createSimBoard({
 	Serial: HostSerial as unknown as SerialClass,
 	modemDevice,
+	modem,
 	modemSwitch: { on: () => tellHost(0x4f), off: () => tellHost(0x46) }, // "O", "F"
 });
 

@@ -156,6 +156,26 @@ stages("firmware share: URCs after a poll's final result code are not its answer
 	assert.is(firmwareShare(late, 1000, 22000, 1000).hostGaps, 6020);
 });
 
+stages("firmware share: a URC after a repeated poll's OK does not make the poll news", () => {
+	// As the tap of an external modem saw it (tools/sim/moddableSim --modem-device): two polls with the same answer,
+	// then the network's +CEREG URC 670 ms after the second OK, and the firmware's reaction to it.
+	const entries = [
+		e(3713, "->", "AT+CEREG?"),
+		e(3727, "<-", "+CEREG: 2,2"),
+		e(3731, "<-", "OK"),
+		e(5735, "->", "AT+CEREG?"), // same answer: the 2 s were the network's
+		e(5751, "<-", "+CEREG: 2,2"),
+		e(5753, "<-", "OK"),
+		e(6425, "<-", "+CEREG: 1,\"1A2B\",\"01A2D101\",7"),
+		e(6428, "->", "AT+CEREG?"), // 3 ms after the URC: counted
+		e(6443, "<-", "+CEREG: 2,1,\"1A2B\",\"01A2D101\",7"),
+		e(6444, "<-", "OK"),
+	];
+	const f = firmwareShare(entries, 3700, 7000, 3700);
+	assert.is(f.hostGaps, 3);
+	assert.is(f.gaps, 1);
+});
+
 stages("exchanges: handshake up to the request, wire and payload from one socket open to the next", () => {
 	const entries = [
 		e(0, "->", "AT+CAOPEN=0,0,\"TCP\",\"localhost\",443"),

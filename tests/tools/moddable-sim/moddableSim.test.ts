@@ -10,11 +10,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { basename, delimiter, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
 	ButtonServer, LineWatcher, alertLatency, boardStackSlots, buildConfig, configPathFor, expectedTraces, findTools, instrumentPeaks, parseArgs,
-	parseMcConfig, preferenceDomain, pressScript, writePreferenceFile, type NvsEntryLike,
+	parseMcConfig, preferenceDomain, pressScript, run, UsageError, writePreferenceFile, type NvsEntryLike,
 } from "../../../tools/sim/moddableSim";
 import { generateBatch } from "../../../tools/provision/batch";
 import { decryptNvsImage, deriveNvsKeysFromHmac, parseNvsImage } from "../../../tools/provision/nvs";
@@ -111,8 +111,29 @@ C("parses mcconfig's output, command-line overrides arriving as strings", () => 
 	const cfg = buildConfig(parseMcConfig(MC_CONFIG));
 	assert.equal(cfg, {
 		fileRoot: "/tmp/enigm-sim/", modemDevice: "/tmp/enigm-modem", buttonPort: 7900,
-		platformHost: "localhost", platformPort: 8443, platformCaFile: "/tmp/enigm-sim2/ca.pem",
+		platformHost: "localhost", platformPort: 8443, platformCaFile: "/tmp/enigm-sim2/ca.pem", modem: "sim7080",
 	});
+	assert.is(buildConfig({ modem: "bg95" }).modem, "bg95");
+});
+
+C("a build whose firmware drives another modem family than --dialect is refused before anything starts", async () => {
+	const out = tempDir();
+	const bin = join(out, "bin", "lin", "mc", "debug", "app");
+	const tmp = join(out, "tmp", "lin", "mc", "debug", "app");
+	mkdirSync(bin, { recursive: true });
+	mkdirSync(tmp, { recursive: true });
+	writeFileSync(join(bin, "mc.so"), "");
+	writeFileSync(join(tmp, "mc.config.js"), MC_CONFIG.replace('"pressedAtBoot": false,', '"pressedAtBoot": false,\n\t"modem": "bg95",'));
+	const parsed = parseArgs(["--mc", join(bin, "mc.so"), "--dir", join(out, "work")]);
+	assert.ok(parsed.ok);
+	if (!parsed.ok) return;
+	try {
+		await run(parsed.args, undefined, () => {});
+		assert.unreachable("a sim7080 emulator against a bg95 driver must be refused");
+	} catch (e) {
+		assert.instance(e, UsageError);
+		assert.match((e as Error).message, "the build's firmware drives a bg95 but --dialect is sim7080: rebuild with");
+	}
 });
 
 C("a config without our keys falls back to the firmware's defaults; a bad port is refused", () => {
@@ -424,12 +445,16 @@ R.run();
 
 /**
  * The real firmware in mcsim. Needs MODDABLE (with mcsim built), Xvfb, and the mc.so from
- * `mcconfig -d -m -p lin -t build -o <out>` named by ENIGM_MCSIM_MC (default /tmp/mcbuild/bin/lin/mc/debug/main/mc.so).
+ * `mcconfig -d -m -p lin -t build -o <out>` named by ENIGM_MCSIM_MC (default /tmp/mcbuild/bin/lin/mc/debug/<app>/mc.so,
+ * <app> being the name of this checkout's directory: Moddable SDK 8.2.3 tools/mcmanifest.js sets
+ * `environment.NAME` from the last part of the directory holding the manifest, and names the output directory after it).
  * Uses the build's fixed ports (platform 8443, button 7807) and file.root (/tmp/enigm-sim/).
  */
+const mcsimBuild = () => process.env.ENIGM_MCSIM_MC ?? join("/tmp/mcbuild/bin/lin/mc/debug", basename(process.cwd()), "mc.so");
+
 function endToEndSkipReason(): string | undefined {
 	if (!process.env.MODDABLE) return "MODDABLE is not set (no Moddable SDK: CI has none)";
-	const mc = process.env.ENIGM_MCSIM_MC ?? "/tmp/mcbuild/bin/lin/mc/debug/main/mc.so";
+	const mc = mcsimBuild();
 	if (!existsSync(mc)) return `no simulator build at ${mc} (set ENIGM_MCSIM_MC after mkdir -p <out> && mcconfig -d -m -p lin -t build -o <out>)`;
 	const tools = findTools(process.env, false);
 	if (!tools.ok) return tools.errors.join("; ");
@@ -442,7 +467,7 @@ const skip = endToEndSkipReason();
 if (skip) skipCase(E, END_TO_END, skip);
 else {
 	E(END_TO_END, () => {
-		const mc = process.env.ENIGM_MCSIM_MC ?? "/tmp/mcbuild/bin/lin/mc/debug/main/mc.so";
+		const mc = mcsimBuild();
 		let output: string;
 		try {
 			output = execFileSync(process.execPath, ["--import", "tsx", CLI, "--mc", mc, "--timeout", "120", "--dir", tempDir()], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 180_000 });
@@ -457,6 +482,13 @@ else {
 		assert.match(output, /PASS device: back to dormant: sos: active\.closing -> dormant/);
 		assert.match(output, "PASS device: deep sleep");
 		assert.match(output, "PASS platform: event closed: closed_by user");
+		// The latency split in wall time (issue 11.5): the firmware's own share is part of the whole.
+		const m = /latency \(wall time\): third press -> accepted alert (\d+\.\d\d) s; firmware (\d+) ms = recogniser (\d+) \+ probe (\d+) \+ host gaps (\d+) \((\d+) gaps\); besides the recogniser (\d+) ms/.exec(output);
+		assert.ok(m, "the latency line is printed");
+		const [total, share, recogniser, probe, gaps, , besides] = m!.slice(1).map(Number) as number[];
+		assert.is(share, recogniser! + probe! + gaps!);
+		assert.is(besides, share! - recogniser!);
+		assert.ok(share! < total! * 1000, "the firmware's share is part of third press -> accepted alert");
 		assert.match(output, /\n12 passed, 0 failed\n/);
 	});
 }

@@ -70,7 +70,10 @@ export function available(): boolean {
 	return spawnSync("python3", ["-c", "import pty, tty"], { stdio: "ignore" }).status === 0;
 }
 
-export async function startPty(emu: ModemEmulator, options: PtyOptions = {}): Promise<PtyBridge> {
+/** What the pty relays to: the emulator's raw byte port, or any other (tools/sim/moddableSim's external-modem tap). */
+export type BytePort = Pick<ModemEmulator, "attachPort">;
+
+export async function startPty(emu: BytePort, options: PtyOptions = {}): Promise<PtyBridge> {
 	const helper: PtyHelper = "python3";
 	if (!available()) throw new Error("no pty helper: python3 (with its standard pty and tty modules) is needed");
 	let tempDir: string | undefined;
