@@ -4,6 +4,7 @@ import AwakeModem from "drivers/modem/awakeModem";
 import FakeModem from "../uplink/fakeModem";
 import ManualClock from "hal/sim/manualClock";
 import { SimLightSleep } from "hal/sim/power";
+import type { Modem, ModemEvent } from "drivers/modem/modem";
 
 const awake = suite("drivers/modem/awakeModem");
 
@@ -35,7 +36,8 @@ awake("overlapping operations keep one hold until the last ends; state and event
 	assert.is(modem.family, inner.family);
 	const events: unknown[] = [];
 	modem.onEvent = (e) => events.push(e);
-	assert.is(inner.onEvent, modem.onEvent);
+	inner.onEvent?.({ type: "pdp", active: true });
+	assert.equal(events, [{ type: "pdp", active: true }], "the driver's events reach the caller's listener");
 	const a = modem.powerOn();
 	const b = modem.gnssOff();
 	assert.is(lock.holds, 2);
@@ -51,6 +53,51 @@ awake("a failing or throwing operation still releases its hold", async () => {
 	await modem.gnssRead().then(() => assert.unreachable(), (e: Error) => assert.is(e.message, "boom"));
 	assert.is(lock.holds, 0);
 	assert.is(lock.allowed, true);
+});
+
+/** A stub driver whose receive() answers what the test queues. */
+function stub() {
+	const replies: Uint8Array[] = [];
+	const inner = {
+		family: "sim7080", state: "attached", onEvent: undefined,
+		send: async (_s: number, d: Uint8Array) => ({ ok: true, value: d.length }),
+		receive: async () => ({ ok: true, value: replies.shift() ?? new Uint8Array(0) }),
+		closeSocket: async () => ({ ok: true, value: undefined }),
+		powerOn: async () => ({ ok: true, value: undefined }),
+		close() {},
+	} as unknown as Modem & { onEvent: ((e: ModemEvent) => void) | undefined };
+	const lock = new SimLightSleep();
+	lock.enable();
+	return { inner, lock, replies, modem: new AwakeModem(inner, lock) };
+}
+
+awake("a request sent holds the chip until its reply is read: the data URC must not land in light sleep", async () => {
+	const { lock, replies, modem } = stub();
+	await modem.send(0, new Uint8Array(10));
+	assert.is(lock.allowed, false, "held after send, waiting for +CADATAIND");
+	await modem.receive(0, 1460);
+	assert.is(lock.allowed, false, "an empty read leaves the wait on");
+	replies.push(new Uint8Array(5));
+	await modem.receive(0, 1460);
+	assert.is(lock.allowed, true, "reply read: released");
+	assert.is(lock.holds, 0);
+});
+
+awake("the reply hold ends when the socket closes (by us or the peer) or the modem resets", async () => {
+	const { inner, lock, modem } = stub();
+	await modem.send(0, new Uint8Array(1));
+	await modem.send(0, new Uint8Array(1));
+	assert.is(lock.holds, 1, "one hold per socket, however many sends");
+	await modem.closeSocket(0);
+	assert.is(lock.holds, 0);
+	await modem.send(1, new Uint8Array(1));
+	inner.onEvent?.({ type: "socketClosed", socket: 2 });
+	assert.is(lock.holds, 1, "another socket's close changes nothing");
+	inner.onEvent?.({ type: "socketClosed", socket: 1 });
+	assert.is(lock.holds, 0);
+	await modem.send(1, new Uint8Array(1));
+	inner.onEvent?.({ type: "reset" });
+	assert.is(lock.holds, 0);
 });
 
 awake("bad construction is a RangeError", () => {
