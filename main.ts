@@ -14,6 +14,7 @@ import type { PressTiming } from "drivers/button/pressRecognizer";
 import type { Modem, ModemOptions, ModemRails } from "drivers/modem/modem";
 import Sim7080 from "drivers/modem/sim7080";
 import Bg95 from "drivers/modem/bg95";
+import AwakeModem from "drivers/modem/awakeModem";
 import Axp2101, { type Rail } from "drivers/pmu/axp2101";
 import Counter from "modules/counter";
 import Journal from "modules/journal";
@@ -107,7 +108,9 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 		...(rails ? { rails } : {}),
 		...(settings.modemLog ? { log: settings.modemLog } : {}),
 	};
-	const modem: Modem = board.modem === "bg95" ? new Bg95(modemOptions) : new Sim7080({ ...modemOptions, variant: board.modem === "sim7000" ? "sim7000" : "sim7080" });
+	const driver: Modem = board.modem === "bg95" ? new Bg95(modemOptions) : new Sim7080({ ...modemOptions, variant: board.modem === "sim7000" ? "sim7000" : "sim7080" });
+	// Automatic light sleep between modem operations; each operation holds the chip awake (hal/power LightSleep).
+	const modem: Modem = power.lightSleep ? new AwakeModem(driver, power.lightSleep) : driver;
 
 	const uplink = new Uplink({
 		modem, clock, keystore, signer, counter, wallClock,
@@ -190,6 +193,7 @@ export function wire(board: Board, target: Target, settings: FirmwareSettings): 
 	log(`boot: ${board.name}, wake ${power.wakeCause}${power.buttonPressedAtBoot ? ", button held" : ""}, device ${keystore.deviceId.slice(0, 8)}…`);
 	runner.boot();
 	booted = true;
+	power.lightSleep?.enable();
 	for (const deliver of early.splice(0)) deliver();
 
 	return {

@@ -33,4 +33,24 @@ export interface Power {
 	 * platforms record the request and return, and the caller stops doing work.
 	 */
 	deepSleep(): void;
+	/** Automatic light sleep while awake; absent where the platform has none (the firmware then stays awake). */
+	readonly lightSleep?: LightSleep;
+}
+
+/**
+ * Automatic light sleep between the firmware's waits (ESP-IDF Programming Guide, API Reference > System > Power
+ * Management: CONFIG_PM_ENABLE, esp_pm_configure() with light_sleep_enable, FreeRTOS tickless idle): the chip
+ * sleeps whenever FreeRTOS has nothing to run, unless a lock is held, and wakes on its timers, the button's GPIO
+ * and the modem's UART. A UART wake loses the character that wakes the chip and, depending on the baud rate, a few
+ * after it (ESP-IDF driver/uart.h, uart_set_wakeup_threshold()). So the firmware holds a lock
+ * (esp_pm_lock_acquire(ESP_PM_NO_LIGHT_SLEEP)) for as long as it expects bytes from the modem: each driver
+ * operation, from its first command to its last awaited reply or URC.
+ */
+export interface LightSleep {
+	/** Turns automatic light sleep on (once, after boot); until then the chip never light-sleeps. */
+	enable(): void;
+	/** Keeps the chip out of light sleep until the matching release(). Counted: holds nest. */
+	hold(): void;
+	/** Ends one hold; more releases than holds throw RangeError. */
+	release(): void;
 }

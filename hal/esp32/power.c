@@ -138,3 +138,58 @@ void xs_enigm_power_deep_sleep(xsMachine *the)
 
 	esp_deep_sleep_start();
 }
+
+/*
+ * Automatic light sleep (ESP-IDF Programming Guide, API Reference > System > Power Management): with
+ * CONFIG_PM_ENABLE and CONFIG_FREERTOS_USE_TICKLESS_IDLE (boards' sdkconfig.defaults), esp_pm_configure() with
+ * light_sleep_enable lets the chip light-sleep whenever FreeRTOS idles; FreeRTOS timers wake it (tickless idle).
+ * A lock of type ESP_PM_NO_LIGHT_SLEEP keeps it awake while held; acquire/release are counted per lock.
+ * The button is armed as a GPIO wake-up so a press during light sleep wakes the chip ("Sleep Modes", GPIO Wakeup,
+ * light sleep only). No UART wake-up: the firmware holds the lock whenever it expects bytes from the modem, and a
+ * UART wake loses the waking character and a few after it anyway (driver/uart.h, uart_set_wakeup_threshold()).
+ * Not yet run on hardware: the bench's light-sleep figures rest on this code doing what the guide describes.
+ */
+#include "esp_pm.h"
+#include "sdkconfig.h"
+
+static esp_pm_lock_handle_t enigm_awake_lock = NULL;
+
+/* lightSleepEnable(pin, activeLow) */
+void xs_enigm_power_light_sleep_enable(xsMachine *the)
+{
+#if CONFIG_PM_ENABLE && CONFIG_FREERTOS_USE_TICKLESS_IDLE
+	int pin = enigm_pin_arg(the, 0);
+	bool activeLow = enigm_bool_arg(the, 1, "invalid activeLow");
+
+	if (NULL == enigm_awake_lock) {
+		if (ESP_OK != esp_pm_lock_create(ESP_PM_NO_LIGHT_SLEEP, 0, "enigm-modem", &enigm_awake_lock))
+			xsUnknownError("esp_pm_lock_create failed");
+	}
+	if (ESP_OK != gpio_wakeup_enable((gpio_num_t)pin, activeLow ? GPIO_INTR_LOW_LEVEL : GPIO_INTR_HIGH_LEVEL))
+		xsUnknownError("gpio_wakeup_enable failed");
+	if (ESP_OK != esp_sleep_enable_gpio_wakeup())
+		xsUnknownError("esp_sleep_enable_gpio_wakeup failed");
+	esp_pm_config_t config = {
+		.max_freq_mhz = CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ,
+		.min_freq_mhz = CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ,
+		.light_sleep_enable = true,
+	};
+	if (ESP_OK != esp_pm_configure(&config))
+		xsUnknownError("esp_pm_configure failed");
+	xsmcSetTrue(xsResult);
+#else
+	xsmcSetFalse(xsResult); /* built without power management: the chip stays awake */
+#endif
+}
+
+void xs_enigm_power_light_sleep_hold(xsMachine *the)
+{
+	if (enigm_awake_lock && (ESP_OK != esp_pm_lock_acquire(enigm_awake_lock)))
+		xsUnknownError("esp_pm_lock_acquire failed");
+}
+
+void xs_enigm_power_light_sleep_release(xsMachine *the)
+{
+	if (enigm_awake_lock && (ESP_OK != esp_pm_lock_release(enigm_awake_lock)))
+		xsUnknownError("esp_pm_lock_release failed");
+}

@@ -1,8 +1,11 @@
-import type { ButtonEdge, Power, WakeCause } from "hal/power";
+import type { ButtonEdge, LightSleep, Power, WakeCause } from "hal/power";
 
 const wakeCauseNative = native("xs_enigm_power_wake_cause") as () => WakeCause;
 const sampleButtonNative = native("xs_enigm_power_sample_button") as (pin: number, pullUp: boolean) => 0 | 1;
 const deepSleepNative = native("xs_enigm_power_deep_sleep") as (pin: number, activeLow: boolean) => void;
+const lightSleepEnableNative = native("xs_enigm_power_light_sleep_enable") as (pin: number, activeLow: boolean) => boolean;
+const lightSleepHoldNative = native("xs_enigm_power_light_sleep_hold") as () => void;
+const lightSleepReleaseNative = native("xs_enigm_power_light_sleep_release") as () => void;
 
 export interface Esp32PowerOptions {
 	/** The button's GPIO; must be an RTC GPIO (checked natively with rtc_gpio_is_valid_gpio). */
@@ -23,6 +26,7 @@ export default class Esp32Power implements Power {
 	readonly buttonPressedAtBoot: boolean;
 	readonly #pin: number;
 	readonly #activeLow: boolean;
+	readonly lightSleep: LightSleep;
 
 	constructor(options: Esp32PowerOptions) {
 		const { pin, activeLow } = options ?? ({} as Esp32PowerOptions);
@@ -33,6 +37,18 @@ export default class Esp32Power implements Power {
 		this.wakeCause = wakeCauseNative();
 		const level = sampleButtonNative(pin, activeLow);
 		this.buttonPressedAtBoot = activeLow ? level === 0 : level === 1;
+		// hal/esp32/power.c: esp_pm_configure(light_sleep_enable) with an ESP_PM_NO_LIGHT_SLEEP lock, counted here
+		// as well so that a stray release is a RangeError as on the simulated target.
+		let holds = 0;
+		this.lightSleep = Object.freeze({
+			enable: () => { lightSleepEnableNative(pin, activeLow); },
+			hold: () => { holds++; lightSleepHoldNative(); },
+			release: () => {
+				if (holds === 0) throw new RangeError("release without hold");
+				holds--;
+				lightSleepReleaseNative();
+			},
+		});
 	}
 
 	bootButtonEdges(): ButtonEdge[] {

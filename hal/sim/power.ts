@@ -1,4 +1,4 @@
-import type { ButtonEdge, Power, WakeCause } from "hal/power";
+import type { ButtonEdge, LightSleep, Power, WakeCause } from "hal/power";
 
 const wakeCauses: readonly WakeCause[] = Object.freeze(["button", "timer", "powerOn", "reset", "other"] as const);
 
@@ -9,6 +9,11 @@ export interface SimPowerOptions {
 	bootButtonEdges?: readonly ButtonEdge[];
 	/** Called on each deepSleep request, after it is recorded (the host simulator stops the firmware there). */
 	onDeepSleep?: () => void;
+	/**
+	 * Called whenever the chip's light-sleep permission changes: true when it may light-sleep (enabled, no hold),
+	 * false when it must stay awake. The bench turns these calls into the MCU's awake and light-sleep time.
+	 */
+	onLightSleepAllowed?: (allowed: boolean) => void;
 }
 
 /**
@@ -21,6 +26,7 @@ export default class SimPower implements Power {
 	#edges: readonly ButtonEdge[];
 	#sleeps = 0;
 	#onDeepSleep: (() => void) | undefined;
+	readonly lightSleep: SimLightSleep;
 
 	constructor(options: SimPowerOptions = {}) {
 		const { wakeCause = "powerOn", buttonPressedAtBoot = false, bootButtonEdges = [] } = options;
@@ -32,6 +38,7 @@ export default class SimPower implements Power {
 		this.buttonPressedAtBoot = buttonPressedAtBoot;
 		this.#edges = bootButtonEdges.map((edge) => ({ time: edge.time, pressed: edge.pressed }));
 		this.#onDeepSleep = options.onDeepSleep;
+		this.lightSleep = new SimLightSleep(options.onLightSleepAllowed);
 	}
 
 	bootButtonEdges(): ButtonEdge[] {
@@ -50,5 +57,49 @@ export default class SimPower implements Power {
 
 	get asleep(): boolean {
 		return this.#sleeps > 0;
+	}
+}
+
+/** hal/power LightSleep with the lock counted, as esp_pm_lock_acquire/release count a lock's holds. */
+export class SimLightSleep implements LightSleep {
+	#enabled = false;
+	#holds = 0;
+	#onAllowed: ((allowed: boolean) => void) | undefined;
+
+	constructor(onAllowed?: (allowed: boolean) => void) {
+		if (onAllowed !== undefined && typeof onAllowed !== "function") throw new RangeError("invalid onLightSleepAllowed");
+		this.#onAllowed = onAllowed;
+	}
+
+	enable(): void {
+		const before = this.allowed;
+		this.#enabled = true;
+		this.#changed(before);
+	}
+
+	hold(): void {
+		const before = this.allowed;
+		this.#holds++;
+		this.#changed(before);
+	}
+
+	release(): void {
+		if (this.#holds === 0) throw new RangeError("release without hold");
+		const before = this.allowed;
+		this.#holds--;
+		this.#changed(before);
+	}
+
+	/** The chip may light-sleep now: enabled and nothing held. */
+	get allowed(): boolean {
+		return this.#enabled && this.#holds === 0;
+	}
+
+	get holds(): number {
+		return this.#holds;
+	}
+
+	#changed(before: boolean): void {
+		if (this.allowed !== before) this.#onAllowed?.(this.allowed);
 	}
 }

@@ -1,6 +1,7 @@
 import config from "mc/config";
 import type { Board } from "hal/board";
 import type { Target } from "hal/targetTypes";
+import type { Store } from "hal/store";
 import SoftKeystore from "hal/sim/softKeystore";
 import type { WakeCause } from "hal/power";
 import TimerClock from "hal/moddable/timerClock";
@@ -36,7 +37,7 @@ export function createTarget(board: Board): Target {
 		power,
 		entropy: new HostEntropy(),
 		indicator,
-		keystore: (store) => new SoftKeystore({ store }),
+		keystore: (store: Store) => new SoftKeystore({ store }),
 		platformCa: () => (platformCaFile ? readPlatformCa(String(platformCaFile)) : undefined),
 	});
 }

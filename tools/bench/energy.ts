@@ -2,15 +2,16 @@
  * Energy model of the bench: time in each power state (from a World run, tools/bench/worldRuns.ts) times the
  * current drawn in that state, cited below. Pure arithmetic; unit tested.
  *
- * Board: LilyGO T-SIM7080G-S3 (ESP32-S3 + SIM7080G + AXP2101 PMU), battery side (VBAT ≈ 3.8 V). Currents are
- * battery-side figures where the source gives them; the model adds the MCU's current to the modem's while the MCU
- * is awake, and uses the whole-board measurement while dormant (rails off, so the modem draws nothing then).
+ * Board: LilyGO T-SIM7080G-S3 (ESP32-S3 + SIM7080G + AXP2101 PMU). The modem's figures are at VBAT (3.8 V), the
+ * ESP32-S3's at 3.3 V; the model adds the MCU's current to the modem's (no regulator efficiency: the PMU's DC-DC
+ * conversion is not modelled), and uses the whole-board measurement while dormant (rails off). The MCU is billed
+ * awake or in light sleep from the firmware's own lock timeline (World.mcuMayLightSleep), never by assumption.
  */
 
 export type PowerState =
 	| "deepSleep"          // ESP32-S3 in deep sleep, modem rails off: the whole dormant board
-	| "mcuActive"          // ESP32-S3 running (RF off: no Wi-Fi/BLE), in addition to the modem's state
-	| "mcuLightSleep"      // ESP32-S3 in light sleep between modem exchanges (the light-sleep model only)
+	| "mcuActive"          // ESP32-S3 awake (RF off: no Wi-Fi/BLE), in addition to the modem's state
+	| "mcuLightSleep"      // ESP32-S3 in automatic light sleep between modem operations (hal/power LightSleep)
 	| "modemOff"           // modem powered down while the MCU runs (AT+CPOWD / PWRKEY off)
 	| "modemBooting"       // PWRKEY released to the boot markers
 	| "modemIdle"          // on, registered (or not yet searching), RRC idle: paging/DRX only
@@ -24,37 +25,36 @@ export interface CurrentFigure {
 	/** Milliamps. */
 	readonly mA: number;
 	readonly source: string;
-	/** How far the figure can be trusted here. */
+	/** How far the figure can be trusted here; "STAND-IN" when it is not the SIM7080G's or ESP32-S3's own figure. */
 	readonly note: string;
 }
 
 /**
- * The current table. Sources, in order of trust:
- *  - shared/reference/boards.md: LilyGO's own deep-sleep example on this board, about 128 µA whole board.
- *  - Espressif ESP32-S3 datasheet, "Current consumption in low-power modes" (Deep-sleep, RTC memory and RTC
- *    peripherals powered: 8 µA; RTC timer only: 7 µA) — used only to show the board figure is dominated by the
- *    PMU and rails, not the chip.
- *  - ESP32-S3 active with RF off: 31.7 mA measured at 3.3 V on an ESP32-S3-DevKitM-1 (lucidar.me, "Power
- *    consumption of ESP32-S3-DevKitM-1"), the chip idling in FreeRTOS at the default clock. XS busy at 240 MHz
- *    draws more; the datasheet's Modem-sleep table (dual core, 240 MHz) is the figure to put here when checked.
- *  - Modem: SIMCom's hardware design table for the SIM7000 family (power off 7 µA, PSM 9 µA, idle on LTE 11 mA,
- *    GNSS active 30 mA, LTE data 109 mA at 10 dBm / 167 mA at 23 dBm), as quoted in botletics' SIM7000 shield wiki
- *    ("Current Consumption", theoretical values from the hardware design document). The SIM7080G Hardware
- *    Design's own table (V1.04/1.05 §"Current consumption") was not reachable from this environment: these are the
- *    predecessor's figures, of the same order (SIM7080G is the SIM7000's Cat-M/NB successor on the same
- *    platform class), and are marked as stand-ins until replaced. The BG95 runs use the same table.
+ * The model's inputs, one table (docs/benchmarks.md §5 prints it). Sources:
+ *  - [S3] Espressif, ESP32-S3 Series Datasheet v2.2, §5.6.2 "Current Consumption in Other Modes": Table 5-9
+ *    "Current Consumption in Modem-sleep Mode" (3.3 V, 25 °C; Typ1 all peripheral clocks disabled, Typ2 all
+ *    enabled) and Table 5-10 "Current Consumption in Low-Power Modes".
+ *  - [7000] SIMCom, SIM7000 Series Hardware Design V1.09 (2021-04-19), §5.4 Table 34 "Current consumption on VBAT
+ *    Pins (VBAT=3.8V)". The predecessor on the same platform class: STAND-IN rows.
+ *  - [7080] SIMCom, SIM7080G Hardware Design V1.05 (2023-06-14): Table 3 (p. 12), Table 36 (p. 59) and Table 37
+ *    (pp. 60-61), as quoted with table and page in a SIM7080G integration thesis (GitHub corpus, "Cat-M1/NB-IoT
+ *    cellulárismodem-alrendszer integrálása", §3 and §5.2): sleep 1.2 mA, PSM 3 µA, Cat-M1 TX 91-164 mA depending
+ *    on the band. The HD itself could not be retrieved here, and neither could its idle, GNSS or per-power-level
+ *    rows: those stay [7000] stand-ins.
+ *  - The LilyGO T-SIM7080G-S3 deep-sleep example (shared/reference/boards.md): whole board, 128 µA.
+ * The BG95 runs use the same table (no Quectel figure is in it yet): their modem rows are stand-ins too.
  */
 export const currents: readonly CurrentFigure[] = Object.freeze([
-	{ state: "deepSleep", mA: 0.128, source: "LilyGO T-SIM7080G-S3 deep-sleep example, whole board (shared/reference/boards.md)", note: "board measurement; the ESP32-S3 itself is 0.008 mA (datasheet, Deep-sleep with RTC memory)" },
-	{ state: "mcuLightSleep", mA: 0.24, source: "Espressif ESP32-S3 Series Datasheet, table \"Current Consumption in Low-Power Modes\": Light-sleep 240 µA (same table as the 8 µA Deep-sleep figure above)", note: "chip figure, typical, 3.3 V, 25 °C; the value was taken from that table as remembered, the datasheet itself was not reachable through this environment's search: re-check" },
-	{ state: "mcuActive", mA: 31.7, source: "ESP32-S3-DevKitM-1 measured awake, 3.3 V (lucidar.me)", note: "measured on a devkit, RF off; XS at 240 MHz draws more" },
-	{ state: "modemOff", mA: 0.007, source: "SIMCom SIM7000 Hardware Design: power off 7 µA (via botletics wiki)", note: "SIM7000 stand-in for SIM7080G" },
-	{ state: "modemBooting", mA: 11, source: "assumed equal to idle on LTE (SIM7000 HD 11 mA)", note: "assumption: no boot figure in the source" },
-	{ state: "modemIdle", mA: 11, source: "SIMCom SIM7000 Hardware Design: idle on LTE 11 mA (via botletics wiki)", note: "SIM7000 stand-in for SIM7080G" },
-	{ state: "lteConnected", mA: 109, source: "SIMCom SIM7000 Hardware Design: LTE data at 10 dBm 109 mA (via botletics wiki)", note: "SIM7000 stand-in; used for all RRC-connected time (conservative)" },
-	{ state: "lteTx", mA: 167, source: "SIMCom SIM7000 Hardware Design: LTE data at 23 dBm 167 mA (via botletics wiki)", note: "SIM7000 stand-in; worst-case TX power" },
-	{ state: "gnssAcquiring", mA: 30, source: "SIMCom SIM7000 Hardware Design: GNSS active 30 mA (via botletics wiki)", note: "SIM7000 stand-in for SIM7080G" },
-	{ state: "psm", mA: 0.009, source: "SIMCom SIM7000 Hardware Design: PSM 9 µA (via botletics wiki)", note: "not used: the firmware powers the modem off" },
+	{ state: "deepSleep", mA: 0.128, source: "LilyGO T-SIM7080G-S3 deep-sleep example, whole board (shared/reference/boards.md)", note: "board measurement (PMU, rails); the ESP32-S3 itself draws 0.008 mA ([S3] Table 5-10, Deep-sleep, RTC memory and peripherals on)" },
+	{ state: "mcuLightSleep", mA: 0.24, source: "[S3] Table 5-10: Light-sleep, VDD_SPI and Wi-Fi powered down, all GPIOs high-impedance, 240 µA typ", note: "chip figure; Table 5-10 note 1: add the PSRAM's draw for chips with in-package PSRAM (e.g. 140 µA for 8 MB octal PSRAM at 3.3 V): 0.14 mA x 600 s = 0.02 mAh per event if this board's chip has it" },
+	{ state: "mcuActive", mA: 47.6, source: "[S3] Table 5-9: Modem-sleep (RF off), 240 MHz, WAITI (dual core idle), all peripheral clocks enabled (Typ2), 47.6 mA", note: "the chip waiting on the modem with a light-sleep lock held; XS running on one core draws up to 65.9 mA (same table), DFS down to 80 MHz would draw 36.1" },
+	{ state: "modemOff", mA: 0.007, source: "SIM7000 power off 7 µA (botletics SIM7000 shield wiki, \"Current Consumption\", from the SIM7000 hardware design)", note: "STAND-IN: no SIM7080G power-off figure found" },
+	{ state: "modemBooting", mA: 11, source: "[7000] Table 34: LTE idle 11 mA, taken for the boot", note: "STAND-IN and assumption: no boot figure in either document" },
+	{ state: "modemIdle", mA: 11, source: "[7000] Table 34: LTE sleep/idle mode, idle (GNSS off, no USB) 11 mA typ", note: "STAND-IN: the SIM7080G's idle row was not retrieved; its sleep mode (AT+CSCLK with DTR) is 1.2 mA in both documents, unused here" },
+	{ state: "lteConnected", mA: 110, source: "[7000] Table 34: LTE Cat-M, LTE-FDD B20 (the emulated cell's band) @10 dBm 110 mA typ", note: "STAND-IN, inside the SIM7080G's 91-164 mA Cat-M1 TX range [7080 Table 37]; billed for all RRC-connected time (conservative: receive and the inactivity tail draw less)" },
+	{ state: "lteTx", mA: 164, source: "[7080] Table 37: Cat-M1 TX 91-164 mA typ depending on the band; the highest", note: "SIM7080G figure (quoted, not read in the HD); SIM7000 B20 @23 dBm is 167 mA ([7000] Table 34)" },
+	{ state: "gnssAcquiring", mA: 30, source: "[7000] Table 34: GNSS supply current (AT+CFUN=0, no USB), tracking 30 mA typ", note: "STAND-IN: no SIM7080G GNSS figure found" },
+	{ state: "psm", mA: 0.003, source: "[7080] Table 3 / Table 36: PSM 3 µA (SIM7000: 9 µA, [7000] Table 34)", note: "SIM7080G figure (quoted); not used: the firmware powers the modem off between events" },
 ]);
 
 /** Effective LTE-M uplink rate for the TX-airtime estimate: 300 kbit/s, under Cat-M1's 1 Mbit/s peak (HD-FDD). */
@@ -126,47 +126,49 @@ export function batteryImpact(mAhPerEvent: number, battery: BatteryAssumption = 
 }
 
 /**
- * The light-sleep model: the MCU is awake only while it talks to the modem (`busyMs`: each AT command from its
- * first byte to the modem's next line, each modem line, plus a guard for parsing and the next decision) and in light
- * sleep for the rest of the time it was awake, instead of idling awake through timer waits (GNSS poll intervals,
- * the waits between windows, RRC tails). ESP-IDF's automatic light sleep (esp_pm_configure with light_sleep_enable,
- * tickless idle) gives that; the firmware does not enable it yet, so this is a model, reported beside the as-is
- * figure, never instead of it.
+ * The chip's charge had it stayed awake: light-sleep time billed as awake time. Reported beside the firmware's
+ * figure to show what light sleep saves.
  */
-export function withLightSleep(durationsMs: StateDurations, busyMs: number): StateDurations {
-	const awake = durationsMs.mcuActive ?? 0;
-	const busy = Math.min(awake, Math.max(0, busyMs));
-	return { ...durationsMs, mcuActive: busy, mcuLightSleep: (durationsMs.mcuLightSleep ?? 0) + awake - busy };
+export function withoutLightSleep(durationsMs: StateDurations): StateDurations {
+	const { mcuLightSleep = 0, ...rest } = durationsMs;
+	return { ...rest, mcuActive: (rest.mcuActive ?? 0) + mcuLightSleep };
 }
 
 /**
- * Milliseconds the MCU must be awake for the AT traffic in `entries` (time-ordered `->` commands and `<-` lines):
- * the union of [command, next modem line + guardMs] and [modem line, line + guardMs]. Pure; unit tested.
+ * Wakes out of light sleep that the lock timeline does not show as awake time: each modem line arriving while the
+ * chip may light-sleep (a URC between operations wakes it through the UART) and each start of a hold (a timer or
+ * the button woke the chip, which then starts a modem operation). Each costs `guardMs` awake (wake-up, parsing,
+ * the next decision), moved from light sleep to active by `withWakes`. `changes` are the times the chip's
+ * light-sleep permission changed (World.lightSleepChanges), `lines` the modem's lines (`<-`) with their times.
  */
-export function modemBusyMs(entries: ReadonlyArray<{ readonly t: number; readonly dir: string }>, guardMs = 20): number {
-	const spans: Array<[number, number]> = [];
-	for (let i = 0; i < entries.length; i++) {
-		const e = entries[i]!;
-		if (e.dir === "<-") spans.push([e.t, e.t + guardMs]);
-		else if (e.dir === "->") {
-			let j = i + 1;
-			while (j < entries.length && entries[j]!.dir !== "<-") j++;
-			spans.push([e.t, (j < entries.length ? entries[j]!.t : e.t) + guardMs]);
-		}
+export function lightSleepWakes(changes: ReadonlyArray<{ readonly at: number; readonly allowed: boolean }>, lines: readonly number[]): number {
+	let wakes = 0;
+	let allowed = false;
+	let i = 0;
+	const sorted = [...lines].sort((a, b) => a - b);
+	for (const c of changes) {
+		// Lines up to this change's instant happened under the previous permission (an operation's last reply lands
+		// before its hold is released in the same instant).
+		while (i < sorted.length && sorted[i]! <= c.at) { if (allowed) wakes++; i++; }
+		if (allowed && !c.allowed) wakes++;
+		allowed = c.allowed;
 	}
-	spans.sort((a, b) => a[0] - b[0]);
-	let total = 0, start = -Infinity, end = -Infinity;
-	for (const [a, b] of spans) {
-		if (a > end) { if (end > start) total += end - start; start = a; end = b; }
-		else if (b > end) end = b;
-	}
-	if (end > start) total += end - start;
-	return total;
+	for (; i < sorted.length; i++) if (allowed) wakes++;
+	return wakes;
+}
+
+/** Moves `wakes` x `guardMs` from mcuLightSleep to mcuActive (never more than the light-sleep time there is). */
+export function withWakes(durationsMs: StateDurations, wakes: number, guardMs = 20): StateDurations {
+	const sleep = durationsMs.mcuLightSleep ?? 0;
+	const moved = Math.min(sleep, Math.max(0, wakes) * guardMs);
+	return { ...durationsMs, mcuActive: (durationsMs.mcuActive ?? 0) + moved, mcuLightSleep: sleep - moved };
 }
 
 /** What the World exposes at one instant, for classifying a step of simulated time. */
 export interface Observed {
 	readonly asleep: boolean;
+	/** The firmware's chip may light-sleep (World.mcuMayLightSleep: enabled, no modem operation holding it). */
+	readonly mcuMayLightSleep: boolean;
 	readonly modemPower: "off" | "booting" | "on";
 	readonly gnssOn: boolean;
 	/** Clock time until which LTE holds the radio. */
@@ -181,7 +183,7 @@ export function accumulate(acc: StateDurations, o: Observed, now: number, stepMs
 	if (stepMs <= 0) return;
 	const add = (s: PowerState, ms: number) => { if (ms > 0) acc[s] = (acc[s] ?? 0) + ms; };
 	// Dormant: the board figure covers the rails-off modem. (A modem left on during deep sleep is added on top.)
-	add(o.asleep ? "deepSleep" : "mcuActive", stepMs);
+	add(o.asleep ? "deepSleep" : o.mcuMayLightSleep ? "mcuLightSleep" : "mcuActive", stepMs);
 	if (o.modemPower === "off") { if (!o.asleep) add("modemOff", stepMs); return; }
 	if (o.modemPower === "booting") { add("modemBooting", stepMs); return; }
 	const busy = Math.min(stepMs, Math.max(0, o.radioBusyUntil - now));

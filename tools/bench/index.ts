@@ -15,7 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { messageSizes } from "modules/protocol/sizes";
 import { repoRoot } from "../../tests/xs/xsnap";
-import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, withLightSleep, type PowerState } from "./energy";
+import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, withoutLightSleep, type PowerState } from "./energy";
 import { provisioningFigures, provisioningLines, type ProvisioningFigures } from "./provisioning";
 import { eventRun, falseStartRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
 import { xsMemory, xsMeter, xsProfile } from "./xsBench";
@@ -119,15 +119,17 @@ async function main(): Promise<number> {
 	// 5: energy per event.
 	const perEvent = runs.map((r) => {
 		const e = energy(r.durationsMs, r.wireSent);
-		const light = energy(withLightSleep(r.durationsMs, r.mcuBusyMs), r.wireSent);
+		const awake = energy(withoutLightSleep(r.durationsMs), r.wireSent);
 		const impact = batteryImpact(e.mAh);
 		const seconds: Partial<Record<PowerState, number>> = {};
 		for (const [k, v] of Object.entries(e.durationsMs)) seconds[k as PowerState] = Math.round(v) / 1000;
 		return {
 			dialect: r.dialect, profile: r.profile, eventSeconds: r.eventMs / 1000, locationsDelivered: r.locationsDelivered,
 			stateSeconds: seconds, mAhByState: e.mAhByState, mAh: e.mAh, dormantDaysPerEvent: impact.daysPerEvent,
-			/** The light-sleep model (energy.withLightSleep): modelled, the firmware does not light-sleep yet. */
-			lightSleepModel: { mcuBusySeconds: r.mcuBusyMs / 1000, mAhByState: light.mAhByState, mAh: light.mAh },
+			/** Wakes out of light sleep (energy.lightSleepWakes), billed 20 ms awake each in stateSeconds. */
+			lightSleepWakes: r.lightSleepWakes,
+			/** The same event with the chip awake throughout (energy.withoutLightSleep): what light sleep saves. */
+			withoutLightSleep: { mAhByState: awake.mAhByState, mAh: awake.mAh },
 		};
 	});
 	const impact = batteryImpact(1);
@@ -195,7 +197,7 @@ function printTable(r: {
 	soak: { days: number; wakes: number; wireBytes: number; radioOnSeconds: number; ok: boolean };
 	energy: {
 		dormantDays: number;
-		perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number; lightSleepModel: { mAh: number; mcuBusySeconds: number } }>;
+		perEvent: Array<{ dialect: string; profile: string; mAh: number; dormantDaysPerEvent: number; eventSeconds: number; stateSeconds: Partial<Record<PowerState, number>>; withoutLightSleep: { mAh: number } }>;
 		falseStarts?: Array<{ dialect: string; mAh: number; awakeSeconds: number; modemOnSeconds: number; radioOnSeconds: number; wireBytes: number; dormantHoursPerFalseStart: number }>;
 	};
 	provisioning: ProvisioningFigures | Record<string, never>;
@@ -222,10 +224,10 @@ function printTable(r: {
 		w(`XS heap after GC:          signing code ${r.xs.memory.code} B, state of one signer + update ${r.xs.memory.state} B (64-bit xsnap snapshot)`);
 	}
 	w(`Dormant soak ${r.soak.days} days:     wakes ${r.soak.wakes}, bytes ${r.soak.wireBytes}, radio-on ${r.soak.radioOnSeconds} s -> ${r.soak.ok ? "OK" : "FAIL"}`);
-	w(`Energy per event (~${Math.round(r.energy.perEvent[0]?.eventSeconds ?? 0)} s): ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.mAh.toFixed(1)} mAh (${e.dormantDaysPerEvent.toFixed(1)} d)`).join(", "));
+	w(`Energy per event (~${Math.round(r.energy.perEvent[0]?.eventSeconds ?? 0)} s; firmware with light sleep; target <= 6 mAh on good): ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.mAh.toFixed(1)} mAh (${e.dormantDaysPerEvent.toFixed(1)} d; MCU awake ${Math.round(e.stateSeconds.mcuActive ?? 0)} s, LTE connected ${Math.round((e.stateSeconds.lteConnected ?? 0) + (e.stateSeconds.lteTx ?? 0))} s)`).join(", "));
 	for (const f of r.energy.falseStarts ?? [])
 		w(`False start ${f.dialect.padEnd(7)}:      ${f.mAh.toFixed(3)} mAh (awake ${f.awakeSeconds.toFixed(1)} s, modem on ${f.modemOnSeconds.toFixed(1)} s, radio on ${f.radioOnSeconds} s, ${f.wireBytes} bytes; ${f.dormantHoursPerFalseStart.toFixed(1)} h of dormancy)`);
-	w(`Energy, light-sleep model (MCU awake only for AT traffic; not in the firmware yet; target <= 6 mAh on good): ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.lightSleepModel.mAh.toFixed(1)} mAh (MCU busy ${Math.round(e.lightSleepModel.mcuBusySeconds)} s)`).join(", "));
+	w(`Energy per event with the chip kept awake (no light sleep), for comparison: ` + r.energy.perEvent.map((e) => `${e.dialect}/${e.profile} ${e.withoutLightSleep.mAh.toFixed(1)} mAh`).join(", "));
 	w(`Dormant battery life:      ${Math.round(r.energy.dormantDays)} days (18650, 3000 mAh, 80 % usable, 128 µA board)`);
 	for (const line of provisioningLines(r.provisioning)) w(line);
 	if (r.failures.length) { w(""); for (const f of r.failures) w(`FAIL ${f}`); }

@@ -7,7 +7,7 @@
  * nothing changes inside one advance except the radio's busy deadline (handled in energy.accumulate).
  */
 import World, { deliberateTriple } from "../sim/world";
-import { accumulate, modemBusyMs, type StateDurations } from "./energy";
+import { accumulate, lightSleepWakes, withWakes, type StateDurations } from "./energy";
 import { exchanges, firmwareShare, parseTranscriptLine, splitStages, type Entry, type Exchange, type FirmwareShare, type StageSplit, type StoredStages } from "./stages";
 
 export type Dialect = "sim7080" | "bg95";
@@ -38,8 +38,8 @@ export interface EventRun {
 	tlsResumed: number;
 	/** Power-state durations from the first press to the device asleep again. */
 	durationsMs: StateDurations;
-	/** MCU time needed for the event's AT traffic (energy.modemBusyMs), for the light-sleep model. */
-	mcuBusyMs: number;
+	/** Wakes out of light sleep over the event (energy.lightSleepWakes); already billed in durationsMs. */
+	lightSleepWakes: number;
 	/** TCP wire bytes the modem sent over the event. */
 	wireSent: number;
 	wireReceived: number;
@@ -61,6 +61,7 @@ function sampler(world: World, acc: StateDurations, active: () => boolean): void
 		if (active()) {
 			accumulate(acc, {
 				asleep: world.asleep,
+				mcuMayLightSleep: world.mcuMayLightSleep,
 				modemPower: world.emulator.power,
 				gnssOn: world.emulator.gnssOn,
 				radioBusyUntil: world.emulator.radioBusyUntil,
@@ -112,6 +113,7 @@ export async function eventRun(o: EventRunOptions): Promise<EventRun> {
 		const asleep = await world.runUntil(() => world!.asleep, 15 * 60_000, 1_000);
 		measuring = false;
 		const end = world.emulator.stats;
+		const wakes = lightSleepWakes(world.lightSleepChanges.filter((c) => c.at >= pressAt), entries.filter((e) => e.t >= pressAt && e.dir === "<-").map((e) => e.t));
 		const stored = world.events()[0];
 		const pointsStored = stored ? world.platform.platform.store.pointCount(Number(stored.id)) : 0;
 		return {
@@ -134,8 +136,8 @@ export async function eventRun(o: EventRunOptions): Promise<EventRun> {
 			pointsStored,
 			tlsHandshakes: end.tlsHandshakes - wireStart.tlsHandshakes,
 			tlsResumed: end.tlsResumed - wireStart.tlsResumed,
-			durationsMs: durations,
-			mcuBusyMs: modemBusyMs(entries.filter((e) => e.t >= pressAt)),
+			durationsMs: withWakes(durations, wakes),
+			lightSleepWakes: wakes,
 			wireSent: end.wireSent - wireStart.wireSent,
 			wireReceived: end.wireReceived - wireStart.wireReceived,
 			eventMs: world.clock.now() - pressAt,

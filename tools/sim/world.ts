@@ -325,6 +325,18 @@ export default class World {
 		return this.#firmware;
 	}
 
+	/**
+	 * The running firmware's chip may light-sleep now (hal/power LightSleep enabled and no hold: no modem operation
+	 * in progress). False while asleep (deep sleep is another state) and before the firmware enabled light sleep.
+	 */
+	get mcuMayLightSleep(): boolean {
+		return !this.#asleep && this.#lightSleepAllowed;
+	}
+
+	/** Every change of mcuMayLightSleep while a firmware instance ran, in the world's clock, oldest first. */
+	readonly lightSleepChanges: Array<{ at: number; allowed: boolean }> = [];
+	#lightSleepAllowed = false;
+
 	get asleep(): boolean {
 		return this.#asleep;
 	}
@@ -348,6 +360,7 @@ export default class World {
 	/** Boots a fresh firmware instance (power-on, reset, or a wake from deep sleep). */
 	#boot(wakeCause: WakeCause, pressedAtBoot: boolean): void {
 		this.#asleep = false;
+		this.#lightSleepAllowed = false;
 		// The device's clock is Moddable's Time.ticks (hal/moddable/timerClock): milliseconds since this boot. It
 		// restarts at every boot, so the firmware never sees the world's time across a reset or a deep sleep.
 		const bootAt = this.clock.now();
@@ -356,7 +369,13 @@ export default class World {
 		const target = createSimTarget({
 			clock,
 			nvs: this.nvs,
-			power: { wakeCause, buttonPressedAtBoot: pressedAtBoot, onDeepSleep: () => this.#sleep() },
+			power: {
+				wakeCause, buttonPressedAtBoot: pressedAtBoot, onDeepSleep: () => this.#sleep(),
+				onLightSleepAllowed: (allowed) => {
+					this.#lightSleepAllowed = allowed;
+					this.lightSleepChanges.push({ at: this.clock.now(), allowed });
+				},
+			},
 		});
 		const external = this.#external;
 		const board = external

@@ -40,6 +40,27 @@ power("rejects impossible boot conditions", () => {
 	assert.throws(() => new SimPower({ buttonPressedAtBoot: "yes" as unknown as boolean }), RangeError);
 });
 
+power("light sleep: allowed only once enabled and with no hold; holds nest; the callback sees each change once", () => {
+	const seen: boolean[] = [];
+	const p = new SimPower({ onLightSleepAllowed: (allowed) => seen.push(allowed) });
+	const ls = p.lightSleep;
+	assert.is(ls.allowed, false, "not before enable()");
+	ls.hold();
+	ls.enable();
+	assert.is(ls.allowed, false, "enabled but held");
+	ls.release();
+	assert.is(ls.allowed, true);
+	ls.hold();
+	ls.hold();
+	ls.release();
+	assert.is(ls.allowed, false, "one hold still outstanding");
+	ls.release();
+	assert.is(ls.allowed, true);
+	assert.equal(seen, [true, false, true]);
+	assert.throws(() => ls.release(), RangeError, "more releases than holds");
+	assert.throws(() => new SimPower({ onLightSleepAllowed: 1 as unknown as () => void }), RangeError);
+});
+
 power.run();
 
 const indicator = suite("hal/sim/indicator");

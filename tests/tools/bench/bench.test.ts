@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { accumulate, batteryImpact, currents, energy, modemBusyMs, withLightSleep, type CurrentFigure, type StateDurations } from "../../../tools/bench/energy";
+import { accumulate, batteryImpact, currents, energy, lightSleepWakes, withoutLightSleep, withWakes, type CurrentFigure, type StateDurations } from "../../../tools/bench/energy";
 import { exchanges, firmwareShare, kindOfPath, parseTranscriptLine, splitStages, type Entry } from "../../../tools/bench/stages";
 import { meterFigures, snapshotSizes } from "../../../tools/bench/xsBench";
 
@@ -52,7 +52,7 @@ model("battery impact: 2400 usable mAh at 0.1 mA lasts 1000 days; 2.4 mAh costs 
 });
 
 model("the shipped table has a cited figure for every state the sampler produces", () => {
-	for (const s of ["deepSleep", "mcuActive", "modemOff", "modemBooting", "modemIdle", "lteConnected", "lteTx", "gnssAcquiring", "psm"])
+	for (const s of ["deepSleep", "mcuActive", "mcuLightSleep", "modemOff", "modemBooting", "modemIdle", "lteConnected", "lteTx", "gnssAcquiring", "psm"])
 		assert.ok(currents.some((f) => f.state === s && f.mA > 0 && f.source.length > 0), s);
 });
 
@@ -60,23 +60,23 @@ const sample = suite("bench power-state sampling");
 
 sample("asleep with the modem off is deep sleep only", () => {
 	const acc: StateDurations = {};
-	accumulate(acc, { asleep: true, modemPower: "off", gnssOn: false, radioBusyUntil: 0 }, 0, 1000);
+	accumulate(acc, { asleep: true, mcuMayLightSleep: false, modemPower: "off", gnssOn: false, radioBusyUntil: 0 }, 0, 1000);
 	assert.equal(acc, { deepSleep: 1000 });
 });
 
 sample("awake, modem on: the radio's busy deadline splits the step between LTE and idle or GNSS", () => {
 	const acc: StateDurations = {};
-	accumulate(acc, { asleep: false, modemPower: "on", gnssOn: false, radioBusyUntil: 1300 }, 1000, 1000);
+	accumulate(acc, { asleep: false, mcuMayLightSleep: false, modemPower: "on", gnssOn: false, radioBusyUntil: 1300 }, 1000, 1000);
 	assert.equal(acc, { mcuActive: 1000, lteConnected: 300, modemIdle: 700 });
-	accumulate(acc, { asleep: false, modemPower: "on", gnssOn: true, radioBusyUntil: 0 }, 2000, 500);
+	accumulate(acc, { asleep: false, mcuMayLightSleep: false, modemPower: "on", gnssOn: true, radioBusyUntil: 0 }, 2000, 500);
 	assert.equal(acc, { mcuActive: 1500, lteConnected: 300, modemIdle: 700, gnssAcquiring: 500 });
 });
 
 sample("booting and off modem states while the MCU runs; empty steps add nothing", () => {
 	const acc: StateDurations = {};
-	accumulate(acc, { asleep: false, modemPower: "booting", gnssOn: false, radioBusyUntil: 0 }, 0, 4000);
-	accumulate(acc, { asleep: false, modemPower: "off", gnssOn: false, radioBusyUntil: 0 }, 4000, 100);
-	accumulate(acc, { asleep: false, modemPower: "on", gnssOn: false, radioBusyUntil: 0 }, 4100, 0);
+	accumulate(acc, { asleep: false, mcuMayLightSleep: false, modemPower: "booting", gnssOn: false, radioBusyUntil: 0 }, 0, 4000);
+	accumulate(acc, { asleep: false, mcuMayLightSleep: false, modemPower: "off", gnssOn: false, radioBusyUntil: 0 }, 4000, 100);
+	accumulate(acc, { asleep: false, mcuMayLightSleep: false, modemPower: "on", gnssOn: false, radioBusyUntil: 0 }, 4100, 0);
 	assert.equal(acc, { mcuActive: 4100, modemBooting: 4000, modemOff: 100 });
 });
 
@@ -221,20 +221,46 @@ xs("meter figures: warm update, HMAC share subtracted; a missing line is an erro
 	assert.throws(() => meterFigures(meter), /warm hmac/);
 });
 
-model("light-sleep model: the MCU is busy from each command to the modem's next line and for each line, plus the guard; overlaps count once", () => {
-	const e = (t: number, dir: string) => ({ t, dir });
-	// command at 0 answered at 100 (awake 0..120); URC at 110 extends it to 130; command at 1000 answered at 1000 (1000..1020);
-	// a lone URC at 5000 (5000..5020); a command never answered at 9000 (9000..9020)
-	assert.is(modemBusyMs([e(0, "->"), e(100, "<-"), e(110, "<-"), e(1000, "->"), e(1000, "<-"), e(5000, "<-"), e(9000, "->")]), 130 + 20 + 20 + 20);
-	assert.is(modemBusyMs([]), 0);
-	assert.is(modemBusyMs([e(0, "->"), e(50, "->"), e(300, "<-")], 0), 300); // two commands before one reply: one span
-	const d = withLightSleep({ mcuActive: 600_000, modemIdle: 600_000 }, 30_000);
-	assert.equal(d, { mcuActive: 30_000, mcuLightSleep: 570_000, modemIdle: 600_000 });
-	assert.equal(withLightSleep({ mcuActive: 1000 }, 5000), { mcuActive: 1000, mcuLightSleep: 0 }); // never more busy than awake
-	// the shipped table has the light-sleep figure, far below the awake one
-	const ls = currents.find((f) => f.state === "mcuLightSleep")!;
-	const on = currents.find((f) => f.state === "mcuActive")!;
-	assert.ok(ls.mA > 0 && ls.mA < on.mA / 50);
+model("the shipped table: a good-profile-like event billed by hand from the cited rows", () => {
+	// Hand-computed from the sources, not from the table: ESP32-S3 Series Datasheet v2.2 Table 5-9 (240 MHz WAITI,
+	// Typ2) 47.6 mA and Table 5-10 (Light-sleep) 0.240 mA; SIM7000 HD V1.09 Table 34: LTE idle 11 mA, GNSS tracking
+	// 30 mA, Cat-M B20 @10 dBm 110 mA; SIM7080G HD V1.05 Table 37: Cat-M1 TX up to 164 mA.
+	// 20 s awake, 580 s light sleep, 50 s RRC connected (of which 37,500 bytes = 1 s TX), 45 s GNSS, 505 s idle.
+	const d: StateDurations = { mcuActive: 20_000, mcuLightSleep: 580_000, lteConnected: 50_000, gnssAcquiring: 45_000, modemIdle: 505_000 };
+	const e = energy(d, 37_500);
+	const hand = (47.6 * 20 + 0.24 * 580 + 110 * 49 + 164 * 1 + 30 * 45 + 11 * 505) / 3600;
+	close(e.mAh, hand, "mAh"); // 13,550.2 mA·s / 3600 = 3.7639 mAh
+	assert.ok(Math.abs(e.mAh - 3.7639) < 1e-4, String(e.mAh));
+	// kept awake throughout, the chip alone costs 600 s x 47.6 mA = 7.93 mAh instead of 0.30
+	const awake = energy(withoutLightSleep(d), 37_500);
+	close(awake.mAh - e.mAh, ((47.6 - 0.24) * 580) / 3600, "what light sleep saves");
+});
+
+model("withoutLightSleep bills light-sleep time as awake time", () => {
+	assert.equal(withoutLightSleep({ mcuActive: 100, mcuLightSleep: 900, modemIdle: 1000 }), { mcuActive: 1000, modemIdle: 1000 });
+	assert.equal(withoutLightSleep({ deepSleep: 5 }), { deepSleep: 5, mcuActive: 0 });
+});
+
+model("light-sleep wakes: modem lines while the chip may sleep, and each start of a hold; lines of an operation are not wakes", () => {
+	const changes = [
+		{ at: 1000, allowed: true },   // firmware enabled light sleep
+		{ at: 2000, allowed: false },  // a timer woke the chip and an operation started: 1 wake
+		{ at: 2100, allowed: true },   // its reply landed at 2100, then the hold ended in the same instant
+		{ at: 9000, allowed: false },  // another operation: 1 wake
+	];
+	// 500: before light sleep was enabled (not a wake); 2050, 2100: inside the operation; 5000: a URC while asleep
+	assert.is(lightSleepWakes(changes, [500, 2050, 2100, 5000]), 3);
+	assert.is(lightSleepWakes([], [1, 2, 3]), 0);
+	assert.is(lightSleepWakes([{ at: 0, allowed: true }], [10, 20]), 2); // lines after the last change count too
+	assert.equal(withWakes({ mcuActive: 100, mcuLightSleep: 1000 }, 3, 20), { mcuActive: 160, mcuLightSleep: 940 });
+	assert.equal(withWakes({ mcuActive: 100, mcuLightSleep: 30 }, 3, 20), { mcuActive: 130, mcuLightSleep: 0 }); // never more than slept
+});
+
+sample("awake: light sleep when the firmware allows it, active while an operation holds the chip", () => {
+	const acc: StateDurations = {};
+	accumulate(acc, { asleep: false, mcuMayLightSleep: true, modemPower: "on", gnssOn: false, radioBusyUntil: 0 }, 0, 2000);
+	accumulate(acc, { asleep: false, mcuMayLightSleep: false, modemPower: "on", gnssOn: true, radioBusyUntil: 0 }, 2000, 300);
+	assert.equal(acc, { mcuLightSleep: 2000, modemIdle: 2000, mcuActive: 300, gnssAcquiring: 300 });
 });
 
 model.run();

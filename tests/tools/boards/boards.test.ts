@@ -106,6 +106,14 @@ for (const board of hardware) {
 	});
 }
 
+manifests("the ESP32-S3 board builds with ESP-IDF power management and tickless idle (automatic light sleep, hal/esp32/power.c)", () => {
+	for (const file of ["sdkconfig.defaults", "sdkconfig.defaults.release"]) {
+		const c = sdkconfig("lilygo_t_sim7080g_s3", file);
+		assert.is(c.get("CONFIG_PM_ENABLE"), "y", file);
+		assert.is(c.get("CONFIG_FREERTOS_USE_TICKLESS_IDLE"), "y", file);
+	}
+});
+
 manifests("the board whose key lives in NVS (classic ESP32) encrypts NVS in release builds", async () => {
 	const { boards } = await import("../../../tools/provision/boards");
 	for (const board of hardware) {
