@@ -69,6 +69,24 @@ export interface UplinkOptions {
 	 * registers as soon as the network is back. Default 30 s.
 	 */
 	reattachTimeoutMs?: number;
+	/**
+	 * Most points kept unacknowledged in RAM (bounded memory). Past it the second oldest is dropped and counted, the
+	 * rule of modules/radioSchedule's queue (`queueCapacity`, default 60): the first point says where the event began,
+	 * the newest where the person is now.
+	 */
+	pointCapacity?: number;
+}
+
+/**
+ * Where every location point of this firmware instance went (telemetry, cumulative over its events):
+ * `captured` (MAC'd at a fix) + `restored` (from the store after a reset) = `delivered` (in a batch the platform
+ * acknowledged; each point counted once, however often it was sent) + `dropped` + the points still pending.
+ */
+export interface PointTally {
+	captured: number;
+	restored: number;
+	delivered: number;
+	dropped: number;
 }
 
 type Exchange =
@@ -102,6 +120,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	 * requests sent; location batches with a serving-cell report that the platform accepted.
 	 */
 	readonly traffic = { sent: 0, received: 0, requests: 0, cellReports: 0 };
+	readonly points: PointTally = { captured: 0, restored: 0, delivered: 0, dropped: 0 };
+	/** Points of the current event not yet acknowledged by the platform, by sequence number. */
+	#unacked = new Map<number, Point>();
 
 	constructor(options: UplinkOptions) {
 		for (const name of ["modem", "clock", "keystore", "signer", "counter", "wallClock", "schedule", "platform"] as const)
@@ -220,7 +241,12 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		}
 		this.#lastFix = fix;
 		if (this.#stages.fix === undefined && this.#triggerAt !== undefined) this.#stages.fix = this.#o.clock.now() - this.#triggerAt;
-		if (this.#eventId) this.#captured.set(fix, capturePoint(this.#o.keystore, this.#eventId, ++this.#seq, fix));
+		if (this.#eventId) {
+			const point = capturePoint(this.#o.keystore, this.#eventId, ++this.#seq, fix);
+			this.#captured.set(fix, point);
+			this.points.captured++;
+			this.#keep(point);
+		}
 		this.#o.schedule.onFix(fix);
 		return { ok: true, fix };
 	}
@@ -232,6 +258,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			this.#eventId = eventId;
 			this.#seq = resumed ? resumedSeqBase(this.#o.wallClock.now(), this.#o.clock.now()) : 0;
 			this.#restored = resumed ? this.#loadBacklog(eventId) : [];
+			this.points.restored += this.#restored.length;
+			for (const p of this.#restored) this.#keep(p);
 			if (!resumed) this.#forgetBacklog();
 		}
 		let cell: ServingCell | undefined;
@@ -270,9 +298,10 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			return this.#withInterval({ ok: true, state: "open" });
 		}
 		const fixes = window.kind === "lte" && window.payload !== "alert" ? window.points : fix ? [fix] : [];
-		const fresh = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined);
+		// Only points still owed: one dropped for room (pointCapacity) or already acknowledged is not sent again.
+		const fresh = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined && this.#unacked.has(p.s));
 		// Points restored after a reset go first; the protocol wants strictly increasing `s` in a batch.
-		const points = mergePoints(this.#restored, fresh).slice(0, maxPointsPerBatch);
+		const points = mergePoints(this.#restored.filter((p) => this.#unacked.has(p.s)), fresh).slice(0, maxPointsPerBatch);
 		let cell: ServingCell | undefined;
 		if (!fix) {
 			const up = await this.#ensureLink(true);
@@ -290,24 +319,81 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		this.#o.schedule.onSent(delivered);
 		if (delivered && cell) this.traffic.cellReports++;
 		if (delivered) {
+			this.#acknowledged(points);
 			const sent = new Set(points.map((p) => p.s));
 			this.#restored = this.#restored.filter((p) => !sent.has(p.s));
 			this.#deferred = this.#deferred.filter((p) => !sent.has(p.s));
 			if (this.#restored.length === 0 && this.#deferred.length === 0) this.#forgetBacklog();
 		} else this.#saveBacklog(eventId, mergePoints(this.#restored, fresh));
+		// The platform closed the event (the user is safe): the points still owed go now, before the device ends the
+		// event (the platform stores points of a closed event, docs/protocol.md §6.2; de-duplicated on (event, s)).
+		if (delivered && result.body.state === "closed") await this.#flush(eventId);
 		return this.#withInterval(this.#reply(result));
 	}
 
 	async closeEvent(eventId: string, reason: SosCloseReason): Promise<PlatformReply> {
+		// Deliver before closing: the close ends the event on the platform, and what is not sent by then is dropped.
+		await this.#flush(eventId);
 		const wire: CloseReason = reason === "device" ? "cancel" : reason === "max-duration" ? "timeout" : "done";
+		// The close body has no field for the dropped count: docs/protocol.md §6.3 lists `reason` and `bat` only, and
+		// the platform refuses any other key (400 `body`), so a count there would cost the close on older platforms.
 		const result = await this.#exchange(routes.close(eventId), encodeClose(wire, this.#o.battery?.()));
 		this.#endEvent();
 		return this.#reply(result);
 	}
 
+	/**
+	 * The event is over on the device without a close request of its own (closed while the radios were down, or after
+	 * a failed close): the points still owed are dropped and counted (PlatformPort.eventEnded).
+	 */
+	eventEnded(eventId: string): void {
+		if (eventId === this.#eventId) this.#endEvent();
+	}
+
 	// internals
 
+	/** A point owed to the platform; past `pointCapacity` the second oldest gives way and is counted as dropped. */
+	#keep(point: Point): void {
+		this.#unacked.set(point.s, point);
+		if (this.#unacked.size <= (this.#o.pointCapacity ?? 60)) return;
+		const [first, second] = [...this.#unacked.keys()].sort((a, b) => a - b);
+		const victim = second ?? first!;
+		this.#unacked.delete(victim);
+		this.points.dropped++;
+		this.#log(`uplink: point ${victim} dropped (more than ${this.#o.pointCapacity ?? 60} unsent)`);
+	}
+
+	#acknowledged(points: readonly Point[]): void {
+		for (const p of points) if (this.#unacked.delete(p.s)) this.points.delivered++;
+	}
+
+	/**
+	 * Sends every point still owed, oldest first, one batch of at most `maxPointsPerBatch` after another; stops at the
+	 * first batch that does not get through (its points are then dropped with the event).
+	 */
+	async #flush(eventId: string): Promise<void> {
+		while (this.#unacked.size > 0 && eventId === this.#eventId && !this.#closed) {
+			const points = [...this.#unacked.values()].sort((a, b) => a.s - b.s).slice(0, maxPointsPerBatch);
+			const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, undefined), true);
+			if (!result.ok || result.body.state === "error") {
+				this.#log(`uplink: ${this.#unacked.size} unsent point(s) could not be delivered before the close (${result.ok ? result.body.error ?? "error" : result.reason})`);
+				return;
+			}
+			this.#acknowledged(points);
+			if (result.body.state === "revoked" || result.body.state === "suspended") return;
+		}
+	}
+
 	#endEvent(): void {
+		if (this.#unacked.size > 0) {
+			this.points.dropped += this.#unacked.size;
+			this.#log(`uplink: event ended with ${this.#unacked.size} point(s) unsent: dropped`);
+			this.#unacked.clear();
+		}
+		if (this.#eventId !== undefined) {
+			const t = this.points;
+			this.#log(`uplink: points captured ${t.captured}, restored ${t.restored}, delivered ${t.delivered}, dropped ${t.dropped}`);
+		}
 		this.#o.schedule.stop();
 		this.#restored = [];
 		this.#deferred = [];

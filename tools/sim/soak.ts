@@ -11,6 +11,7 @@
 import World from "./world";
 import type { Fault } from "./modem/emulator";
 import { seededRandom } from "./modem/core";
+import type { PointTally } from "modules/uplink";
 
 export interface SoakPlan {
 	readonly seed: number;
@@ -27,7 +28,10 @@ export interface SoakResult {
 	readonly pass: boolean;
 	readonly problems: string[];
 	readonly plan: SoakPlan;
+	/** Points the platform stored (distinct (event, s): it de-duplicates resent points, docs/protocol.md §6.2). */
 	readonly points: number;
+	/** The firmware's own tally (modules/uplink PointTally). */
+	readonly tally: PointTally;
 	readonly simulatedMs: number;
 	readonly log: string[];
 }
@@ -70,6 +74,7 @@ export async function soakSeed(seed: number, options: { keepLog?: boolean } = {}
 	const w = world;
 	const problems: string[] = [];
 	let points = 0;
+	let tally: PointTally = { captured: 0, restored: 0, delivered: 0, dropped: 0 };
 	try {
 		w.press();
 		// A command that never answers costs its manual's maximum response time (AT+QIACT 150 s, AT+CAOPEN 60 s)
@@ -84,13 +89,19 @@ export async function soakSeed(seed: number, options: { keepLog?: boolean } = {}
 		const store = w.platform.platform.store;
 		for (const e of w.events()) points += store.pointCount(e.id);
 		if (accepted && points === 0) problems.push("no location point delivered");
+		// Every captured point delivered or counted as dropped; the platform holds no point twice (UNIQUE (event, s))
+		// and none the firmware did not capture or restore.
+		tally = w.pointTally();
+		const owed = tally.captured + tally.restored;
+		if (owed !== points + tally.dropped)
+			problems.push(`points: captured ${tally.captured} + restored ${tally.restored} != stored ${points} + dropped ${tally.dropped} (firmware counted ${tally.delivered} delivered)`);
 		if (w.events().some((e) => e.state === "open")) problems.push("an event is still open");
 	} catch (e) {
 		problems.push(`threw: ${(e as Error).stack ?? e}`);
 	} finally {
 		await w.close();
 	}
-	return { seed, pass: problems.length === 0, problems, plan, points, simulatedMs: w.clock.now(), log };
+	return { seed, pass: problems.length === 0, problems, plan, points, tally, simulatedMs: w.clock.now(), log };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -111,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
 		if (!r.pass) {
 			failed++;
 			console.log(`FAIL seed ${seed} (${r.plan.dialect}, ${r.plan.faults.map((f) => f.kind).join(", ")}): ${r.problems.join("; ")}  -> replay: npm run soak -- --seed ${seed}`);
-		} else if (seeds.length <= 20 || seed % 20 === 0) console.log(`ok   seed ${seed} (${r.plan.dialect}, ${r.points} points, ${Math.round(r.simulatedMs / 1000)} s simulated)`);
+		} else if (seeds.length <= 20 || seed % 20 === 0) console.log(`ok   seed ${seed} (${r.plan.dialect}, ${r.points} points delivered of ${r.tally.captured} captured, ${r.tally.dropped} dropped, ${Math.round(r.simulatedMs / 1000)} s simulated)`);
 	}
 	console.log(`${seeds.length - failed}/${seeds.length} seeds passed`);
 	return failed === 0 ? 0 : 1;
