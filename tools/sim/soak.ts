@@ -1,8 +1,11 @@
 /**
  * Seeded randomized fault soak: whole-device runs (tools/sim/world: firmware, modem emulator, platform) in simulated
- * time, each seed with its own faults at random instants: modem resets, network drop and restore, +CME errors and
- * timeouts on random commands, 1-byte UART chunks, URC noise, both dialects. Every run must end with the alert
- * accepted, at least one location point delivered, the event closed and the device dormant, within its limit.
+ * time, each seed with its own faults at random instants: modem resets (at an instant, or at a random byte of a
+ * data command's reply: a counted read, a prompt, a GNSS line), network drop and restore, PDP context loss, a socket
+ * closed by the peer under a read, +CME errors and timeouts on random commands or on whatever command comes next,
+ * 1-byte UART chunks, URC noise from none to 30 % of commands, both dialects. Every run must end with the alert
+ * accepted, at least one location point delivered, every captured point delivered or counted as dropped, the event
+ * closed and the device dormant, within its limit.
  *
  *   npm run soak                  # seeds 1..200
  *   npm run soak -- --seeds 500   # seeds 1..500
@@ -41,6 +44,13 @@ const COMMANDS = Object.freeze({
 	bg95: ["AT+QIACT", "AT+QSSLOPEN", "AT+QSSLSEND", "AT+QSSLRECV", "AT+QSSLCLOSE", "AT+CEREG?", "AT+QGPSLOC", "AT+QGPS=", "AT+QFUPL", "AT+QSSLCFG", "AT+QENG"],
 });
 
+/** Commands whose reply carries data or a prompt: a reset keyed to byte N of their output lands inside it. */
+const DATA_COMMANDS = Object.freeze({
+	sim7080: ["AT+CARECV", "AT+CASEND", "AT+CGNSINF", "AT+CFSWFILE", "AT+CPSI?", "AT+CEREG?"],
+	bg95: ["AT+QSSLRECV", "AT+QSSLSEND", "AT+QGPSLOC", "AT+QFUPL", "AT+QENG", "AT+CEREG?"],
+});
+const READ_COMMAND = Object.freeze({ sim7080: "AT+CARECV", bg95: "AT+QSSLRECV" });
+
 /** The faults and UART model of one seed: the same seed always gives the same plan. */
 export function planFor(seed: number): SoakPlan {
 	const rnd = seededRandom(seed * 2654435761);
@@ -50,13 +60,18 @@ export function planFor(seed: number): SoakPlan {
 	const n = 1 + Math.floor(rnd() * 4);
 	for (let i = 0; i < n; i++) {
 		const atMs = Math.round(1_500 + rnd() * 150_000);
-		const kind = pick(["reset", "networkLoss", "cme", "timeout", "cme", "timeout"] as const);
+		// `undefined` command: whatever command the firmware sends next.
+		const anyCommand = (): { command?: string } => (rnd() < 0.25 ? {} : { command: pick(COMMANDS[dialect]) });
+		const kind = pick(["reset", "resetInReply", "networkLoss", "pdpLoss", "closedUnderRead", "cme", "timeout", "cme", "timeout"] as const);
 		if (kind === "reset") faults.push({ kind, atMs });
+		else if (kind === "resetInReply") faults.push({ kind: "reset", atMs, onCommand: pick(DATA_COMMANDS[dialect]), atByte: 1 + Math.floor(rnd() * 40) });
 		else if (kind === "networkLoss") faults.push({ kind, atMs, durationMs: Math.round(3_000 + rnd() * 60_000) });
-		else if (kind === "cme") faults.push({ kind, atMs, command: pick(COMMANDS[dialect]), code: pick([3, 4, 50, 100]), count: 1 + Math.floor(rnd() * 2) });
-		else faults.push({ kind, atMs, command: pick(COMMANDS[dialect]), count: 1 });
+		else if (kind === "pdpLoss") faults.push({ kind, atMs });
+		else if (kind === "closedUnderRead") faults.push({ kind: "socketClosed", atMs, onCommand: READ_COMMAND[dialect] });
+		else if (kind === "cme") faults.push({ kind, atMs, ...anyCommand(), code: pick([3, 4, 50, 100]), count: 1 + Math.floor(rnd() * 2) });
+		else faults.push({ kind, atMs, ...anyCommand(), count: 1 });
 	}
-	return { seed, dialect, maxChunk: rnd() < 0.3 ? 1 : 64, urcNoise: 0.1, faults, closeAtMs: 240_000 };
+	return { seed, dialect, maxChunk: rnd() < 0.3 ? 1 : 64, urcNoise: pick([0, 0.05, 0.1, 0.3]), faults, closeAtMs: 240_000 };
 }
 
 export async function soakSeed(seed: number, options: { keepLog?: boolean } = {}): Promise<SoakResult> {

@@ -314,18 +314,20 @@ export class Core {
 	#drain(): void {
 		const first = this.#txq[0];
 		if (!first) { this.#draining = false; return; }
-		if (first === FAULT_MARK) {
+		if (first !== FAULT_MARK) {
+			const max = this.opts.maxChunk ?? 64;
+			const n = Math.min(first.length, 1 + Math.floor(this.random() * max));
+			if (n === first.length) this.#txq.shift(); else this.#txq[0] = first.subarray(n);
+			this.#emit(first.subarray(0, n));
+		}
+		// A fault waiting for the byte just sent fires now, before the host can answer it (Fault `atByte`).
+		if (this.#txq[0] === FAULT_MARK) {
 			this.#txq.shift();
 			const fault = this.#markedFault;
 			this.#markedFault = undefined;
 			if (fault) this.#fire(fault);
-			if (this.power === "on" && this.#draining) this.#drain();
-			return;
+			if (this.power !== "on" || !this.#draining) return;
 		}
-		const max = this.opts.maxChunk ?? 64;
-		const n = Math.min(first.length, 1 + Math.floor(this.random() * max));
-		if (n === first.length) this.#txq.shift(); else this.#txq[0] = first.subarray(n);
-		this.#emit(first.subarray(0, n));
 		if (this.#txq.length === 0) { this.#draining = false; return; }
 		this.after(Math.floor(this.random() * ((this.opts.jitterMs ?? 2) + 1)), () => this.#drain());
 	}
@@ -334,7 +336,7 @@ export class Core {
 	#flushOut(): void {
 		const all = this.#txq.splice(0);
 		this.#draining = false;
-		for (const b of all) this.#emit(b);
+		for (const b of all) if (b !== FAULT_MARK) this.#emit(b);
 	}
 
 	/** One response line, framed `\r\n<text>\r\n` (V1 verbose result codes, ITU-T V.250 5.7.1). */
