@@ -59,7 +59,8 @@ export function planFor(seed: number): SoakPlan {
 	const faults: Fault[] = [];
 	const n = 1 + Math.floor(rnd() * 4);
 	for (let i = 0; i < n; i++) {
-		const atMs = Math.round(1_500 + rnd() * 150_000);
+		// From the gesture to past the close (240 s): faults land in the alert, the streaming, the close and the power-down.
+		const atMs = Math.round(1_500 + rnd() * 270_000);
 		// `undefined` command: whatever command the firmware sends next.
 		const anyCommand = (): { command?: string } => (rnd() < 0.25 ? {} : { command: pick(COMMANDS[dialect]) });
 		const kind = pick(["reset", "resetInReply", "networkLoss", "pdpLoss", "closedUnderRead", "cme", "timeout", "cme", "timeout"] as const);
