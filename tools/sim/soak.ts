@@ -57,7 +57,7 @@ export function planFor(seed: number): SoakPlan {
 	const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 	const dialect = seed % 2 === 0 ? "sim7080" : "bg95";
 	const faults: Fault[] = [];
-	const n = 1 + Math.floor(rnd() * 4);
+	const n = 2 + Math.floor(rnd() * 6);
 	for (let i = 0; i < n; i++) {
 		// From the gesture to past the close (240 s): faults land in the alert, the streaming, the close and the power-down.
 		const atMs = Math.round(1_500 + rnd() * 270_000);

@@ -27,7 +27,7 @@ Plan("a seed always gives the same plan; seeds cover both dialects, 1-byte chunk
 
 const Soak = suite("fault soak (bounded slice)");
 
-// Seeds 1..8: about 1.5 s of CPU each.
+// Seeds 1..8: about 0.5 s each (this suite, plans included: 4.1 s on the 2-core machine).
 for (let seed = 1; seed <= 8; seed++) {
 	Soak(`seed ${seed}: alert accepted, points delivered, event closed, device dormant`, async () => {
 		const r = await soakSeed(seed);
