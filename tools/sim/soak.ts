@@ -111,6 +111,9 @@ export async function soakSeed(seed: number, options: { keepLog?: boolean } = {}
 		const owed = tally.captured + tally.restored;
 		if (owed !== points + tally.dropped)
 			problems.push(`points: captured ${tally.captured} + restored ${tally.restored} != stored ${points} + dropped ${tally.dropped} (firmware counted ${tally.delivered} delivered)`);
+		// The firmware's own books balance too: nothing left pending, and what it counts as delivered is what the platform holds.
+		if (owed !== tally.delivered + tally.dropped || tally.delivered !== points)
+			problems.push(`firmware tally: captured ${tally.captured} + restored ${tally.restored}, delivered ${tally.delivered} (platform ${points}), dropped ${tally.dropped}`);
 		if (w.events().some((e) => e.state === "open")) problems.push("an event is still open");
 	} catch (e) {
 		problems.push(`threw: ${(e as Error).stack ?? e}`);
