@@ -338,7 +338,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		// The close body has no field for the dropped count: docs/protocol.md §6.3 lists `reason` and `bat` only, and
 		// the platform refuses any other key (400 `body`), so a count there would cost the close on older platforms.
 		const result = await this.#exchange(routes.close(eventId), encodeClose(wire, this.#o.battery?.()));
-		this.#endEvent();
+		// A close that did not get through is sent again (modules/sos/machine); the event ends here only once the
+		// platform answered (#reply), or when the device gives up (eventEnded).
 		return this.#reply(result);
 	}
 
@@ -368,15 +369,19 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	}
 
 	/**
-	 * Sends every point still owed, oldest first, one batch of at most `maxPointsPerBatch` after another; stops at the
-	 * first batch that does not get through (its points are then dropped with the event).
+	 * Sends every point still owed, oldest first, one batch of at most `maxPointsPerBatch` after another. A batch that
+	 * does not get through goes again (`flushAttempts` in all): its answer may be what was lost, and the platform
+	 * de-duplicates a resent point on (event, s). After that the rest stays owed (dropped with the event).
 	 */
 	async #flush(eventId: string): Promise<void> {
+		let failures = 0;
 		while (this.#unacked.size > 0 && eventId === this.#eventId && !this.#closed) {
 			const points = [...this.#unacked.values()].sort((a, b) => a.s - b.s).slice(0, maxPointsPerBatch);
 			const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, undefined), true);
 			if (!result.ok || result.body.state === "error") {
-				this.#log(`uplink: ${this.#unacked.size} unsent point(s) could not be delivered before the close (${result.ok ? result.body.error ?? "error" : result.reason})`);
+				const why = result.ok ? result.body.error ?? "error" : result.reason;
+				if (++failures < flushAttempts && (result.ok || result.retryable)) continue;
+				this.#log(`uplink: ${this.#unacked.size} unsent point(s) could not be delivered before the close (${why})`);
 				return;
 			}
 			this.#acknowledged(points);
@@ -669,6 +674,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 /** NVS keys of the unsent points' two slots; an NVS string holds at most 4000 bytes with its NUL (and the slot's sequence prefix). */
 const backlogKeys = ["ev_backlog_a", "ev_backlog_b"] as const;
 const backlogMaxBytes = 3900;
+/** Sends of one batch of owed points before a close, the first included. */
+const flushAttempts = 3;
 
 function isPoint(value: unknown): boolean {
 	const p = value as Record<string, unknown> | null;

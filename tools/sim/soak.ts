@@ -22,8 +22,10 @@ export interface SoakPlan {
 	readonly maxChunk: number;
 	readonly urcNoise: number;
 	readonly faults: readonly Fault[];
-	/** When the user closes the event in the app (simulated ms after the presses; at least 90 s after the alert). */
+	/** When the event is closed (simulated ms after the presses; at least 90 s after the alert). */
 	readonly closeAtMs: number;
+	/** Who closes it: the user in the app (the device learns it at its next exchange) or a 5 s hold on the device. */
+	readonly closeBy: "user" | "device";
 }
 
 export interface SoakResult {
@@ -72,7 +74,7 @@ export function planFor(seed: number): SoakPlan {
 		else if (kind === "cme") faults.push({ kind, atMs, ...anyCommand(), code: pick([3, 4, 50, 100]), count: 1 + Math.floor(rnd() * 2) });
 		else faults.push({ kind, atMs, ...anyCommand(), count: 1 });
 	}
-	return { seed, dialect, maxChunk: rnd() < 0.3 ? 1 : 64, urcNoise: pick([0, 0.05, 0.1, 0.3]), faults, closeAtMs: 240_000 };
+	return { seed, dialect, maxChunk: rnd() < 0.3 ? 1 : 64, urcNoise: pick([0, 0.05, 0.1, 0.3]), faults, closeAtMs: 240_000, closeBy: seed % 3 === 0 ? "device" : "user" };
 }
 
 export async function soakSeed(seed: number, options: { keepLog?: boolean } = {}): Promise<SoakResult> {
@@ -99,7 +101,8 @@ export async function soakSeed(seed: number, options: { keepLog?: boolean } = {}
 		if (!accepted) problems.push("alert not accepted within 600 s");
 		const closeAt = Math.max(plan.closeAtMs, w.clock.now() + 90_000);
 		if (closeAt > w.clock.now()) await w.run(closeAt - w.clock.now());
-		if (!w.closeEventByUser() && w.events().every((e) => e.state === "open")) problems.push("no event to close");
+		if (plan.closeBy === "device") w.press([[0, 5_500]]); // a 5 s hold cancels the event from the device
+		else if (!w.closeEventByUser() && w.events().every((e) => e.state === "open")) problems.push("no event to close");
 		const dormant = await w.runUntil(() => (w.asleep || w.state === "dormant") && w.emulator.power === "off", 900_000, 5_000);
 		if (!dormant) problems.push(`not dormant 15 min after the close (state ${w.state}, modem ${w.emulator.power})`);
 		const store = w.platform.platform.store;

@@ -262,7 +262,11 @@ Tally("points that cannot be delivered before the close are counted as dropped, 
 	await u.run(u.uplink.openEvent(eventId, false));
 	await streamFixes(u, 3);
 	u.modem.answer = () => "drop";
-	await u.run(u.uplink.closeEvent(eventId, "device"));
+	const reply = await u.run(u.uplink.closeEvent(eventId, "device"));
+	assert.not.ok(reply.ok);
+	assert.equal(batches(u.modem), ["1", "2,3", "2,3", "2,3", "close"], "the batch goes three times (its answer may be what was lost), then the close");
+	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 1, dropped: 0 }, "still owed: the state machine sends the close again");
+	u.uplink.eventEnded(eventId); // the state machine gave up on the close
 	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 1, dropped: 2 });
 	assert.ok(u.log.some((l) => l.includes("event ended with 2 point(s) unsent: dropped")), u.log.join("\n"));
 });
@@ -288,6 +292,18 @@ Tally("past pointCapacity unsent points the second oldest is dropped and counted
 	await u.run(u.uplink.closeEvent(eventId, "device"));
 	assert.equal(batches(u.modem), ["1", "2,4", "close"]);
 	assert.equal(u.uplink.points, { captured: 4, restored: 0, delivered: 3, dropped: 1 });
+});
+
+Tally("a batch whose answer was lost before the close goes again; the platform's copy and the device's count agree", async () => {
+	const u = setup({ pointsPerSend: 4 });
+	await u.run(u.uplink.wake());
+	await u.run(u.uplink.openEvent(eventId, false));
+	await streamFixes(u, 3);
+	let lost = 1;
+	u.modem.answer = (r) => (r.path.endsWith("/locations") && lost-- > 0 ? "drop" : { status: 200, body: { state: r.path.endsWith("/close") ? "closed" : "open", interval: 30 } });
+	assert.equal(await u.run(u.uplink.closeEvent(eventId, "device")), { ok: true, state: "closed" });
+	assert.equal(batches(u.modem), ["1", "2,3", "2,3", "close"]);
+	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 3, dropped: 0 });
 });
 
 Tally("a point resent after a lost response is counted delivered once", async () => {

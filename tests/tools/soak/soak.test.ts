@@ -23,12 +23,15 @@ Plan("a seed always gives the same plan; seeds cover both dialects, 1-byte chunk
 	assert.ok(faults.some((f) => f.kind === "socketClosed" && /RECV/.test(f.onCommand ?? "")), "a socket closed under a read");
 	assert.ok(faults.some((f) => (f.kind === "cme" || f.kind === "timeout") && f.command === undefined), "an error or timeout of whatever command comes next");
 	assert.ok(new Set(plans.map((p) => p.urcNoise)).size > 1);
+	assert.equal(new Set(plans.map((p) => p.closeBy)), new Set(["user", "device"]));
 });
 
 const Soak = suite("fault soak (bounded slice)");
 
-// Seeds 1..8: about 0.5 s each (this suite, plans included: 4.1 s on the 2-core machine).
-for (let seed = 1; seed <= 8; seed++) {
+// Seeds 1..8, and seeds that once failed: 27 and 36 (a device close lost to transient faults was never sent again,
+// and the points owed before it were given up after one lost answer although the platform had stored them).
+// About 0.5 s each.
+for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 27, 36]) {
 	Soak(`seed ${seed}: alert accepted, points delivered, event closed, device dormant`, async () => {
 		const r = await soakSeed(seed);
 		assert.ok(r.pass, `seed ${seed} (${r.plan.dialect}): ${r.problems.join("; ")} -> replay: npm run soak -- --seed ${seed}`);
