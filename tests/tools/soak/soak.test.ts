@@ -30,7 +30,7 @@ const Soak = suite("fault soak (bounded slice)");
 
 // Seeds 1..8, and seeds that once failed: 27 and 36 (a device close lost to transient faults was never sent again,
 // and the points owed before it were given up after one lost answer although the platform had stored them).
-// About 0.5 s each.
+// About 0.5 s each: this suite took 6.1 s on the 2-core machine.
 for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 27, 36]) {
 	Soak(`seed ${seed}: alert accepted, points delivered, event closed, device dormant`, async () => {
 		const r = await soakSeed(seed);
