@@ -123,6 +123,11 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	readonly points: PointTally = { captured: 0, restored: 0, delivered: 0, dropped: 0 };
 	/** Points of the current event not yet acknowledged by the platform, by sequence number. */
 	#unacked = new Map<number, Point>();
+	/** The GNSS window in progress, and the request to end it early (#stopGnssWindow). */
+	#acquiring: Promise<FixResult> | undefined;
+	/** The location batch in progress: a close waits for it, so the two never share the modem. */
+	#sending: Promise<PlatformReply> | undefined;
+	#stopGnss = false;
 
 	constructor(options: UplinkOptions) {
 		for (const name of ["modem", "clock", "keystore", "signer", "counter", "wallClock", "schedule", "platform"] as const)
@@ -188,6 +193,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	async #powerDown(): Promise<void> {
 		if (this.#preparing) await this.#preparing;
+		await this.#stopGnssWindow();
 		await this.#closeSocket();
 		if (this.#o.modem.state !== "off") {
 			const result = await this.#o.modem.powerDown();
@@ -198,7 +204,24 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	// GnssPort
 
-	async acquire(): Promise<FixResult> {
+	acquire(): Promise<FixResult> {
+		const work = this.#acquire().finally(() => { if (this.#acquiring === work) this.#acquiring = undefined; });
+		this.#acquiring = work;
+		return work;
+	}
+
+	/**
+	 * Ends a GNSS window in progress at its next poll and waits for it (GNSS off): a close or a power-down must not
+	 * share the modem with it (the window's AT+CGNSPWR/QGPS commands and the attach would interleave).
+	 */
+	async #stopGnssWindow(): Promise<void> {
+		const window = this.#acquiring;
+		if (!window) return;
+		this.#stopGnss = true;
+		try { await window; } finally { this.#stopGnss = false; }
+	}
+
+	async #acquire(): Promise<FixResult> {
 		const now = this.#o.clock.now();
 		let window = this.#o.schedule.next(now);
 		if (window.kind === "wait") window = this.#o.schedule.next(Math.max(now, window.until));
@@ -220,6 +243,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		let fix: Fix | undefined;
 		let reason = "timeout";
 		for (;;) {
+			if (this.#stopGnss) { reason = "window stopped"; break; }
 			const read = await modem.gnssRead();
 			if (read.ok) {
 				fix = read.value;
@@ -281,7 +305,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		return this.#reply(result);
 	}
 
-	async sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply> {
+	sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply> {
+		const work = this.#sendLocation(eventId, fix).finally(() => { if (this.#sending === work) this.#sending = undefined; });
+		this.#sending = work;
+		return work;
+	}
+
+	async #sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply> {
 		const now = this.#o.clock.now();
 		const window = this.#o.schedule.next(now);
 		// Several points per request (radioSchedule `pointsPerSend`): a fix the schedule keeps for the next location
@@ -316,10 +346,12 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		}
 		const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, cell), true);
 		const delivered = result.ok && result.body.state !== "error";
+		if (delivered) this.#acknowledged(points);
+		// The event ended on the device while this batch was on its way (eventEnded): nothing more to schedule.
+		if (eventId !== this.#eventId) return this.#reply(result);
 		this.#o.schedule.onSent(delivered);
 		if (delivered && cell) this.traffic.cellReports++;
 		if (delivered) {
-			this.#acknowledged(points);
 			const sent = new Set(points.map((p) => p.s));
 			this.#restored = this.#restored.filter((p) => !sent.has(p.s));
 			this.#deferred = this.#deferred.filter((p) => !sent.has(p.s));
@@ -332,12 +364,18 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	}
 
 	async closeEvent(eventId: string, reason: SosCloseReason): Promise<PlatformReply> {
+		await this.#stopGnssWindow();
+		if (this.#sending) await this.#sending;
 		// Deliver before closing: the close ends the event on the platform, and what is not sent by then is dropped.
 		await this.#flush(eventId);
 		const wire: CloseReason = reason === "device" ? "cancel" : reason === "max-duration" ? "timeout" : "done";
 		// The close body has no field for the dropped count: docs/protocol.md §6.3 lists `reason` and `bat` only, and
 		// the platform refuses any other key (400 `body`), so a count there would cost the close on older platforms.
 		const result = await this.#exchange(routes.close(eventId), encodeClose(wire, this.#o.battery?.()));
+		// The close's `ack` (protocol §5: the highest `s` stored; the device may drop points <= ack) settles points whose
+		// batch reached the platform although its answer was lost.
+		const ack = result.ok ? result.body.ack : undefined;
+		if (ack !== undefined) this.#acknowledged([...this.#unacked.values()].filter((p) => p.s <= ack));
 		// A close that did not get through is sent again (modules/sos/machine); the event ends here only once the
 		// platform answered (#reply), or when the device gives up (eventEnded).
 		return this.#reply(result);

@@ -306,6 +306,16 @@ Tally("a batch whose answer was lost before the close goes again; the platform's
 	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 3, dropped: 0 });
 });
 
+Tally("points whose every answer was lost are settled by the close's ack (protocol §5), not counted as dropped", async () => {
+	const u = setup({ pointsPerSend: 4 });
+	await u.run(u.uplink.wake());
+	await u.run(u.uplink.openEvent(eventId, false));
+	await streamFixes(u, 3);
+	u.modem.answer = (r) => (r.path.endsWith("/locations") ? "drop" : { status: 200, body: { state: "closed", ack: 3 } });
+	assert.equal(await u.run(u.uplink.closeEvent(eventId, "device")), { ok: true, state: "closed" });
+	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 3, dropped: 0 });
+});
+
 Tally("a point resent after a lost response is counted delivered once", async () => {
 	const u = setup();
 	await u.run(u.uplink.wake());
