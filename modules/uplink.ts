@@ -69,6 +69,24 @@ export interface UplinkOptions {
 	 * registers as soon as the network is back. Default 30 s.
 	 */
 	reattachTimeoutMs?: number;
+	/**
+	 * Most points kept unacknowledged in RAM (bounded memory). Past it the second oldest is dropped and counted, the
+	 * rule of modules/radioSchedule's queue (`queueCapacity`, default 60): the first point says where the event began,
+	 * the newest where the person is now.
+	 */
+	pointCapacity?: number;
+}
+
+/**
+ * Where every location point of this firmware instance went (telemetry, cumulative over its events):
+ * `captured` (MAC'd at a fix) + `restored` (from the store after a reset) = `delivered` (in a batch the platform
+ * acknowledged; each point counted once, however often it was sent) + `dropped` + the points still pending.
+ */
+export interface PointTally {
+	captured: number;
+	restored: number;
+	delivered: number;
+	dropped: number;
 }
 
 type Exchange =
@@ -107,6 +125,14 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	 * requests sent; location batches with a serving-cell report that the platform accepted.
 	 */
 	readonly traffic = { sent: 0, received: 0, requests: 0, cellReports: 0 };
+	readonly points: PointTally = { captured: 0, restored: 0, delivered: 0, dropped: 0 };
+	/** Points of the current event not yet acknowledged by the platform, by sequence number. */
+	#unacked = new Map<number, Point>();
+	/** The GNSS window in progress, and the request to end it early (#stopGnssWindow). */
+	#acquiring: Promise<FixResult> | undefined;
+	/** The location batch in progress: a close waits for it, so the two never share the modem. */
+	#sending: Promise<PlatformReply> | undefined;
+	#stopGnss = false;
 
 	constructor(options: UplinkOptions) {
 		for (const name of ["modem", "clock", "keystore", "signer", "counter", "wallClock", "schedule", "platform"] as const)
@@ -172,6 +198,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	async #powerDown(): Promise<void> {
 		if (this.#preparing) await this.#preparing;
+		await this.#stopGnssWindow();
 		await this.#closeSocket();
 		if (this.#o.modem.state !== "off") {
 			const result = await this.#o.modem.powerDown();
@@ -182,7 +209,24 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 
 	// GnssPort
 
-	async acquire(): Promise<FixResult> {
+	acquire(): Promise<FixResult> {
+		const work = this.#acquire().finally(() => { if (this.#acquiring === work) this.#acquiring = undefined; });
+		this.#acquiring = work;
+		return work;
+	}
+
+	/**
+	 * Ends a GNSS window in progress at its next poll and waits for it (GNSS off): a close or a power-down must not
+	 * share the modem with it (the window's AT+CGNSPWR/QGPS commands and the attach would interleave).
+	 */
+	async #stopGnssWindow(): Promise<void> {
+		const window = this.#acquiring;
+		if (!window) return;
+		this.#stopGnss = true;
+		try { await window; } finally { this.#stopGnss = false; }
+	}
+
+	async #acquire(): Promise<FixResult> {
 		const now = this.#o.clock.now();
 		let window = this.#o.schedule.next(now);
 		if (window.kind === "wait") window = this.#o.schedule.next(Math.max(now, window.until));
@@ -204,6 +248,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		let fix: Fix | undefined;
 		let reason = "timeout";
 		for (;;) {
+			if (this.#stopGnss) { reason = "window stopped"; break; }
 			const read = await modem.gnssRead();
 			if (read.ok) {
 				fix = read.value;
@@ -225,7 +270,12 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		}
 		this.#lastFix = fix;
 		if (this.#stages.fix === undefined && this.#triggerAt !== undefined) this.#stages.fix = this.#o.clock.now() - this.#triggerAt;
-		if (this.#eventId) this.#captured.set(fix, capturePoint(this.#o.keystore, this.#eventId, ++this.#seq, fix));
+		if (this.#eventId) {
+			const point = capturePoint(this.#o.keystore, this.#eventId, ++this.#seq, fix);
+			this.#captured.set(fix, point);
+			this.points.captured++;
+			this.#keep(point);
+		}
 		this.#o.schedule.onFix(fix);
 		return { ok: true, fix };
 	}
@@ -237,6 +287,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			this.#eventId = eventId;
 			this.#seq = resumed ? resumedSeqBase(this.#o.wallClock.now(), this.#o.clock.now()) : 0;
 			this.#restored = resumed ? this.#loadBacklog(eventId) : [];
+			this.points.restored += this.#restored.length;
+			for (const p of this.#restored) this.#keep(p);
 			if (!resumed) this.#forgetBacklog();
 		}
 		let cell: ServingCell | undefined;
@@ -258,7 +310,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		return this.#reply(result);
 	}
 
-	async sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply> {
+	sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply> {
+		const work = this.#sendLocation(eventId, fix).finally(() => { if (this.#sending === work) this.#sending = undefined; });
+		this.#sending = work;
+		return work;
+	}
+
+	async #sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply> {
 		const now = this.#o.clock.now();
 		const window = this.#o.schedule.next(now);
 		// Several points per request (radioSchedule `pointsPerSend`): a fix the schedule keeps for the next location
@@ -275,9 +333,10 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			return this.#withInterval({ ok: true, state: "open" });
 		}
 		const fixes = window.kind === "lte" && window.payload !== "alert" ? window.points : fix ? [fix] : [];
-		const fresh = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined);
+		// Only points still owed: one dropped for room (pointCapacity) or already acknowledged is not sent again.
+		const fresh = fixes.map((f) => this.#captured.get(f)).filter((p): p is Point => p !== undefined && this.#unacked.has(p.s));
 		// Points restored after a reset go first; the protocol wants strictly increasing `s` in a batch.
-		const points = mergePoints(this.#restored, fresh).slice(0, maxPointsPerBatch);
+		const points = mergePoints(this.#restored.filter((p) => this.#unacked.has(p.s)), fresh).slice(0, maxPointsPerBatch);
 		let cell: ServingCell | undefined;
 		if (!fix) {
 			const up = await this.#ensureLink(true);
@@ -292,6 +351,9 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		}
 		const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, cell), true);
 		const delivered = result.ok && result.body.state !== "error";
+		if (delivered) this.#acknowledged(points);
+		// The event ended on the device while this batch was on its way (eventEnded): nothing more to schedule.
+		if (eventId !== this.#eventId) return this.#reply(result);
 		this.#o.schedule.onSent(delivered);
 		if (delivered && cell) this.traffic.cellReports++;
 		if (delivered) {
@@ -300,19 +362,86 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			this.#deferred = this.#deferred.filter((p) => !sent.has(p.s));
 			if (this.#restored.length === 0 && this.#deferred.length === 0) this.#forgetBacklog();
 		} else this.#saveBacklog(eventId, mergePoints(this.#restored, fresh));
+		// The platform closed the event (the user is safe): the points still owed go now, before the device ends the
+		// event (the platform stores points of a closed event, docs/protocol.md §6.2; de-duplicated on (event, s)).
+		if (delivered && result.body.state === "closed") await this.#flush(eventId);
 		return this.#withInterval(this.#reply(result));
 	}
 
 	async closeEvent(eventId: string, reason: SosCloseReason): Promise<PlatformReply> {
+		await this.#stopGnssWindow();
+		if (this.#sending) await this.#sending;
+		// Deliver before closing: the close ends the event on the platform, and what is not sent by then is dropped.
+		await this.#flush(eventId);
 		const wire: CloseReason = reason === "device" ? "cancel" : reason === "max-duration" ? "timeout" : "done";
+		// The close body has no field for the dropped count: docs/protocol.md §6.3 lists `reason` and `bat` only, and
+		// the platform refuses any other key (400 `body`), so a count there would cost the close on older platforms.
 		const result = await this.#exchange(routes.close(eventId), encodeClose(wire, this.#o.battery?.()));
-		this.#endEvent();
+		// The close's `ack` (protocol §5: the highest `s` stored; the device may drop points <= ack) settles points whose
+		// batch reached the platform although its answer was lost.
+		const ack = result.ok ? result.body.ack : undefined;
+		if (ack !== undefined) this.#acknowledged([...this.#unacked.values()].filter((p) => p.s <= ack));
+		// A close that did not get through is sent again (modules/sos/machine); the event ends here only once the
+		// platform answered (#reply), or when the device gives up (eventEnded).
 		return this.#reply(result);
+	}
+
+	/**
+	 * The event is over on the device without a close request of its own (closed while the radios were down, or after
+	 * a failed close): the points still owed are dropped and counted (PlatformPort.eventEnded).
+	 */
+	eventEnded(eventId: string): void {
+		if (eventId === this.#eventId) this.#endEvent();
 	}
 
 	// internals
 
+	/** A point owed to the platform; past `pointCapacity` the second oldest gives way and is counted as dropped. */
+	#keep(point: Point): void {
+		this.#unacked.set(point.s, point);
+		if (this.#unacked.size <= (this.#o.pointCapacity ?? 60)) return;
+		const [first, second] = [...this.#unacked.keys()].sort((a, b) => a - b);
+		const victim = second ?? first!;
+		this.#unacked.delete(victim);
+		this.points.dropped++;
+		this.#log(`uplink: point ${victim} dropped (more than ${this.#o.pointCapacity ?? 60} unsent)`);
+	}
+
+	#acknowledged(points: readonly Point[]): void {
+		for (const p of points) if (this.#unacked.delete(p.s)) this.points.delivered++;
+	}
+
+	/**
+	 * Sends every point still owed, oldest first, one batch of at most `maxPointsPerBatch` after another. A batch that
+	 * does not get through goes again (`flushAttempts` in all): its answer may be what was lost, and the platform
+	 * de-duplicates a resent point on (event, s). After that the rest stays owed (dropped with the event).
+	 */
+	async #flush(eventId: string): Promise<void> {
+		let failures = 0;
+		while (this.#unacked.size > 0 && eventId === this.#eventId && !this.#closed) {
+			const points = [...this.#unacked.values()].sort((a, b) => a.s - b.s).slice(0, maxPointsPerBatch);
+			const result = await this.#exchange(routes.locations(eventId), encodeLocationBatch(points, undefined), true);
+			if (!result.ok || result.body.state === "error") {
+				const why = result.ok ? result.body.error ?? "error" : result.reason;
+				if (++failures < flushAttempts && (result.ok || result.retryable)) continue;
+				this.#log(`uplink: ${this.#unacked.size} unsent point(s) could not be delivered before the close (${why})`);
+				return;
+			}
+			this.#acknowledged(points);
+			if (result.body.state === "revoked" || result.body.state === "suspended") return;
+		}
+	}
+
 	#endEvent(): void {
+		if (this.#unacked.size > 0) {
+			this.points.dropped += this.#unacked.size;
+			this.#log(`uplink: event ended with ${this.#unacked.size} point(s) unsent: dropped`);
+			this.#unacked.clear();
+		}
+		if (this.#eventId !== undefined) {
+			const t = this.points;
+			this.#log(`uplink: points captured ${t.captured}, restored ${t.restored}, delivered ${t.delivered}, dropped ${t.dropped}`);
+		}
 		this.#o.schedule.stop();
 		this.#restored = [];
 		this.#deferred = [];
@@ -593,6 +722,8 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 /** NVS keys of the unsent points' two slots; an NVS string holds at most 4000 bytes with its NUL (and the slot's sequence prefix). */
 const backlogKeys = ["ev_backlog_a", "ev_backlog_b"] as const;
 const backlogMaxBytes = 3900;
+/** Sends of one batch of owed points before a close, the first included. */
+const flushAttempts = 3;
 
 function isPoint(value: unknown): boolean {
 	const p = value as Record<string, unknown> | null;

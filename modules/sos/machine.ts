@@ -68,6 +68,9 @@ function journal(phase: JournalRecord["phase"], context: SosContext, now: number
 	return { type: "journal.save", record };
 }
 
+/** Close requests sent at most, the first included, before the device gives up and powers down. */
+const closeAttempts = 3;
+
 function backoff(failures: number, config: SosConfig): number {
 	return Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** Math.min(16, Math.max(0, failures - 1)));
 }
@@ -215,9 +218,15 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 		case "active.closing":
 			switch (event.type) {
 				case "closeDelivered":
-				case "closeFailed":
-					// A failed close is not retried for ever: the platform closes the event on its own timeout.
 					return to("active.closing", c, [{ type: "radio.powerDown" }]);
+				case "closeFailed": {
+					// A close lost to a transient fault (an error, a reset, a lost answer) is sent again after a back-off:
+					// until it gets through the contacts still see an emergency. Not for ever: after `closeAttempts` the
+					// device powers down and the platform closes the event on its own timeout.
+					const failures = c.failures + 1;
+					if (failures >= closeAttempts || !c.eventId || !c.closeReason) return to("active.closing", c, [{ type: "radio.powerDown" }]);
+					return to("active.closing", { ...c, failures }, [{ type: "timer.start", timer: "retry", ms: backoff(failures, config) }]);
+				}
 				case "radiosOff":
 					return to("dormant", emptyContext, [
 						{ type: "timer.cancel", timer: "maxDuration" },
@@ -225,9 +234,12 @@ function handle(state: SosState, event: SosEvent, config: SosConfig): Result {
 						{ type: "indicate", pattern: "off" },
 						{ type: "sleep" },
 					]);
+				case "timer":
+					if (event.timer === "retry" && c.eventId && c.closeReason)
+						return to("active.closing", c, [{ type: "platform.closeEvent", eventId: c.eventId, reason: c.closeReason }]);
+					return to("active.closing", c, []);
 				case "platformClosed":
 				case "deviceClose":
-				case "timer":
 					// Already closing: a second reason to close changes nothing.
 					return to("active.closing", c, []);
 				default:

@@ -38,4 +38,9 @@ export interface PlatformPort {
 	/** A fix, or a serving-cell report when `fix` is undefined. Undelivered points are kept and sent later. */
 	sendLocation(eventId: string, fix?: Fix): Promise<PlatformReply>;
 	closeEvent(eventId: string, reason: CloseReason): Promise<PlatformReply>;
+	/**
+	 * The event is over on the device (dormant again, or revoked): whatever it still owes the platform will never be
+	 * sent, and is counted as dropped. Called whether or not a close request went out.
+	 */
+	eventEnded?(eventId: string): void;
 }

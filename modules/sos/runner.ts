@@ -103,6 +103,9 @@ export default class SosRunner {
 		this.#state = result.state;
 		this.#o.log(`sos: ${from.name} -> ${result.state.name} (${describe(event)})`);
 		this.#o.onTransition?.(from, result.state, event);
+		// Before the effects: `sleep` does not return on the device.
+		const ended = from.context.eventId;
+		if (ended && from.name.startsWith("active.") && !result.state.name.startsWith("active.")) this.#o.platform.eventEnded?.(ended);
 		for (const effect of result.effects) this.#perform(effect);
 	}
 

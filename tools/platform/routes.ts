@@ -179,7 +179,8 @@ export default class Routes {
 				}
 				const close = parseClose(parsed);
 				if (!e) return { refuse: "unknown-event", detail: "no such event" };
-				return { ok: this.#stateBody(p.closeByDevice(e, close)) };
+				// `ack` on a close too (protocol §5): a device whose last batch's answer was lost learns what was stored.
+				return { ok: { ...this.#stateBody(p.closeByDevice(e, close)), ack: p.store.highestPoint(e.id) } };
 			} catch (err) {
 				if (err instanceof BodyError) return { refuse: "body", detail: err.message };
 				throw err;

@@ -413,6 +413,8 @@ export async function start(args: StartArgs, io: { out: NodeJS.WriteStream; stdi
 			alertLatencyMs: last?.alertLatencyMs ?? null,
 			pointsDelivered: last?.pointsDelivered ?? 0,
 			cellReports: last?.cellReports ?? 0,
+			// The firmware's own count over the run (modules/uplink PointTally): captured + restored = delivered + dropped.
+			firmwarePoints: w.pointTally(),
 			closedBy: last?.closedBy ?? null,
 			dormantAtEnd,
 			eventId: last?.eventId ?? null,

@@ -30,6 +30,7 @@ import { createSimBoard, simPins } from "boards/sim/board";
 import { SimPinBank } from "boards/sim/simDigital";
 import type { SosConfig, SosStateName } from "modules/sos/messages";
 import type { RadioScheduleConfig } from "modules/radioSchedule";
+import type { PointTally } from "modules/uplink";
 import type { PressTiming } from "drivers/button/pressRecognizer";
 import { wire, storeDomain, type Firmware } from "../../main";
 import { readEndpoint } from "modules/endpoint";
@@ -145,6 +146,8 @@ export interface WorldMetrics {
 	stateMs: Record<string, number>;
 	/** Transitions seen, in order, with their simulated times. */
 	transitions: Array<{ at: number; from: SosStateName; to: SosStateName; event: string }>;
+	/** The firmware's own location-point tally (modules/uplink PointTally), summed over every instance that ran. */
+	points: PointTally;
 }
 
 /** Three deliberate presses (250 ms each, 250 ms apart), as a person raising an alert presses. */
@@ -169,6 +172,7 @@ export default class World {
 	readonly nvs = new Map<string, Map<string, StoredValue>>();
 	readonly metrics: WorldMetrics = {
 		wakes: 0, cellReports: 0, modemOnMs: 0, radioOnMs: 0, dormantWireBytes: 0, wireSent: 0, wireReceived: 0, stateMs: {}, transitions: [],
+		points: { captured: 0, restored: 0, delivered: 0, dropped: 0 },
 	};
 	#options: WorldOptions;
 	#dir: string;
@@ -433,8 +437,22 @@ export default class World {
 		this.#lastState = state;
 	}
 
+	/** The point tally so far: the instances gone (deep sleep, reset) and the running one. */
+	pointTally(): PointTally {
+		const sum = { ...this.metrics.points };
+		const live = this.#firmware?.uplink.points;
+		if (live) for (const k of Object.keys(sum) as (keyof PointTally)[]) sum[k] += live[k];
+		return sum;
+	}
+
+	#retire(firmware: Firmware | undefined): void {
+		if (!firmware) return;
+		for (const k of Object.keys(this.metrics.points) as (keyof PointTally)[]) this.metrics.points[k] += firmware.uplink.points[k];
+	}
+
 	#sleep(): void {
 		const firmware = this.#firmware;
+		this.#retire(firmware);
 		this.#firmware = undefined;
 		this.#asleep = true;
 		this.#log("world", "device in deep sleep (radios off, nothing on the wire)");
@@ -478,6 +496,7 @@ export default class World {
 
 	/** A reset (brownout, watchdog) in the middle of whatever is happening: RAM lost, NVS kept, modem untouched. */
 	reboot(): void {
+		this.#retire(this.#firmware);
 		this.#firmware?.close();
 		this.#firmware = undefined;
 		this.#log("world", "device reset");

@@ -49,6 +49,8 @@ export function createDevice(options: { script?: Partial<Script>; backing?: Map<
 	const patterns: IndicatorPattern[] = [];
 	const calls: string[] = [];
 	const sent: Array<{ fix?: Fix }> = [];
+	/** PlatformPort.eventEnded calls: the event id and how many sleeps had happened by then. */
+	const ended: Array<{ eventId: string; sleepsBefore: number }> = [];
 	let sleeps = 0;
 	let radioOn = false;
 	let counter = 0;
@@ -68,13 +70,14 @@ export function createDevice(options: { script?: Partial<Script>; backing?: Map<
 			openEvent: (id: string, resumed: boolean, test?: boolean) => { calls.push(`open ${test ? "test" : resumed ? "resumed" : "new"}`); return later(script.sendMs, () => take(script.openReplies)); },
 			sendLocation: (_id: string, fix?: Fix) => { calls.push(fix ? "location" : "cell"); sent.push(fix ? { fix } : {}); return later(script.sendMs, () => take(script.locationReplies)); },
 			closeEvent: (_id: string, reason: CloseReason) => { calls.push(`close ${reason}`); return later(script.sendMs, () => take(script.closeReplies)); },
+			eventEnded: (eventId: string) => { ended.push({ eventId, sleepsBefore: sleeps }); },
 		},
 		sleep: () => { sleeps++; },
 		log: (line) => log.push(line),
 		config: options.config,
 	});
 	return {
-		clock, store, backing, journal, runner, log, patterns, calls, sent, script,
+		clock, store, backing, journal, runner, log, patterns, calls, sent, script, ended,
 		get sleeps() { return sleeps; },
 		get radioOn() { return radioOn; },
 	};

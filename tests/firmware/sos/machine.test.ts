@@ -163,6 +163,23 @@ Machine("test event (5 s hold while dormant): reason test, never journaled, clos
 	assert.equal(real.effects.filter((e) => e.type === "platform.openEvent"), [{ type: "platform.openEvent", eventId: id, resumed: false }]);
 });
 
+Machine("a device close that fails is sent again after a back-off, three times in all, then the radios go down", () => {
+	let r = transition(streaming(), { type: "deviceClose", now: 20_000 });
+	assert.is(r.state.name, "active.closing");
+	assert.equal(r.effects.filter((e) => e.type === "platform.closeEvent"), [{ type: "platform.closeEvent", eventId: id, reason: "device" }]);
+	r = transition(r.state, { type: "closeFailed", now: 21_000, reason: "receive: reset" });
+	assert.equal(r.effects, [{ type: "timer.start", timer: "retry", ms: 5_000 }]);
+	assert.equal(transition(r.state, { type: "timer", now: 25_000, timer: "maxDuration" }).effects, [], "another timer changes nothing");
+	r = transition(r.state, { type: "timer", now: 26_000, timer: "retry" });
+	assert.equal(r.effects, [{ type: "platform.closeEvent", eventId: id, reason: "device" }]);
+	r = transition(r.state, { type: "closeFailed", now: 27_000, reason: "attach" });
+	assert.equal(r.effects, [{ type: "timer.start", timer: "retry", ms: 10_000 }]);
+	r = transition(r.state, { type: "timer", now: 37_000, timer: "retry" });
+	r = transition(r.state, { type: "closeFailed", now: 38_000, reason: "attach" });
+	assert.equal(r.effects, [{ type: "radio.powerDown" }], "the third failure gives up: the platform's own timeout closes it");
+	assert.is(transition(r.state, { type: "radiosOff", now: 39_000 }).state.name, "dormant");
+});
+
 Machine("revocation is terminal: a later triple press only refuses", () => {
 	let r = transition(streaming(), { type: "revoked", now: 0 });
 	assert.is(r.state.name, "revoked");

@@ -27,6 +27,20 @@ Runner("a full event: triple press, alert, locations, platform close, back to do
 	assert.ok(d.log.some((l) => l === "sos: active.closing -> dormant (radiosOff)"));
 });
 
+Runner("the platform port hears once that the event is over, before the device sleeps (unsent points counted there)", async () => {
+	const d = createDevice();
+	d.runner.boot();
+	d.runner.triplePress();
+	await d.clock.advanceAsync(3 * 60_000);
+	const eventId = (d.journal.load() as { record?: { eventId: string } }).record?.eventId;
+	assert.ok(eventId);
+	assert.equal(d.ended, []);
+	d.script.locationReplies = [{ ok: true, state: "closed" }];
+	await d.clock.advanceAsync(3 * 60_000);
+	assert.is(d.runner.state.name, "dormant");
+	assert.equal(d.ended, [{ eventId, sleepsBefore: 0 }]);
+});
+
 Runner("a false start: prepare on the first press, power down on abandon, nothing sent, no journal", async () => {
 	const d = createDevice();
 	d.runner.boot();

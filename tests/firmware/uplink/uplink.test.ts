@@ -24,7 +24,7 @@ const eventId = "9d2e41f07ab35c6680e1d4f2a7c9b053";
 const key = new Uint8Array(32).map((_, i) => i);
 const fix = (lat: number): Fix => ({ time: Date.UTC(2026, 10, 22, 9, 0, 0), lat, lon: 8.54, accuracy: 6, satellites: 8, quality: "3d", source: "gnss", altitude: 410 });
 
-function setup(options: { modemKnownOff?: boolean; store?: MemoryStore; keep?: boolean } = {}) {
+function setup(options: { modemKnownOff?: boolean; store?: MemoryStore; keep?: boolean; pointsPerSend?: number; pointCapacity?: number } = {}) {
 	const clock = new ManualClock();
 	const store = options.store ?? new MemoryStore("enigm");
 	if (!options.store) {
@@ -36,7 +36,7 @@ function setup(options: { modemKnownOff?: boolean; store?: MemoryStore; keep?: b
 	const wallClock = new WallClock(clock);
 	const signer = new RequestSigner({ keystore, counter, host: "platform.example", wallTime: () => wallClock.now() });
 	const modem = new FakeModem({ clock, key, deviceId });
-	const schedule = new RadioSchedule();
+	const schedule = new RadioSchedule(options.pointsPerSend ? { pointsPerSend: options.pointsPerSend } : {});
 	const log: string[] = [];
 	const uplink = new Uplink({
 		modem, clock, keystore, signer, counter, wallClock, schedule,
@@ -44,6 +44,7 @@ function setup(options: { modemKnownOff?: boolean; store?: MemoryStore; keep?: b
 		log: (l) => log.push(l),
 		...(options.modemKnownOff !== undefined ? { modemKnownOff: options.modemKnownOff } : {}),
 		...(options.keep ? { store } : {}),
+		...(options.pointCapacity ? { pointCapacity: options.pointCapacity } : {}),
 	});
 	/** Runs an async port call to completion in simulated time. */
 	async function run<T>(work: Promise<T>, limitMs = 600_000): Promise<T> {
@@ -238,4 +239,108 @@ Up("a healthy event writes nothing for store-and-forward; a backlog of another e
 	assert.is(store.writes, writes, "a delivered point writes nothing");
 });
 
+const Tally = suite("Uplink: every captured point delivered or counted as dropped");
+
+/** The `s` of each batch's points, in request order, and whether a close followed. */
+function batches(modem: FakeModem): string[] {
+	return modem.requests.slice(1).map((r) => r.path.endsWith("/close") ? "close" : (r.body as { points: Array<{ s: number }> }).points.map((p) => p.s).join(","));
+}
+
+/** Takes `n` fixes, each handed to sendLocation as the state machine does. */
+async function streamFixes(u: ReturnType<typeof setup>, n: number): Promise<void> {
+	u.modem.fixes = Array.from({ length: n + 1 }, (_, i) => fix(47 + i / 10));
+	for (let i = 0; i < n; i++) {
+		const got = await u.run(u.uplink.acquire());
+		assert.ok(got.ok);
+		await u.run(u.uplink.sendLocation(eventId, got.ok ? got.fix : undefined));
+	}
+}
+
+Tally("points queued for a batch go out before the device's own close request", async () => {
+	const u = setup({ pointsPerSend: 4 });
+	await u.run(u.uplink.wake());
+	await u.run(u.uplink.openEvent(eventId, false));
+	await streamFixes(u, 3);
+	assert.equal(batches(u.modem), ["1"], "the first fix alone, the next two queued for a batch of four");
+	await u.run(u.uplink.closeEvent(eventId, "device"));
+	assert.equal(batches(u.modem), ["1", "2,3", "close"]);
+	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 3, dropped: 0 });
+});
+
+Tally("points that cannot be delivered before the close are counted as dropped, and said so", async () => {
+	const u = setup({ pointsPerSend: 4 });
+	await u.run(u.uplink.wake());
+	await u.run(u.uplink.openEvent(eventId, false));
+	await streamFixes(u, 3);
+	u.modem.answer = () => "drop";
+	const reply = await u.run(u.uplink.closeEvent(eventId, "device"));
+	assert.not.ok(reply.ok);
+	assert.equal(batches(u.modem), ["1", "2,3", "2,3", "2,3", "close"], "the batch goes three times (its answer may be what was lost), then the close");
+	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 1, dropped: 0 }, "still owed: the state machine sends the close again");
+	u.uplink.eventEnded(eventId); // the state machine gave up on the close
+	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 1, dropped: 2 });
+	assert.ok(u.log.some((l) => l.includes("event ended with 2 point(s) unsent: dropped")), u.log.join("\n"));
+});
+
+Tally("a fix the state machine no longer wanted is counted as dropped when the event ends on the device", async () => {
+	const u = setup();
+	await u.run(u.uplink.wake());
+	await u.run(u.uplink.openEvent(eventId, false));
+	u.modem.fixes = [fix(47.1)];
+	assert.ok((await u.run(u.uplink.acquire())).ok);
+	u.uplink.eventEnded("another-event");
+	assert.equal(u.uplink.points, { captured: 1, restored: 0, delivered: 0, dropped: 0 }, "not this event: nothing changes");
+	u.uplink.eventEnded(eventId);
+	assert.equal(u.uplink.points, { captured: 1, restored: 0, delivered: 0, dropped: 1 });
+});
+
+Tally("past pointCapacity unsent points the second oldest is dropped and counted, never sent later", async () => {
+	const u = setup({ pointsPerSend: 4, pointCapacity: 2 });
+	await u.run(u.uplink.wake());
+	await u.run(u.uplink.openEvent(eventId, false));
+	await streamFixes(u, 4);
+	assert.equal(u.uplink.points, { captured: 4, restored: 0, delivered: 1, dropped: 1 });
+	await u.run(u.uplink.closeEvent(eventId, "device"));
+	assert.equal(batches(u.modem), ["1", "2,4", "close"]);
+	assert.equal(u.uplink.points, { captured: 4, restored: 0, delivered: 3, dropped: 1 });
+});
+
+Tally("a batch whose answer was lost before the close goes again; the platform's copy and the device's count agree", async () => {
+	const u = setup({ pointsPerSend: 4 });
+	await u.run(u.uplink.wake());
+	await u.run(u.uplink.openEvent(eventId, false));
+	await streamFixes(u, 3);
+	let lost = 1;
+	u.modem.answer = (r) => (r.path.endsWith("/locations") && lost-- > 0 ? "drop" : { status: 200, body: { state: r.path.endsWith("/close") ? "closed" : "open", interval: 30 } });
+	assert.equal(await u.run(u.uplink.closeEvent(eventId, "device")), { ok: true, state: "closed" });
+	assert.equal(batches(u.modem), ["1", "2,3", "2,3", "close"]);
+	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 3, dropped: 0 });
+});
+
+Tally("points whose every answer was lost are settled by the close's ack (protocol §5), not counted as dropped", async () => {
+	const u = setup({ pointsPerSend: 4 });
+	await u.run(u.uplink.wake());
+	await u.run(u.uplink.openEvent(eventId, false));
+	await streamFixes(u, 3);
+	u.modem.answer = (r) => (r.path.endsWith("/locations") ? "drop" : { status: 200, body: { state: "closed", ack: 3 } });
+	assert.equal(await u.run(u.uplink.closeEvent(eventId, "device")), { ok: true, state: "closed" });
+	assert.equal(u.uplink.points, { captured: 3, restored: 0, delivered: 3, dropped: 0 });
+});
+
+Tally("a point resent after a lost response is counted delivered once", async () => {
+	const u = setup();
+	await u.run(u.uplink.wake());
+	await u.run(u.uplink.openEvent(eventId, false));
+	u.modem.fixes = [fix(47.1), fix(47.2), fix(47.3)];
+	let got = await u.run(u.uplink.acquire());
+	u.modem.answer = () => "drop"; // the platform stores it, the answer never comes back
+	await u.run(u.uplink.sendLocation(eventId, got.ok ? got.fix : undefined));
+	u.modem.answer = () => ({ status: 200, body: { state: "open", interval: 30 } });
+	got = await u.run(u.uplink.acquire());
+	await u.run(u.uplink.sendLocation(eventId, got.ok ? got.fix : undefined));
+	assert.equal(batches(u.modem), ["1", "1,2"]);
+	assert.equal(u.uplink.points, { captured: 2, restored: 0, delivered: 2, dropped: 0 });
+});
+
 Up.run();
+Tally.run();

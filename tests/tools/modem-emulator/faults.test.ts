@@ -111,6 +111,71 @@ for (const dialect of ["sim7080", "bg95"] as const) {
 	});
 }
 
+for (const dialect of ["sim7080", "bg95"] as const) {
+	const closedUrc = dialect === "sim7080" ? "\r\n+CASTATE: 0,0\r\n" : '\r\n+QSSLURC: "closed",0\r\n';
+	const send = dialect === "sim7080" ? "AT+CASEND=0,5" : "AT+QSSLSEND=0,5";
+	const sent = (dialect: string) => (dialect === "sim7080" ? server : tlsServer).received.join("");
+
+	Inject(`${dialect}: pdpLoss closes the socket (URC), then reports the context down; registration stays`, async () => {
+		const h = harness({ dialect });
+		await attached(h);
+		assert.match(await openSocket(h, "127.0.0.1", target(dialect)), /: 0,0\r\n/);
+		const stat = h.emu.registration;
+		h.emu.inject({ kind: "pdpLoss" });
+		const out = h.take();
+		const pdp = dialect === "sim7080" ? "\r\n+APP PDP: 0,DEACTIVE\r\n" : '\r\n+QIURC: "pdpdeact",1\r\n';
+		assert.ok(out.indexOf(closedUrc) >= 0 && out.indexOf(closedUrc) < out.indexOf(pdp), JSON.stringify(out));
+		assert.not.ok(h.emu.pdpActive);
+		assert.is(h.emu.registration, stat);
+		assert.equal(h.emu.openSockets, []);
+		h.close();
+	});
+
+	Inject(`${dialect}: socketClosed closes the open socket (URC); PDP and registration stay`, async () => {
+		const h = harness({ dialect });
+		await attached(h);
+		assert.match(await openSocket(h, "127.0.0.1", target(dialect)), /: 0,0\r\n/);
+		h.emu.inject({ kind: "socketClosed" });
+		assert.is(h.take(), closedUrc);
+		assert.ok(h.emu.pdpActive);
+		h.close();
+	});
+
+	for (const lenient of [true, false]) {
+		Inject(`${dialect}${lenient ? "" : " (strict, 1-byte chunks)"}: reset onCommand ${send} atByte 4 reboots right after the prompt; the payload reaches no server`, async () => {
+			const h = harness({ dialect, lenient, maxChunk: 1, urcNoise: 0 });
+			await attached(h);
+			assert.match(await openSocket(h, "127.0.0.1", target(dialect)), /: 0,0\r\n/);
+			h.take();
+			const before = sent(dialect).length;
+			h.emu.inject({ kind: "reset", onCommand: send, atByte: 4 });
+			assert.is(await h.at("AT"), "\r\nOK\r\n", "another command does not trigger it");
+			assert.is(h.emu.power, "on");
+			assert.is(await h.at(send), "\r\n> ", "the prompt leaves whole");
+			assert.is(h.emu.power, "booting");
+			h.write("hello");
+			await h.advance(h.emu.profile.bootMs + 100);
+			assert.match(h.take(), /^\r\nRDY\r\n/);
+			assert.is(sent(dialect).length, before, "nothing sent");
+			assert.ok(h.emu.transcript.some((l) => l.includes("!! fault: unexpected reset")));
+			h.close();
+		});
+	}
+}
+
+Inject("onCommand after atMs: a cme on the first matching command after that time only", async () => {
+	const h = harness({ dialect: "bg95", faults: [{ kind: "cme", code: 4, atMs: 15_000, onCommand: "AT+CSQ" }] });
+	await h.powerOn();
+	await h.at("ATE0");
+	h.take();
+	assert.match(await h.at("AT+CSQ"), "+CSQ:", "before atMs: not armed");
+	await h.advance(15_000 - h.clock.now());
+	assert.is(await h.at("AT"), "\r\nOK\r\n");
+	assert.is(await h.at("AT+CSQ"), "\r\n+CME ERROR: 4\r\n");
+	assert.match(await h.at("AT+CSQ"), "+CSQ:", "once");
+	h.close();
+});
+
 Inject("atMs trigger fires at that simulated time; afterCommands after N commands", async () => {
 	const h = harness({ dialect: "sim7080", faults: [{ kind: "reset", atMs: 20_000 }, { kind: "cme", code: 4, afterCommands: 3 }] });
 	await h.powerOn();
@@ -143,13 +208,15 @@ Parse("accepts a scenario object and an array", () => {
 	assert.ok(r.ok);
 	if (r.ok) assert.is(r.faults.length, 2);
 	assert.ok(parseFaults([{ kind: "reset" }]).ok);
+	assert.ok(parseFaults([{ kind: "reset", onCommand: "AT+CASEND", atByte: 4 }, { kind: "pdpLoss", atMs: 5 }, { kind: "socketClosed", onCommand: "AT+CARECV" }]).ok);
+	assert.equal(parseFaults([{ kind: "reset", atByte: 4 }, { kind: "reset", onCommand: "CASEND" }]), { ok: false, errors: ["faults[0].atByte: needs onCommand", "faults[1].onCommand: expected a command prefix starting with AT"] });
 });
 
 Parse("rejects with reasons naming the entry and field", () => {
 	const r = parseFaults([{ kind: "explode" }, { kind: "cme" }, { kind: "reset", durationMs: 5 }, { kind: "timeout", count: 0 }, { kind: "networkLoss", atMs: -1 }, 7]);
 	assert.not.ok(r.ok);
 	if (!r.ok) assert.equal(r.errors, [
-		"faults[0].kind: expected one of timeout, cme, tlsFailure, reset, registrationDenied, networkLoss, noGnssFix, resetInOutput",
+		"faults[0].kind: expected one of timeout, cme, tlsFailure, reset, registrationDenied, networkLoss, noGnssFix, pdpLoss, socketClosed, resetInOutput",
 		"faults[1].code: required for cme",
 		"faults[2].durationMs: unknown field for kind reset",
 		"faults[3].count: expected an integer >= 1",

@@ -115,7 +115,7 @@ L("open, resume after reboot, points, close by device; contacts notified (log + 
 		const gone = await webClient(h.server.port).call("GET", `${link.pathname}/data`);
 		assert.is(gone.status, 410);
 		assert.is(gone.json().error, "event-closed");
-		assert.equal(closed.reply.json(), { state: "closed", event: EVENT, time: T0 / 1000 });
+		assert.equal(closed.reply.json(), { state: "closed", event: EVENT, time: T0 / 1000, ack: 3 }, "ack: the three points stored above");
 		assert.is(checkResponse(closed.reply, closed.req, d), "ok");
 		const after = h.server.platform.event(d.id, EVENT)!;
 		assert.is(after.closed_by, "device");

@@ -115,8 +115,10 @@ S("two events in one session: each reports its own figures, not the session's; -
 			assert.ok(second > first * 0.7 && second < first * 1.3, `field ${k}: first ${first}, second ${second}`);
 		}
 		assert.is(done[1]![3], "4", "two contacts, told of the opening and of the close, in the second event alone");
-		const json = JSON.parse(readFileSync(report, "utf8")) as { events: Array<{ eventId: string; wireSent: number; contactNotifications: number; alertLatencyMs: number }>; alertAccepted: boolean; dormantAtEnd: boolean; exitCode: number; pointsDelivered: number };
+		const json = JSON.parse(readFileSync(report, "utf8")) as { events: Array<{ eventId: string; wireSent: number; contactNotifications: number; alertLatencyMs: number }>; alertAccepted: boolean; dormantAtEnd: boolean; exitCode: number; pointsDelivered: number; firmwarePoints: { captured: number; restored: number; delivered: number; dropped: number } };
 		assert.is(json.events.length, 2);
+		const tally = json.firmwarePoints;
+		assert.ok(tally.captured > 0 && tally.captured + tally.restored === tally.delivered + tally.dropped, JSON.stringify(tally));
 		assert.is.not(json.events[0]!.eventId, json.events[1]!.eventId);
 		assert.is(json.events[1]!.wireSent, Number(wire[1]![2]));
 		assert.is(json.events[1]!.contactNotifications, 4);

@@ -154,6 +154,9 @@ const CME_TEXT: Readonly<Record<number, string>> = Object.freeze({
 	504: "Session is ongoing", 505: "Session not active", 516: "Not fixed now",
 });
 
+/** In the output queue: arm the fault waiting for its reply byte here (Fault `atByte`). */
+const FAULT_MARK = new Uint8Array(0);
+
 const fixedPoint: readonly TrackPoint[] = Object.freeze([Object.freeze({ offsetMs: 0, lat: 48.85837, lon: 2.29448, alt: 35 })]);
 
 export class Core {
@@ -204,6 +207,10 @@ export class Core {
 	commandCount = 0;
 	#pendingFaults: Fault[] = [];
 	#armed: { fault: Fault; left: number }[] = [];
+	/** Faults keyed to a command (Fault `onCommand`), waiting for it; then one waiting for byte `atByte` of its output. */
+	#onCommand: Fault[] = [];
+	#byteWatch: { fault: Fault; left: number } | undefined;
+	#markedFault: Fault | undefined;
 	#faultTimers = new Set<TimerHandle>();
 	deniedUntil = -1;
 	lossUntil = -1;
@@ -281,6 +288,19 @@ export class Core {
 	#out(bytes: Uint8Array): void {
 		if (this.power !== "on" || bytes.length === 0) return;
 		this.stats.bytesFromModem += bytes.length;
+		const watch = this.#byteWatch;
+		if (watch && bytes.length >= watch.left) {
+			// The fault fires once the output up to its byte has left the UART, not when it was queued.
+			this.#byteWatch = undefined;
+			const head = bytes.subarray(0, watch.left), tail = bytes.subarray(watch.left);
+			this.stats.bytesFromModem -= bytes.length;
+			this.#out(head);
+			if (this.opts.lenient) this.#fire(watch.fault);
+			else { this.#markedFault = watch.fault; this.#txq.push(FAULT_MARK); }
+			this.#out(tail);
+			return;
+		}
+		if (watch) watch.left -= bytes.length;
 		this.#queued += bytes.length;
 		if (this.opts.lenient) {
 			this.#emit(bytes);
@@ -325,10 +345,20 @@ export class Core {
 	#drain(): void {
 		const first = this.#txq[0];
 		if (!first) { this.#draining = false; return; }
-		const max = this.opts.maxChunk ?? 64;
-		const n = Math.min(first.length, 1 + Math.floor(this.random() * max));
-		if (n === first.length) this.#txq.shift(); else this.#txq[0] = first.subarray(n);
-		this.#emit(first.subarray(0, n));
+		if (first !== FAULT_MARK) {
+			const max = this.opts.maxChunk ?? 64;
+			const n = Math.min(first.length, 1 + Math.floor(this.random() * max));
+			if (n === first.length) this.#txq.shift(); else this.#txq[0] = first.subarray(n);
+			this.#emit(first.subarray(0, n));
+		}
+		// A fault waiting for the byte just sent fires now, before the host can answer it (Fault `atByte`).
+		if (this.#txq[0] === FAULT_MARK) {
+			this.#txq.shift();
+			const fault = this.#markedFault;
+			this.#markedFault = undefined;
+			if (fault) this.#fire(fault);
+			if (this.power !== "on" || !this.#draining) return;
+		}
 		if (this.#txq.length === 0) { this.#draining = false; return; }
 		this.after(Math.floor(this.random() * ((this.opts.jitterMs ?? 2) + 1)), () => this.#drain());
 	}
@@ -337,7 +367,7 @@ export class Core {
 	#flushOut(): void {
 		const all = this.#txq.splice(0);
 		this.#draining = false;
-		for (const b of all) this.#emit(b);
+		for (const b of all) if (b !== FAULT_MARK) this.#emit(b);
 	}
 
 	/** One response line, framed `\r\n<text>\r\n` (V1 verbose result codes, ITU-T V.250 5.7.1). */
@@ -474,6 +504,13 @@ export class Core {
 	#dispatch(text: string): void {
 		const cmd = parseCommand(text);
 		if (!cmd) { this.line("ERROR"); return; }
+		const keyed = this.#onCommand.find((f) => cmd.line.toUpperCase().startsWith(f.onCommand!.toUpperCase()));
+		if (keyed) {
+			this.#onCommand.splice(this.#onCommand.indexOf(keyed), 1);
+			if (keyed.atByte) { this.log("!!", `fault waiting for byte ${keyed.atByte} of the reply to ${cmd.line}: ${describeFault(keyed)}`); this.#byteWatch = { fault: keyed, left: keyed.atByte }; }
+			else this.#fire(keyed);
+			if (this.power !== "on") return; // reset by it: the command is lost with the rest
+		}
 		const fault = this.#takeCommandFault(cmd);
 		if (fault) {
 			if (fault.kind === "timeout") { this.log("!!", `fault: timeout, no reply to ${cmd.line}`); return; }
@@ -576,6 +613,8 @@ export class Core {
 		this.#txq = [];
 		this.#draining = false;
 		this.#emitted = this.#queued; // the dropped bytes never leave
+		if (this.#byteWatch || this.#markedFault) this.log("!!", "fault waiting for a reply byte cancelled by the reset");
+		this.#byteWatch = this.#markedFault = undefined;
 		this.#payload = undefined;
 		this.#queue = [];
 		this.#held = false;
@@ -971,6 +1010,12 @@ export class Core {
 	}
 
 	#arm(fault: Fault): void {
+		if (fault.onCommand === undefined) { this.#fire(fault); return; }
+		this.log("!!", `fault waiting for ${fault.onCommand}: ${describeFault(fault)}`);
+		this.#onCommand.push(fault);
+	}
+
+	#fire(fault: Fault): void {
 		const now = this.clock.now();
 		switch (fault.kind) {
 			case "timeout": case "cme": case "tlsFailure":
@@ -1001,6 +1046,20 @@ export class Core {
 				if (fault.durationMs !== undefined) this.#faultAfter(fault.durationMs, () => {
 					if (this.power === "on" && this.cfun === 1 && !this.registered) this.startRegistration();
 				});
+				return;
+			case "pdpLoss":
+				// The network deactivates the context: its sockets go first, then the dialect's URC (SIM7080
+				// `+APP PDP: 0,DEACTIVE`, BG95 `+QIURC: "pdpdeact",1`); the module stays registered.
+				this.log("!!", "fault: PDP context deactivated by the network");
+				if (this.power !== "on" || !this.pdpActive) return;
+				for (const s of [...this.sockets.values()]) this.closeSocket(s.id, true);
+				this.setPdp(false);
+				this.dialect.pdpLost(this);
+				return;
+			case "socketClosed":
+				this.log("!!", "fault: the peer closed the socket(s)");
+				if (this.power !== "on") return;
+				for (const s of [...this.sockets.values()]) if (s.state === "open") this.closeSocket(s.id, true);
 				return;
 			case "noGnssFix":
 				this.log("!!", `fault: ${describeFault(fault)}`);
