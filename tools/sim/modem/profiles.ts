@@ -4,7 +4,8 @@
  * Sources (shared/reference/modem-at.md, "Typical physics"): LTE-M attach 2.6–3.7 s at best when re-attaching to a
  * known cell, tens of seconds to minutes in poor coverage; GNSS time to first fix hot 1–22 s, warm up to 45 s,
  * cold 35 s to 4 min. AT answers about 4 s after the PWRKEY pulse, `SMS Ready` within 30 s (same file, SIM7080G
- * section; no document named there): `bootMs` of every profile but the SIM7080G's good one (SIM7080G_GOOD_BOOT_MS).
+ * section; no document named there): `bootMs` of every profile but the good one, whose boot comes from each module's
+ * hardware design (SIM7080G_GOOD_BOOT_MS, BG95_GOOD_BOOT_MS).
  * PDP activation "allow 60 s" (SIM7080 AT+CNACT) and 150 s (BG95 AT+QIACT) are the manuals' maximum response
  * times, not typical values: the profiles stay well inside them.
  */
@@ -15,7 +16,7 @@ export interface LatencyProfile {
 	 * to the first boot marker; the AT port answers from then on.
 	 */
 	readonly bootMs: number;
-	/** `bootMs` for one dialect where that module's own document gives a figure (see SIM7080G_GOOD_BOOT_MS). */
+	/** `bootMs` for one dialect where that module's own document gives a figure (SIM7080G_GOOD_BOOT_MS, BG95_GOOD_BOOT_MS). */
 	readonly bootMsByDialect?: Readonly<Partial<Record<Dialect, number>>>;
 	/** First boot marker to the last one (`SMS Ready` / `APP RDY`). */
 	readonly bootMarkersMs: number;
@@ -63,14 +64,31 @@ export type Dialect = "sim7080" | "bg95";
  * "from power-on issue to VDD_EXT" is 64 ms while the pulse lasts at least 1 s. This emulator boots once PWRKEY has
  * been low for Ton (1 s), so `RDY` 800 ms later is 1.8 s after the falling edge. (ModularSensors reads it from the
  * end of the pulse instead, which would make this 1 800.) The minimum is the best case: only the good profile uses
- * it. The BG95 keeps `bootMs`: its Hardware Design's power-on timing figure was not found, so no BG95 figure changed.
+ * it.
  */
 const SIM7080G_GOOD_BOOT_MS = 800;
+
+/**
+ * BG95/BG77, best case: Quectel BG95 (Series) and BG77 Hardware Design, 3.6.1 "Turn on Module", power-on timing
+ * figure: STATUS high >= 2.1 s and the UART active >= 2.5 s after power-on, both minimums with no typical value.
+ * Quoted, with the BG96's (4.8 s / 4.9 s) and the EG91's (10 s / 12 s) from the same kind of figure, by
+ * particle-iot/device-os hal/network/ncp_client/quectel/quectel_ncp_client.cpp, QuectelNcpClient::modemPowerOn()
+ * (line 2038 at 889b301c41651961131e1fae977c10c8162d5637; added in 26c0863f "final cleanup for BG95-M6 support",
+ * PR #2555, whose description says the power-on waits were set "based on each modem specification"): "BG95/BG77:
+ * status pin ready requires >= 2.1s, uart ready requires >= 2.5s". The PDF's turn-on page itself was not in reach
+ * (the stored pages of BG95 Series Hardware Design V1.x and BG77 Hardware Design give only the turn-off timing:
+ * PWRKEY 650-1500 ms, STATUS low >= 1.3 s). Read like the SIM7080G's: the figure's times run from the PWRKEY falling
+ * edge, and this emulator boots once PWRKEY has been low for the BG95's Ton (500 ms, bg95.ts pwrkeyOnMs), so `RDY`
+ * 2 000 ms later is 2.5 s after the falling edge. (Read from the end of the driver's 750 ms pulse it would be
+ * 2 750.) The minimum is the best case: only the good profile uses it; the boot markers after `RDY` (`APP RDY`
+ * last, bootMarkersMs) keep the shared figure, no BG95 source for them having been found.
+ */
+const BG95_GOOD_BOOT_MS = 2_000;
 
 export const profiles: Readonly<Record<string, LatencyProfile>> = Object.freeze({
 	// Known cell, strong signal: attach at the fast end of 2.6–3.7 s, hot TTFF ~5 s (inside hot 1–22 s).
 	good: Object.freeze({
-		name: "good", bootMs: 4_000, bootMsByDialect: Object.freeze({ sim7080: SIM7080G_GOOD_BOOT_MS }), bootMarkersMs: 3_000,
+		name: "good", bootMs: 4_000, bootMsByDialect: Object.freeze({ sim7080: SIM7080G_GOOD_BOOT_MS, bg95: BG95_GOOD_BOOT_MS }), bootMarkersMs: 3_000,
 		attachMs: 3_000, registeredStat: 1, nitzMs: 1_000,
 		pdpMs: 1_000, connectMs: 300, tlsMs: 900, commandMs: 10, sendMs: 200,
 		ttffFirstMs: 5_000, ttffHotMs: 2_000, rrcTailMs: 5_000, hdop: 0.9, satsUsed: 9, satsInView: 14,
