@@ -41,8 +41,10 @@ export interface Power {
  * Automatic light sleep between the firmware's waits (ESP-IDF Programming Guide, API Reference > System > Power
  * Management: CONFIG_PM_ENABLE, esp_pm_configure() with light_sleep_enable, FreeRTOS tickless idle): the chip
  * sleeps whenever FreeRTOS has nothing to run, unless a lock is held, and wakes on its timers, the button's GPIO
- * and the modem's UART. A UART wake loses the character that wakes the chip and, depending on the baud rate, a few
- * after it (ESP-IDF driver/uart.h, uart_set_wakeup_threshold()). So the firmware holds a lock
+ * and the modem's UART. While it sleeps its UART receives nothing; a UART wake-up source counts RX edges and loses
+ * "the character which triggers wakeup (and any characters before it)" (ESP-IDF v6.0 "Sleep Modes", UART Wakeup
+ * (Light-sleep Only)) and, depending on the baud rate, a few after it (driver/uart.h, uart_set_wakeup_threshold()).
+ * The simulated world loses bytes the same way (tools/sim/lightSleepUart). So the firmware holds a lock
  * (esp_pm_lock_acquire(ESP_PM_NO_LIGHT_SLEEP)) for as long as it expects bytes from the modem: each driver
  * operation, from its first command to its last awaited reply or URC.
  */

@@ -8,9 +8,12 @@ import type { Modem, ModemEvent, ModemFamily, ModemResult, ModemState, NetworkTi
  * request sent on a socket until its reply has been read (`+CADATAIND` / `+QIURC: "recv"` tell the reply is
  * there): a byte that arrives while the chip light-sleeps is lost (hal/power LightSleep). Between operations (GNSS
  * poll intervals, the wait for the next window, an idle socket) nothing is held and the chip light-sleeps; a URC
- * landing then (a +CEREG change, a network PDP drop, a peer closing the idle socket) may be lost: the next
- * operation meets the state (ERROR, +CAOPEN 21, a timeout) and the driver's recovery handles it, as for any lost
- * line.
+ * landing then (a +CEREG change, a network PDP drop, a peer closing the idle socket) is lost: with no UART wake-up
+ * source the chip receives nothing while asleep, and with one the characters that wake it are lost anyway (ESP-IDF
+ * v6.0 docs/en/api-reference/system/sleep_modes.rst, "UART Wakeup (Light-sleep Only)"). The next operation then
+ * meets the state (+CME ERROR: 3 or +CAOPEN 21 on an open with the context gone, ERROR, a timeout) and the driver
+ * asks the modem (ModemBase.confirmData(): AT+CNACT? / AT+QIACT?) instead of relying on the URC.
+ * The simulated world loses those bytes the same way (tools/sim/lightSleepUart, WorldOptions.lightSleep "strict").
  */
 export default class AwakeModem implements Modem {
 	readonly #modem: Modem;

@@ -208,7 +208,11 @@ export default class Bg95 extends ModemBase {
 			await this.run(`AT+QSSLCLOSE=${id},10`, { timeoutMs: 15_000 });
 			r = await openCmd();
 		}
-		if (!r.ok) return r;
+		if (!r.ok) {
+			// Refused with the context gone (+CME ERROR: 3 when its "pdpdeact" URC was lost): re-attach next time.
+			if (r.error.kind === "error") await this.confirmData();
+			return r;
+		}
 		const line = r.value.lines.find((l) => l.startsWith("+QSSLOPEN:"));
 		if (!line) return fail({ kind: "parse", step: "AT+QSSLOPEN", reason: "no +QSSLOPEN line" });
 		const [got, err] = splitFields(line.slice(10)).map(Number);
@@ -216,6 +220,7 @@ export default class Bg95 extends ModemBase {
 		if (err !== 0) {
 			// The client slot stays allocated after a failed open (SSL Application Note): release it.
 			await this.run(`AT+QSSLCLOSE=${id},10`, { timeoutMs: 15_000 });
+			await this.confirmData();
 			return fail({ kind: "socket", step: "AT+QSSLOPEN", code: err });
 		}
 		this.sockets.add(id);

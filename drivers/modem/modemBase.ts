@@ -445,6 +445,21 @@ export default abstract class ModemBase implements Modem {
 		return r;
 	}
 
+	/**
+	 * After a failed socket open in "attached": is the data context still up? The network's deactivation URC may
+	 * never have reached us: the ESP32 loses every byte that arrives while it light-sleeps between operations
+	 * (hal/power LightSleep; ESP-IDF "Sleep Modes", UART Wakeup), and a numeric +CME ERROR skips run()'s own check.
+	 * Without this, each later open fails the same way while the driver still believes it is attached.
+	 */
+	protected async confirmData(): Promise<void> {
+		if (this.#state !== "attached" || this.#closed) return;
+		if (await this.dataActive()) return;
+		if ((this.#state as ModemState) !== "attached") return;
+		this.#log?.("! PDP context gone");
+		this.dropSockets();
+		this.pdpLost();
+	}
+
 	/** Drops to "ready" when the network deactivates the PDP context. */
 	protected pdpLost(): void {
 		if (this.#state === "attached") this.#setState("ready");

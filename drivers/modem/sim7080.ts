@@ -242,7 +242,11 @@ export default class Sim7080 extends ModemBase {
 			await this.run(`AT+CACLOSE=${cid}`, { timeoutMs: 10_000 });
 			r = await openCmd();
 		}
-		if (!r.ok) return r;
+		if (!r.ok) {
+			// Refused outright with the context gone (its URC lost in light sleep): re-attach next time.
+			if (r.error.kind === "error") await this.confirmData();
+			return r;
+		}
 		const line = r.value.lines.find((l) => l.startsWith("+CAOPEN:"));
 		if (!line) return fail({ kind: "parse", step: "AT+CAOPEN", reason: "no +CAOPEN line" });
 		const [id, result] = splitFields(line.slice(8)).map(Number);

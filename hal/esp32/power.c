@@ -146,7 +146,12 @@ void xs_enigm_power_deep_sleep(xsMachine *the)
  * A lock of type ESP_PM_NO_LIGHT_SLEEP keeps it awake while held; acquire/release are counted per lock.
  * The button is armed as a GPIO wake-up so a press during light sleep wakes the chip ("Sleep Modes", GPIO Wakeup,
  * light sleep only). No UART wake-up: the firmware holds the lock whenever it expects bytes from the modem, and a
- * UART wake loses the waking character and a few after it anyway (driver/uart.h, uart_set_wakeup_threshold()).
+ * UART wake loses "the character which triggers wakeup (and any characters before it)" (ESP-IDF v6.0
+ * docs/en/api-reference/system/sleep_modes.rst, "UART Wakeup (Light-sleep Only)"; the ESP32-S3 has only that
+ * active-edge-threshold mode, soc_caps.h SOC_UART_WAKEUP_SUPPORT_ACTIVE_THRESH_MODE) and a few after it
+ * (driver/uart.h, uart_set_wakeup_threshold()); on the classic ESP32 UART1 wakes the chip only through GPIO9, not
+ * the T-SIM7000G's GPIO26. Unsolicited lines that arrive between operations are therefore lost: the drivers ask
+ * the modem for the state they would have told (ModemBase.confirmData). tools/sim/lightSleepUart models this.
  * Not yet run on hardware: the bench's light-sleep figures rest on this code doing what the guide describes.
  */
 #include "esp_pm.h"

@@ -40,7 +40,14 @@ export interface CurrentFigure {
  *    (pp. 60-61), as quoted with table and page in a SIM7080G integration thesis (GitHub corpus, "Cat-M1/NB-IoT
  *    cellulárismodem-alrendszer integrálása", §3 and §5.2): sleep 1.2 mA, PSM 3 µA, Cat-M1 TX 91-164 mA depending
  *    on the band. The HD itself could not be retrieved here, and neither could its idle, GNSS or per-power-level
- *    rows: those stay [7000] stand-ins.
+ *    rows: GNSS and RRC-connected stay [7000] stand-ins, idle comes from [7080S].
+ *  - [7080S] SIMCom, SIM7080 Series Specification ("V: 2020.03", file SIM7080_Series_SPEC_20200427.pdf in
+ *    Xinyuan-LilyGO/LilyGo-T-SIM7080G datasheet/, the board vendor's copy; text read from the PDF), page 2,
+ *    "Electrical Features" / "Power Consumption", same figures for the SIM7080G and SIM7080G-M: PSM 3.2 µA,
+ *    Sleep 0.6 mA, Idle 10 mA. SIMCom's own SIM7080G figures, but a product sheet's: no DRX cycle, band or VBAT
+ *    stated. LilyGO's maintainer confirms these come from SIMCom's SIM7080 page (LilyGo-T-SIM7080G issue #117).
+ *    The Hardware Design's current table (its Chinese V1.04, datasheet/SIM7080G_硬件设计手册_V1.04.pdf in the same
+ *    repository, is listed but its blob is not in the stored snapshot) was not retrieved.
  *  - The LilyGO T-SIM7080G-S3 deep-sleep example (shared/reference/boards.md): whole board, 128 µA.
  * The BG95 runs use the same table (no Quectel figure is in it yet): their modem rows are stand-ins too.
  */
@@ -49,12 +56,12 @@ export const currents: readonly CurrentFigure[] = Object.freeze([
 	{ state: "mcuLightSleep", mA: 0.24, source: "[S3] Table 5-10: Light-sleep, VDD_SPI and Wi-Fi powered down, all GPIOs high-impedance, 240 µA typ", note: "chip figure; Table 5-10 note 1: add the PSRAM's draw for chips with in-package PSRAM (e.g. 140 µA for 8 MB octal PSRAM at 3.3 V): 0.14 mA x 600 s = 0.02 mAh per event if this board's chip has it" },
 	{ state: "mcuActive", mA: 47.6, source: "[S3] Table 5-9: Modem-sleep (RF off), 240 MHz, WAITI (dual core idle), all peripheral clocks enabled (Typ2), 47.6 mA", note: "the chip waiting on the modem with a light-sleep lock held; XS running on one core draws up to 65.9 mA (same table), DFS down to 80 MHz would draw 36.1" },
 	{ state: "modemOff", mA: 0.007, source: "SIM7000 power off 7 µA (botletics SIM7000 shield wiki, \"Current Consumption\", from the SIM7000 hardware design)", note: "STAND-IN: no SIM7080G power-off figure found" },
-	{ state: "modemBooting", mA: 11, source: "[7000] Table 34: LTE idle 11 mA, taken for the boot", note: "STAND-IN and assumption: no boot figure in either document" },
-	{ state: "modemIdle", mA: 11, source: "[7000] Table 34: LTE sleep/idle mode, idle (GNSS off, no USB) 11 mA typ", note: "STAND-IN: the SIM7080G's idle row was not retrieved; its sleep mode (AT+CSCLK with DTR) is 1.2 mA in both documents, unused here" },
+	{ state: "modemBooting", mA: 10, source: "[7080S] Power Consumption: Idle 10 mA, taken for the boot", note: "assumption: no boot figure in any document found" },
+	{ state: "modemIdle", mA: 10, source: "[7080S] Power Consumption: Idle 10 mA (SIM7080G)", note: "SIM7080G figure from SIMCom's product specification, not the HD table (conditions not stated; SIM7000 HD V1.09 Table 34: 11 mA). Its sleep mode (AT+CSCLK=1 with DTR high) is 0.6 mA [7080S] / 1.2 mA [7080 Table 3 quote], unused here" },
 	{ state: "lteConnected", mA: 110, source: "[7000] Table 34: LTE Cat-M, LTE-FDD B20 (the emulated cell's band) @10 dBm 110 mA typ", note: "STAND-IN, inside the SIM7080G's 91-164 mA Cat-M1 TX range [7080 Table 37]; billed for all RRC-connected time (conservative: receive and the inactivity tail draw less)" },
 	{ state: "lteTx", mA: 164, source: "[7080] Table 37: Cat-M1 TX 91-164 mA typ depending on the band; the highest", note: "SIM7080G figure (quoted, not read in the HD); SIM7000 B20 @23 dBm is 167 mA ([7000] Table 34)" },
 	{ state: "gnssAcquiring", mA: 30, source: "[7000] Table 34: GNSS supply current (AT+CFUN=0, no USB), tracking 30 mA typ", note: "STAND-IN: no SIM7080G GNSS figure found" },
-	{ state: "psm", mA: 0.003, source: "[7080] Table 3 / Table 36: PSM 3 µA (SIM7000: 9 µA, [7000] Table 34)", note: "SIM7080G figure (quoted); not used: the firmware powers the modem off between events" },
+	{ state: "psm", mA: 0.0032, source: "[7080S] Power Consumption: PSM 3.2 µA ([7080] Table 3 / Table 36 as quoted: 3 µA; SIM7000: 9 µA, [7000] Table 34)", note: "SIM7080G figure; not used: the firmware powers the modem off between events" },
 ]);
 
 /** Effective LTE-M uplink rate for the TX-airtime estimate: 300 kbit/s, under Cat-M1's 1 Mbit/s peak (HD-FDD). */

@@ -42,6 +42,7 @@ import { LogNotifier } from "../platform/notifier";
 import { generateBatch, IMPORT_FILE } from "../provision/batch";
 import { parseNvsImage } from "../provision/nvs";
 import { configureLine, hostSerialClass } from "./external/hostSerial";
+import { LightSleepUart, lightSleepSerial } from "./lightSleepUart";
 import { powerSwitch, type PowerSwitch } from "./external/powerCommand";
 
 export type LogSource = "device" | "modem" | "platform" | "world" | "notify";
@@ -99,6 +100,15 @@ export interface WorldOptions {
 	 * start-up, the XS machine and main.ts), ms; default 200.
 	 */
 	readonly bootLatencyMs?: number;
+	/**
+	 * The ESP32's UART across automatic light sleep (tools/sim/lightSleepUart, after ESP-IDF "Sleep Modes", UART
+	 * Wakeup): "strict" (default) loses every modem byte that arrives while the firmware lets the chip light-sleep,
+	 * as the chip does with no UART wake-up source (hal/esp32/power.c configures none); "ideal" receives every byte
+	 * whatever the chip does (the model before issue 13 item 2; only for a test that shows the difference).
+	 * `{ wakeThreshold, lostAfterWake }` models a UART wake-up source instead (uart_set_wakeup_threshold()).
+	 * Emulator only: an external modem's line is real.
+	 */
+	readonly lightSleep?: "strict" | "ideal" | { readonly wakeThreshold?: number; readonly lostAfterWake?: number };
 	readonly log?: (source: LogSource, line: string) => void;
 	/** Each AT transcript line of the emulator. */
 	readonly transcript?: (line: string) => void;
@@ -148,6 +158,12 @@ export interface WorldMetrics {
 	transitions: Array<{ at: number; from: SosStateName; to: SosStateName; event: string }>;
 	/** The firmware's own location-point tally (modules/uplink PointTally), summed over every instance that ran. */
 	points: PointTally;
+	/**
+	 * Modem-to-ESP32 bytes the chip's UART lost in light sleep (WorldOptions.lightSleep), and UART wakes; each lost
+	 * run is also logged ("world": "light sleep lost ...").
+	 */
+	uartLostBytes: number;
+	uartWakes: number;
 }
 
 /** Three deliberate presses (250 ms each, 250 ms apart), as a person raising an alert presses. */
@@ -173,6 +189,7 @@ export default class World {
 	readonly metrics: WorldMetrics = {
 		wakes: 0, cellReports: 0, modemOnMs: 0, radioOnMs: 0, dormantWireBytes: 0, wireSent: 0, wireReceived: 0, stateMs: {}, transitions: [],
 		points: { captured: 0, restored: 0, delivered: 0, dropped: 0 },
+		uartLostBytes: 0, uartWakes: 0,
 	};
 	#options: WorldOptions;
 	#dir: string;
@@ -384,7 +401,7 @@ export default class World {
 		const external = this.#external;
 		const board = external
 			? createSimBoard({ Serial: hostSerialClass(external.modem.device), modemDevice: external.modem.device, bank: this.bank, modem: external.modem.family, modemSwitch: external.power })
-			: createSimBoard({ Serial: this.emulator.Serial, modemDevice: "emulator", bank: this.bank, modem: this.emulator.dialect });
+			: createSimBoard({ Serial: this.#modemSerial(), modemDevice: "emulator", bank: this.bank, modem: this.emulator.dialect });
 		// The platform endpoint as the device reads it on the ESP32 (main.ts): from its provisioned NVS.
 		const provisioned = readEndpoint(target.store(storeDomain));
 		if (!provisioned.ok || !provisioned.endpoint) throw new Error(`provisioned endpoint: ${provisioned.ok ? "missing" : provisioned.reason}`);
@@ -405,6 +422,24 @@ export default class World {
 		});
 		this.#firmware = firmware;
 		this.#observe(firmware);
+	}
+
+	/** The emulator's Serial as this boot's ESP32 UART receives it across light sleep (WorldOptions.lightSleep). */
+	#modemSerial() {
+		const mode = this.#options.lightSleep ?? "strict";
+		if (mode === "ideal") return this.emulator.Serial;
+		const wake = typeof mode === "object" ? mode : {};
+		const uart = new LightSleepUart({
+			asleep: () => this.mcuMayLightSleep,
+			...(wake.wakeThreshold !== undefined ? { wakeThreshold: wake.wakeThreshold } : {}),
+			...(wake.lostAfterWake !== undefined ? { lostAfterWake: wake.lostAfterWake } : {}),
+			onLost: (bytes, why) => {
+				this.metrics.uartLostBytes += bytes.length;
+				if (why === "wake") this.metrics.uartWakes++;
+				this.#log("world", `light sleep lost ${bytes.length} modem byte(s)${why === "wake" ? " waking the chip" : ""}: ${JSON.stringify(Buffer.from(bytes).toString("latin1"))}`);
+			},
+		});
+		return lightSleepSerial(this.emulator.Serial, uart);
 	}
 
 	/** Observer for displays: every SOS transition of whichever firmware instance runs. */

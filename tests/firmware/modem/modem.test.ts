@@ -431,10 +431,42 @@ Faults("bg95: CA upload over an existing file (CME 407) deletes it and uploads a
 Faults("bg95: +QSSLOPEN error releases the client slot and reports the code", async () => {
 	const { clock, serial, modem } = await attached("bg95");
 	const steps = openSteps("bg95").slice(0, 6);
-	serial.script(...steps, { emit: "\r\n+QSSLOPEN: 0,-1\r\n", delayMs: 100 }, { expect: "AT+QSSLCLOSE=0,10", reply: OK });
+	serial.script(...steps, { emit: "\r\n+QSSLOPEN: 0,-1\r\n", delayMs: 100 }, { expect: "AT+QSSLCLOSE=0,10", reply: OK },
+		{ expect: "AT+QIACT?", reply: '\r\n+QIACT: 1,1,1,"10.0.0.2"\r\n' + OK });
 	assert.equal(await drive(clock, modem.open({ host: "api.example.org", port: 443, ca: "ca.crt" })), { ok: false, error: { kind: "socket", step: "AT+QSSLOPEN", code: -1 } });
 	assert.equal(serial.errors, []);
+	assert.is(modem.state, "attached", "the context is still up: stays attached");
 });
+
+// The +QIURC: "pdpdeact" URC landed while the ESP32 light-slept between operations and was lost (hal/power
+// LightSleep; ESP-IDF "Sleep Modes", UART Wakeup): the next open is refused with +CME ERROR: 3. Before the driver
+// asked AT+QIACT? it stayed "attached" and every later open failed the same way (the strict light-sleep world's
+// bg95 network-loss run and soak seeds showed it: no point delivered after the loss).
+for (const family of ["bg95", "sim7080"] as const) {
+	Faults(`${family}: an open refused after the context went down unseen asks for the context and drops to ready`, async () => {
+		const { modem, serial, events, clock } = await attached(family);
+		const steps = openSteps(family);
+		const refused = "\r\n+CME ERROR: 3\r\n";
+		if (family === "bg95") {
+			serial.script(...steps.slice(0, 5),
+				{ expect: 'AT+QSSLOPEN=1,1,0,"api.example.org",443,0', reply: refused },
+				{ expect: "AT+QSSLCLOSE=0,10", reply: OK },
+				{ expect: 'AT+QSSLOPEN=1,1,0,"api.example.org",443,0', reply: refused },
+				{ expect: "AT+QIACT?", reply: OK });
+		} else {
+			serial.script(...steps.slice(0, 5),
+				{ expect: 'AT+CAOPEN=0,0,"TCP","api.example.org",443', reply: refused },
+				{ expect: "AT+CACLOSE=0", reply: OK },
+				{ expect: 'AT+CAOPEN=0,0,"TCP","api.example.org",443', reply: refused },
+				{ expect: "AT+CNACT?", reply: "\r\n+CNACT: 0,0,\"0.0.0.0\"\r\n" + OK });
+		}
+		const r = await drive(clock, modem.open({ host: "api.example.org", port: 443, ca: "ca.crt" }));
+		assert.equal(r, { ok: false, error: { kind: "error", step: family === "bg95" ? "AT+QSSLOPEN" : "AT+CAOPEN", code: 3 } });
+		assert.equal(serial.errors, []);
+		assert.is(modem.state, "ready", "the uplink's next window attaches again");
+		assert.ok(events.some((e) => e.type === "pdp" && !e.active));
+	});
+}
 
 Faults("no PMU: a modem already on answers the probe and gets no PWRKEY pulse (which would switch it off)", async () => {
 	const r = rig("sim7080", { rails: false });
