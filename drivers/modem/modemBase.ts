@@ -297,19 +297,12 @@ export default abstract class ModemBase implements Modem {
 		if (this.#closed) return fail({ kind: "closedDriver" });
 		if (this.#state === "off") return ok("clean");
 		this.#setState("poweringDown");
-		// SIM7080 AT+CPOWD=1 answers `NORMAL POWER DOWN` alone; BG95 AT+QPOWD=1 answers OK, then `POWERED DOWN`.
-		const marker = this.profile.powerDownMarker;
-		const isMarker = (line: string) => (line === marker ? "ok" as const : undefined);
-		const r = await this.at.command(this.profile.powerDownCommand, {
-			timeoutMs: this.profile.powerDownTimeoutMs,
-			final: isMarker,
-			after: isMarker,
-		});
-		const how: "clean" | "hard" = r.status === "ok" ? "clean" : "hard";
+		const how: "clean" | "hard" = (await this.#powerDownByCommand()) ? "clean" : "hard";
 		if (how === "hard") {
 			this.#log?.("! modem did not power down cleanly: PWRKEY power-off pulse");
 			this.at.abort();
 			await this.#pulse(this.profile.pwrKeyOffMs, "off");
+			if (!this.#rails && (this.#pwrKey || this.#switch)) await this.#confirmOffAfterPulse();
 		}
 		// The power-down marker comes before the module has finished shutting down: let it, then drop the rails.
 		if (this.#rails) await this.delay(this.profile.offSettleMs);
@@ -318,6 +311,34 @@ export default abstract class ModemBase implements Modem {
 		this.forgetSession();
 		this.#setState("off");
 		return ok(how);
+	}
+
+	/**
+	 * PWRKEY toggles the module's power: the same low pulse switches it on when off and off when on (SIM7080G HD
+	 * "Power on/off" and BG95 HD "Turn on/Turn off" sections; see the pulse widths in each family's profile). A module
+	 * that did not answer the power-down command may have been off already (a supply dip, or it shut itself down
+	 * with a line we did not see): the power-off pulse has then switched it ON, and a module boots with full
+	 * functionality by default, its radio on while the device believes it dormant. With rails the supply is cut
+	 * next anyway; without, watch it for a boot time: a module that comes up answers the power-down command now.
+	 * One that stays silent is off (or hung beyond what a pulse can do; only rails could tell).
+	 */
+	async #confirmOffAfterPulse(): Promise<void> {
+		this.#markersSeen = [];
+		const cameUp = await this.#awaitPort(this.clock.now() + this.profile.bootTimeoutMs);
+		if (cameUp !== true) return;
+		this.#log?.("! the power-off pulse switched a silent module on: powering it down by command");
+		if (await this.#powerDownByCommand()) return;
+		// It answered AT a moment ago, so it is on and booted: this pulse switches it off.
+		this.at.abort();
+		await this.#pulse(this.profile.pwrKeyOffMs, "off");
+	}
+
+	async #powerDownByCommand(): Promise<boolean> {
+		// SIM7080 AT+CPOWD=1 answers `NORMAL POWER DOWN` alone; BG95 AT+QPOWD=1 answers OK, then `POWERED DOWN`.
+		const marker = this.profile.powerDownMarker;
+		const isMarker = (line: string) => (line === marker ? "ok" as const : undefined);
+		const r = await this.at.command(this.profile.powerDownCommand, { timeoutMs: this.profile.powerDownTimeoutMs, final: isMarker, after: isMarker });
+		return r.status === "ok";
 	}
 
 	/** Releases the engine (and the serial port), the PWRKEY pin if the driver opened it, and timers. */

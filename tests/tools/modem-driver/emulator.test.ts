@@ -210,6 +210,36 @@ for (const family of ["sim7080", "bg95"] as const) {
 		assert.is(r.emu.power, "off");
 		r.close();
 	});
+
+	// PWRKEY toggles power (both hardware design guides): on a board without modem rails (T-SIM7000G), a module that
+	// went off behind the driver's back is switched ON by the power-off pulse meant to stop a silent module.
+	Scenario(`${family}: no rails, module already off -> the power-off pulse switches it on -> powered down by command`, async () => {
+		const r = rig(family, { rails: false });
+		value(await r.run(r.modem.powerOn()));
+		value(await r.run(r.modem.configure()));
+		r.emu.rails.off(); // a supply dip: the module is off without a word
+		r.emu.rails.on();
+		assert.is(r.emu.power, "off");
+		const down = await r.run(r.modem.powerDown());
+		assert.equal(down, { ok: true, value: "hard" });
+		await r.run(new Promise<void>((res) => r.clock.set(res, 120_000)));
+		assert.is(r.emu.power, "off", "the module stays off in dormancy");
+		assert.ok(r.log.some((l) => l.includes("switched a silent module on")), r.log.slice(-6).join(" | "));
+		r.close();
+	});
+
+	Scenario(`${family}: no rails, module hung -> one power-off pulse switches it off and it stays off`, async () => {
+		const r = rig(family, { rails: false });
+		value(await r.run(r.modem.powerOn()));
+		value(await r.run(r.modem.configure()));
+		r.emu.inject({ kind: "timeout", count: 1000 });
+		const down = await r.run(r.modem.powerDown());
+		assert.equal(down, { ok: true, value: "hard" });
+		await r.run(new Promise<void>((res) => r.clock.set(res, 120_000)));
+		assert.is(r.emu.power, "off");
+		assert.not.ok(r.log.some((l) => l.includes("switched a silent module on")));
+		r.close();
+	});
 }
 
 Scenario.run();
