@@ -347,7 +347,7 @@ class Pool {
 				const waiter = this.#waiting.get(reply.id);
 				this.#waiting.delete(reply.id);
 				if ("error" in reply) waiter?.reject(new BatchError(`issuing devices: ${reply.error}`));
-				else waiter?.resolve(reply.slice);
+				else waiter?.resolve({ ...reply.slice, from: i });
 			});
 			w.on("error", (e) => this.#fail(new BatchError(`worker: ${e.name}: ${e.message}`)));
 			w.on("exit", (code) => { if (code !== 0) this.#fail(new BatchError(`worker exited with code ${code}`)); });
@@ -380,6 +380,15 @@ class Pool {
 			this.#workers[i]!.postMessage({ id, jobs: rest.slice(i * per, (i + 1) * per) } satisfies WorkRequest);
 		}
 		return Promise.all(parts);
+	}
+
+	/** Hands committed slices' buffers back to the workers that filled them, for their next slices. */
+	recycle(slices: readonly Slice[]): void {
+		for (const sl of slices) {
+			if (sl.from === undefined || this.#failed) continue;
+			const buffers = [sl.rows.buffer as ArrayBuffer, ...sl.lines.map((l) => l.buffer as ArrayBuffer)];
+			this.#workers[sl.from]?.postMessage({ recycle: buffers }, buffers);
+		}
 	}
 
 	async close(): Promise<void> {
@@ -472,6 +481,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 				fault("ledger-insert");
 			});
 			fault("ledger-committed");
+			pool?.recycle(slices);
 			for (const serial of serials) {
 				moveIntoPlace(o.out, serial);
 				fault("device-renamed");
