@@ -30,7 +30,7 @@ import { buildSync } from "esbuild";
 import { boards, nvsLayout, type NvsLayout } from "./boards";
 import { SERIAL, readSerialCsv, validateSerialCsv, type SerialRow } from "./csv";
 import {
-	DEVICES_DIR, FILE, PENDING_DIR, build, deviceFiles, issueSlice, sha256, unwrapSecrets, wipe, writeDeviceDir,
+	DEVICES_DIR, FILE, PENDING_DIR, build, deviceFiles, issueSlice, recycleBuffers, sha256, unwrapSecrets, wipe, writeDeviceDir,
 	writeArtifactFile, type ArtifactWriter, type IssueContext, type Job, type NewRow, type Slice,
 } from "./device";
 import { endpointProblem, type PlatformEndpoint } from "./identity";
@@ -323,15 +323,37 @@ function workerSource(): URL {
 	return bundled;
 }
 
+/** Devices per piece of work: small enough to balance the threads, large enough that messages cost little. */
+const PIECE = 64;
+/** Pieces a worker holds at most: enough to keep it busy while the main thread commits a chunk (~0.1 s). */
+const WORKER_BACKLOG = 8;
+
+interface Task {
+	pieces: Job[][];
+	slices: Slice[];
+	/** Next piece not yet handed out, and pieces finished. */
+	next: number;
+	done: number;
+	resolve: (slices: Slice[]) => void;
+	reject: (e: Error) => void;
+}
+
 /**
- * Worker threads that issue devices; each request is one contiguous slice of a chunk. Until the first worker has
- * started (about 0.1-0.3 s), the main thread issues the devices itself, so a small batch does not wait on them.
+ * Issues devices on worker threads and on the main thread together. Each chunk is cut into pieces of PIECE devices
+ * (a queue, oldest chunk first): every worker holds up to WORKER_BACKLOG pieces, and the main thread takes the next
+ * piece itself whenever it has nothing else to do (between its commits), so the threads share the work whatever
+ * the machine's load, and a small batch does not wait for the workers to start (about 0.1-0.3 s). A chunk's slices
+ * come back in order.
  */
 class Pool {
 	readonly #workers: Worker[] = [];
-	readonly #waiting = new Map<number, { resolve: (slice: Slice) => void; reject: (e: Error) => void }>();
-	#next = 0;
-	#ready = 0;
+	readonly #ready: boolean[] = [];
+	readonly #held: number[] = [];
+	readonly #tasks: Task[] = [];
+	/** Which task and piece each message id answers. */
+	readonly #sent = new Map<number, { task: Task; piece: number }>();
+	#ids = 0;
+	#helping = false;
 	#failed: Error | undefined;
 
 	constructor(n: number, ctx: IssueContext, readonly local: (jobs: Job[]) => Slice) {
@@ -342,12 +364,21 @@ class Pool {
 			// execArgv []: the bundle is plain JavaScript, so the worker must not load the parent's `--import tsx`
 			// (inherited by default; it took ~0.2 s per worker).
 			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 } });
+			this.#ready.push(false);
+			this.#held.push(0);
 			w.on("message", (reply: WorkReply | "ready") => {
-				if (reply === "ready") { this.#ready++; return; }
-				const waiter = this.#waiting.get(reply.id);
-				this.#waiting.delete(reply.id);
-				if ("error" in reply) waiter?.reject(new BatchError(`issuing devices: ${reply.error}`));
-				else waiter?.resolve({ ...reply.slice, from: i });
+				if (reply === "ready") {
+					this.#ready[i] = true;
+					this.#feed();
+					return;
+				}
+				this.#held[i]!--;
+				const sent = this.#sent.get(reply.id);
+				this.#sent.delete(reply.id);
+				if (!sent) return;
+				if ("error" in reply) this.#fail(new BatchError(`issuing devices: ${reply.error}`));
+				else this.#finish(sent.task, sent.piece, { ...reply.slice, from: i });
+				this.#feed();
 			});
 			w.on("error", (e) => this.#fail(new BatchError(`worker: ${e.name}: ${e.message}`)));
 			w.on("exit", (code) => { if (code !== 0) this.#fail(new BatchError(`worker exited with code ${code}`)); });
@@ -357,37 +388,82 @@ class Pool {
 
 	#fail(e: Error): void {
 		this.#failed ??= e;
-		for (const w of this.#waiting.values()) w.reject(e);
-		this.#waiting.clear();
+		for (const t of this.#tasks.splice(0)) t.reject(e);
+		this.#sent.clear();
 	}
 
-	async run(jobs: Job[]): Promise<Slice[]> {
-		if (this.#failed) throw this.#failed;
-		const parts: Promise<Slice>[] = [];
-		let at = 0;
-		while (this.#ready === 0 && at < jobs.length) {
-			parts.push(Promise.resolve(this.local(jobs.slice(at, at + 32))));
-			at += 32;
-			await new Promise((resolve) => setImmediate(resolve));
-			if (this.#failed) throw this.#failed;
-		}
-		const rest = jobs.slice(at);
-		const n = this.#workers.length;
-		const per = Math.ceil(rest.length / n);
-		for (let i = 0; i < n && i * per < rest.length; i++) {
-			const id = this.#next++;
-			parts.push(new Promise((resolve, reject) => this.#waiting.set(id, { resolve, reject })));
-			this.#workers[i]!.postMessage({ id, jobs: rest.slice(i * per, (i + 1) * per) } satisfies WorkRequest);
-		}
-		return Promise.all(parts);
+	#finish(task: Task, piece: number, slice: Slice): void {
+		task.slices[piece] = slice;
+		if (++task.done < task.pieces.length) return;
+		const at = this.#tasks.indexOf(task);
+		if (at >= 0) this.#tasks.splice(at, 1);
+		task.resolve(task.slices);
 	}
 
-	/** Hands committed slices' buffers back to the workers that filled them, for their next slices. */
+	/** The oldest task with a piece not yet handed out. */
+	#open(): Task | undefined {
+		for (const t of this.#tasks) if (t.next < t.pieces.length) return t;
+		return undefined;
+	}
+
+	#feed(): void {
+		if (this.#failed) return;
+		for (let i = 0; i < this.#workers.length; i++) {
+			while (this.#ready[i] && this.#held[i]! < WORKER_BACKLOG) {
+				const task = this.#open();
+				if (!task) return;
+				const piece = task.next++;
+				const id = this.#ids++;
+				this.#sent.set(id, { task, piece });
+				this.#held[i]!++;
+				this.#workers[i]!.postMessage({ id, jobs: task.pieces[piece]! } satisfies WorkRequest);
+			}
+		}
+	}
+
+	/** The main thread's share: one piece per turn of the event loop (so replies and commits come first). */
+	async #help(): Promise<void> {
+		if (this.#helping) return;
+		this.#helping = true;
+		try {
+			for (;;) {
+				await new Promise((resolve) => setImmediate(resolve));
+				if (this.#failed) return;
+				const task = this.#open();
+				if (!task) return;
+				const piece = task.next++;
+				let slice: Slice;
+				try {
+					slice = this.local(task.pieces[piece]!);
+				} catch (error) {
+					this.#fail(error as Error);
+					return;
+				}
+				this.#finish(task, piece, slice);
+			}
+		} finally {
+			this.#helping = false;
+		}
+	}
+
+	run(jobs: Job[]): Promise<Slice[]> {
+		if (this.#failed) return Promise.reject(this.#failed);
+		if (jobs.length === 0) return Promise.resolve([]);
+		const pieces: Job[][] = [];
+		for (let at = 0; at < jobs.length; at += PIECE) pieces.push(jobs.slice(at, at + PIECE));
+		return new Promise<Slice[]>((resolve, reject) => {
+			this.#tasks.push({ pieces, slices: new Array<Slice>(pieces.length), next: 0, done: 0, resolve, reject });
+			this.#feed();
+			void this.#help();
+		});
+	}
+
+	/** Hands committed slices' buffers back to the thread that filled them, for its next slices. */
 	recycle(slices: readonly Slice[]): void {
 		for (const sl of slices) {
-			if (sl.from === undefined || this.#failed) continue;
 			const buffers = [sl.rows.buffer as ArrayBuffer, ...sl.lines.map((l) => l.buffer as ArrayBuffer)];
-			this.#workers[sl.from]?.postMessage({ recycle: buffers }, buffers);
+			if (sl.from === undefined) recycleBuffers(buffers);
+			else if (!this.#failed) this.#workers[sl.from]?.postMessage({ recycle: buffers }, buffers);
 		}
 	}
 
@@ -409,9 +485,12 @@ export function tuneHeapForBatches(): void {
 	setFlagsFromString("--semi-space-growth-factor=1");
 }
 
-/** The default number of worker threads: one per core the process may use. */
+/**
+ * The default number of worker threads: one fewer than the cores the process may use (at least one), since the main
+ * thread issues devices too between its commits (Pool): one thread per core.
+ */
 export function defaultJobs(): number {
-	return Math.max(1, availableParallelism());
+	return Math.max(1, availableParallelism() - 1);
 }
 
 /** Runs (or resumes) a batch. Throws BatchError/CsvError with a clear message; partial work is always resumable. */

@@ -330,7 +330,8 @@ export function ledgerLine(r: NewRow): string {
  * memory stays flat in the batch size. The contents are wrapped keys and public lines, never a secret in clear.
  */
 const spare: ArrayBuffer[] = [];
-const MAX_SPARE = 16;
+/** Enough for two chunks' pieces in flight (batch.ts); more are dropped. */
+const MAX_SPARE = 1024;
 
 export function recycleBuffers(buffers: readonly ArrayBuffer[]): void {
 	for (const b of buffers) if (spare.length < MAX_SPARE && b.byteLength > 0) spare.push(b);
