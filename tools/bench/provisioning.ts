@@ -6,11 +6,12 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { PROVISION_NODE_FLAGS } from "../provision/nodeFlags";
 
 export const PROVISIONING_SIZES = [1_000, 5_000, 40_000] as const;
 
-/** As package.json `provision` runs the CLI: a fixed young generation (batch.ts tuneHeapForBatches). */
-export const PROVISION_NODE_FLAGS = ["--max-semi-space-size=4"] as const;
+/** As package.json `provision` runs the CLI: a small fixed young generation and early full GCs (batch.ts). */
+export { PROVISION_NODE_FLAGS } from "../provision/nodeFlags";
 
 export interface ProvisioningRun {
 	devices: number;

@@ -36,6 +36,8 @@ import {
 import { endpointProblem, type PlatformEndpoint } from "./identity";
 import Ledger, { type LedgerRow } from "./ledger";
 import { platformKeyId } from "./wrap";
+
+export { PROVISION_NODE_FLAGS } from "./nodeFlags";
 import type { WorkReply, WorkRequest } from "./worker";
 
 export { deviceFiles, writeArtifactFile, type ArtifactWriter, type DeviceFiles } from "./device";
@@ -360,10 +362,10 @@ class Pool {
 		const source = workerSource();
 		for (let i = 0; i < n; i++) {
 			// A small young generation: a worker's garbage (strings, small buffers) is collected often instead of the
-			// heap growing with the batch, which keeps peak RSS flat in the batch size.
+			// heap growing with the batch, which keeps peak RSS flat in the batch size (see PROVISION_NODE_FLAGS).
 			// execArgv []: the bundle is plain JavaScript, so the worker must not load the parent's `--import tsx`
 			// (inherited by default; it took ~0.2 s per worker).
-			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 } });
+			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 } });
 			this.#ready.push(false);
 			this.#held.push(0);
 			w.on("message", (reply: WorkReply | "ready") => {
@@ -473,13 +475,18 @@ class Pool {
 }
 
 /**
- * For processes that run big batches (the CLI, the bench): V8 grows the young generation with allocation
- * throughput, from 1 MB up to 16 MB per semi-space, so a long batch ends with a larger heap than a short one although
- * the live set stays under 10 MB. Growth factor 1 slows that, but set at run time it does not stop it (a 40,000-device
- * batch still grew the main thread's new space 8 -> 16 -> 32 MB, v8.getHeapSpaceStatistics()), so the entry points
- * also start node with --max-semi-space-size=4 (package.json `provision`, tools/bench/provisioning.ts): V8 sizes the
- * young generation when the heap is created, so it must be a start-up flag. Workers get a small young generation
- * through resourceLimits. Process-wide, so called by entry points only.
+ * For processes that run big batches (the CLI, the bench). The live set stays under ~10 MB per thread whatever the
+ * batch size, but by default V8 lets a heap grow well past it before collecting: the young generation grows with
+ * allocation throughput (1 MB up to 16 MB per semi-space), and the old generation of the main thread only got its
+ * first full collection at ~28 MB (a chunk of 2,048 devices leaves ~1.5 MB of promoted garbage; traced with
+ * v8.getHeapSpaceStatistics() per chunk), so a long batch ended 30-40 MB above a short one. The entry points therefore
+ * start node with PROVISION_NODE_FLAGS (package.json `provision`, tools/bench/provisioning.ts): a fixed 1 MB
+ * semi-space (min = max: the young generation is at its final size from the start), a first old-generation limit of
+ * 8 MB, and heap growth of 1.5x the live size after each full collection instead of up to 4x. V8 sizes the heap
+ * when it is created, so these must be start-up flags; they are process-wide, so the workers' heaps get them too,
+ * with a 2 MB young generation through resourceLimits. CPU per device at 40,000 devices was the same with and
+ * without them (229 vs 227-228 µs, same machine, interleaved runs). Growth factor 1 is also set here at run time
+ * for processes started without the flags. Process-wide, so called by entry points only.
  */
 export function tuneHeapForBatches(): void {
 	setFlagsFromString("--semi-space-growth-factor=1");

@@ -6,7 +6,7 @@
  * Prints one JSON line: images/s (wall time), CPU time per device (user + system, all threads), peak RSS
  * (process.resourceUsage().maxRSS, main thread and workers), and the deterministic byte counts.
  *
- *   node --max-semi-space-size=4 --import tsx tools/provision/bench.ts [--count N] [--board B] [--jobs N] [--dir <parent>] [--keep]
+ *   node <PROVISION_NODE_FLAGS, nodeFlags.ts> --import tsx tools/provision/bench.ts [--count N] [--board B] [--jobs N] [--dir <parent>] [--keep]
  *
  * The default parent directory is /dev/shm when it exists (tmpfs: the tool is measured, not the disk), else the
  * OS temp directory; the JSON names the one used.

@@ -691,7 +691,11 @@ function mapEntries(image: Uint8Array, keys: NvsKeys, encrypt: boolean, inPlace 
 		tweaks[o + 2] = (a >>> 16) & 0xff;
 		tweaks[o + 3] = a >>> 24;
 	}
-	const t0 = createCipheriv("aes-256-ecb", keys.tweak, null).setAutoPadding(false).update(tweaks);
+	// final() on every cipher: Node frees the OpenSSL context there, rather than when the collector gets to the
+	// Cipher object (a per-device context kept until a full GC is memory that grows with the batch).
+	const tc = createCipheriv("aes-256-ecb", keys.tweak, null).setAutoPadding(false);
+	const t0 = tc.update(tweaks);
+	tc.final();
 	try {
 		for (let k = 0; k < n; k++) {
 			const o = k * 32;
@@ -709,6 +713,7 @@ function mapEntries(image: Uint8Array, keys: NvsKeys, encrypt: boolean, inPlace 
 		// ECB without padding: update() returns every whole block, final() nothing.
 		const c = encrypt ? createCipheriv("aes-256-ecb", keys.encryption, null) : createDecipheriv("aes-256-ecb", keys.encryption, null);
 		const mapped = c.setAutoPadding(false).update(blocks);
+		c.final();
 		for (let k = 0; k < n; k++) {
 			const o = k * 32;
 			const a = entries[k]!;
