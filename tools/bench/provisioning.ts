@@ -6,11 +6,12 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { PROVISION_NODE_FLAGS } from "../provision/nodeFlags";
 
 export const PROVISIONING_SIZES = [1_000, 5_000, 40_000] as const;
 
-/** As package.json `provision` runs the CLI: a fixed young generation (batch.ts tuneHeapForBatches). */
-export const PROVISION_NODE_FLAGS = ["--max-semi-space-size=4"] as const;
+/** As package.json `provision` runs the CLI: a small fixed young generation and early full GCs (batch.ts). */
+export { PROVISION_NODE_FLAGS } from "../provision/nodeFlags";
 
 export interface ProvisioningRun {
 	devices: number;
@@ -61,7 +62,7 @@ export async function provisioningFigures(repoRoot: string, progress: (line: str
 	}
 	return {
 		wallTime: true,
-		method: "tools/provision/bench.ts in a child process per batch size: `generate` with the CLI's settings into a fresh directory (tmpfs /dev/shm when present); images/s = devices / wall seconds of the batch; peak RSS = process.resourceUsage().maxRSS of that child (main thread and workers).",
+		method: "tools/provision/bench.ts in a child process per batch size: `generate` with the CLI's settings (PROVISION_NODE_FLAGS; worker threads + the main thread issuing) into a fresh directory (tmpfs /dev/shm when present); images/s = devices / wall seconds of the batch; peak RSS = process.resourceUsage().maxRSS of that child (main thread and workers).",
 		runs,
 		rssRatio: Number((runs[runs.length - 1]!.peakRssKiB / runs[0]!.peakRssKiB).toFixed(3)),
 	};
@@ -69,7 +70,7 @@ export async function provisioningFigures(repoRoot: string, progress: (line: str
 
 export function provisioningLines(p: ProvisioningFigures | Record<string, never>): string[] {
 	if (!("runs" in p)) return [];
-	const lines = p.runs.map((r) => `Provisioning ${String(r.devices).padStart(6)} devices: ${String(r.imagesPerSecond).padStart(6)} images/s, peak RSS ${(r.peakRssKiB / 1024).toFixed(1)} MiB (${r.jobs} workers, ${r.dir}, wall time)`);
+	const lines = p.runs.map((r) => `Provisioning ${String(r.devices).padStart(6)} devices: ${String(r.imagesPerSecond).padStart(6)} images/s, peak RSS ${(r.peakRssKiB / 1024).toFixed(1)} MiB (${r.jobs} worker${r.jobs === 1 ? "" : "s"} + the main thread, ${r.dir}, wall time)`);
 	lines.push(`Provisioning peak RSS ${p.runs[p.runs.length - 1]!.devices} vs ${p.runs[0]!.devices} devices: x${p.rssRatio} (target <= 1.10)`);
 	return lines;
 }

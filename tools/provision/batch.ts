@@ -15,7 +15,7 @@
  * version of this tool) to orphans/ and reports them, skips every recorded serial and issues the rest.
  * Nothing secret is logged; errors name files and serials only.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
 	closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, opendirSync, readdirSync, renameSync, rmSync,
@@ -30,12 +30,14 @@ import { buildSync } from "esbuild";
 import { boards, nvsLayout, type NvsLayout } from "./boards";
 import { SERIAL, readSerialCsv, validateSerialCsv, type SerialRow } from "./csv";
 import {
-	DEVICES_DIR, FILE, PENDING_DIR, build, deviceFiles, issueSlice, sha256, unwrapSecrets, wipe, writeDeviceDir,
+	DEVICES_DIR, FILE, PENDING_DIR, build, deviceFiles, issueSlice, recycleBuffers, sha256, unwrapSecrets, wipe, writeDeviceDir,
 	writeArtifactFile, type ArtifactWriter, type IssueContext, type Job, type NewRow, type Slice,
 } from "./device";
 import { endpointProblem, type PlatformEndpoint } from "./identity";
 import Ledger, { type LedgerRow } from "./ledger";
 import { platformKeyId } from "./wrap";
+
+export { PROVISION_NODE_FLAGS } from "./nodeFlags";
 import type { WorkReply, WorkRequest } from "./worker";
 
 export { deviceFiles, writeArtifactFile, type ArtifactWriter, type DeviceFiles } from "./device";
@@ -189,6 +191,81 @@ export function groupSync(out: string, dirs: string[]): void {
 			syncfsWorks = false;
 		}
 	}
+	fsyncEach(dirs);
+}
+
+/**
+ * Runs `sync -f <dir>` on request from one long-lived `sh` started once per batch, rather than one process per chunk
+ * started from node (forking this process cost ~15 ms of CPU a chunk: its address space is large). Answers false
+ * when the helper is gone or sync failed; the caller then fsyncs file by file.
+ */
+class SyncHelper {
+	#child: ChildProcess | undefined;
+	readonly #waiting: ((ok: boolean) => void)[] = [];
+	#pending = "";
+
+	constructor() {
+		try {
+			const child = spawn("sh", ["-c", 'while IFS= read -r d; do if sync -f -- "$d" 2>/dev/null; then echo ok; else echo fail; fi; done'], {
+				stdio: ["pipe", "pipe", "ignore"],
+			});
+			child.on("error", () => this.#gone());
+			child.on("exit", () => this.#gone());
+			child.stdin!.on("error", () => this.#gone());
+			child.stdout!.setEncoding("utf8");
+			child.stdout!.on("data", (text: string) => {
+				this.#pending += text;
+				for (let end = this.#pending.indexOf("\n"); end >= 0; end = this.#pending.indexOf("\n")) {
+					const answer = this.#pending.slice(0, end);
+					this.#pending = this.#pending.slice(end + 1);
+					this.#waiting.shift()?.(answer === "ok");
+				}
+			});
+			this.#child = child;
+		} catch {
+			this.#child = undefined;
+		}
+	}
+
+	#gone(): void {
+		this.#child = undefined;
+		for (const w of this.#waiting.splice(0)) w(false);
+	}
+
+	syncfs(dir: string): Promise<boolean> {
+		const child = this.#child;
+		if (!child || dir.includes("\n")) return Promise.resolve(false);
+		return new Promise((resolve) => {
+			this.#waiting.push(resolve);
+			child.stdin!.write(`${dir}\n`);
+		});
+	}
+
+	close(): void {
+		this.#child?.stdin!.end();
+		this.#child = undefined;
+	}
+}
+
+/**
+ * groupSync without blocking the event loop while `sync -f` runs (the main thread issues devices of the next chunk
+ * meanwhile). Resolves once everything is on disk.
+ */
+async function groupSyncAsync(helper: SyncHelper, out: string, dirs: string[]): Promise<void> {
+	if (syncfsWorks !== false) {
+		const ok = await helper.syncfs(out);
+		if (ok) {
+			syncfsWorks = true;
+			return;
+		}
+		// The helper is gone or sync -f failed: try once the way groupSync does, then fall back to fsync per file.
+		groupSync(out, dirs);
+		return;
+	}
+	fsyncEach(dirs);
+}
+
+function fsyncEach(dirs: string[]): void {
 	for (const dir of dirs) {
 		for (const name of readdirSync(dir)) {
 			const fd = openSync(join(dir, name), "r");
@@ -323,31 +400,62 @@ function workerSource(): URL {
 	return bundled;
 }
 
+/** Devices per piece of work: small enough to balance the threads, large enough that messages cost little. */
+const PIECE = 64;
+/** Pieces a worker holds at most: enough to keep it busy while the main thread commits a chunk (~0.1 s). */
+const WORKER_BACKLOG = 8;
+
+interface Task {
+	pieces: Job[][];
+	slices: Slice[];
+	/** Next piece not yet handed out, and pieces finished. */
+	next: number;
+	done: number;
+	resolve: (slices: Slice[]) => void;
+	reject: (e: Error) => void;
+}
+
 /**
- * Worker threads that issue devices; each request is one contiguous slice of a chunk. Until the first worker has
- * started (about 0.1-0.3 s), the main thread issues the devices itself, so a small batch does not wait on them.
+ * Issues devices on worker threads and on the main thread together. Each chunk is cut into pieces of PIECE devices
+ * (a queue, oldest chunk first): every worker holds up to WORKER_BACKLOG pieces, and the main thread takes the next
+ * piece itself whenever it has nothing else to do (between its commits), so the threads share the work whatever
+ * the machine's load, and a small batch does not wait for the workers to start (about 0.1-0.3 s). A chunk's slices
+ * come back in order.
  */
 class Pool {
 	readonly #workers: Worker[] = [];
-	readonly #waiting = new Map<number, { resolve: (slice: Slice) => void; reject: (e: Error) => void }>();
-	#next = 0;
-	#ready = 0;
+	readonly #ready: boolean[] = [];
+	readonly #held: number[] = [];
+	readonly #tasks: Task[] = [];
+	/** Which task and piece each message id answers. */
+	readonly #sent = new Map<number, { task: Task; piece: number }>();
+	#ids = 0;
+	#helping = false;
 	#failed: Error | undefined;
 
 	constructor(n: number, ctx: IssueContext, readonly local: (jobs: Job[]) => Slice) {
 		const source = workerSource();
 		for (let i = 0; i < n; i++) {
 			// A small young generation: a worker's garbage (strings, small buffers) is collected often instead of the
-			// heap growing with the batch, which keeps peak RSS flat in the batch size.
+			// heap growing with the batch, which keeps peak RSS flat in the batch size (see PROVISION_NODE_FLAGS).
 			// execArgv []: the bundle is plain JavaScript, so the worker must not load the parent's `--import tsx`
 			// (inherited by default; it took ~0.2 s per worker).
-			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 } });
+			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 } });
+			this.#ready.push(false);
+			this.#held.push(0);
 			w.on("message", (reply: WorkReply | "ready") => {
-				if (reply === "ready") { this.#ready++; return; }
-				const waiter = this.#waiting.get(reply.id);
-				this.#waiting.delete(reply.id);
-				if ("error" in reply) waiter?.reject(new BatchError(`issuing devices: ${reply.error}`));
-				else waiter?.resolve(reply.slice);
+				if (reply === "ready") {
+					this.#ready[i] = true;
+					this.#feed();
+					return;
+				}
+				this.#held[i]!--;
+				const sent = this.#sent.get(reply.id);
+				this.#sent.delete(reply.id);
+				if (!sent) return;
+				if ("error" in reply) this.#fail(new BatchError(`issuing devices: ${reply.error}`));
+				else this.#finish(sent.task, sent.piece, { ...reply.slice, from: i });
+				this.#feed();
 			});
 			w.on("error", (e) => this.#fail(new BatchError(`worker: ${e.name}: ${e.message}`)));
 			w.on("exit", (code) => { if (code !== 0) this.#fail(new BatchError(`worker exited with code ${code}`)); });
@@ -357,29 +465,83 @@ class Pool {
 
 	#fail(e: Error): void {
 		this.#failed ??= e;
-		for (const w of this.#waiting.values()) w.reject(e);
-		this.#waiting.clear();
+		for (const t of this.#tasks.splice(0)) t.reject(e);
+		this.#sent.clear();
 	}
 
-	async run(jobs: Job[]): Promise<Slice[]> {
-		if (this.#failed) throw this.#failed;
-		const parts: Promise<Slice>[] = [];
-		let at = 0;
-		while (this.#ready === 0 && at < jobs.length) {
-			parts.push(Promise.resolve(this.local(jobs.slice(at, at + 32))));
-			at += 32;
-			await new Promise((resolve) => setImmediate(resolve));
-			if (this.#failed) throw this.#failed;
+	#finish(task: Task, piece: number, slice: Slice): void {
+		task.slices[piece] = slice;
+		if (++task.done < task.pieces.length) return;
+		const at = this.#tasks.indexOf(task);
+		if (at >= 0) this.#tasks.splice(at, 1);
+		task.resolve(task.slices);
+	}
+
+	/** The oldest task with a piece not yet handed out. */
+	#open(): Task | undefined {
+		for (const t of this.#tasks) if (t.next < t.pieces.length) return t;
+		return undefined;
+	}
+
+	#feed(): void {
+		if (this.#failed) return;
+		for (let i = 0; i < this.#workers.length; i++) {
+			while (this.#ready[i] && this.#held[i]! < WORKER_BACKLOG) {
+				const task = this.#open();
+				if (!task) return;
+				const piece = task.next++;
+				const id = this.#ids++;
+				this.#sent.set(id, { task, piece });
+				this.#held[i]!++;
+				this.#workers[i]!.postMessage({ id, jobs: task.pieces[piece]! } satisfies WorkRequest);
+			}
 		}
-		const rest = jobs.slice(at);
-		const n = this.#workers.length;
-		const per = Math.ceil(rest.length / n);
-		for (let i = 0; i < n && i * per < rest.length; i++) {
-			const id = this.#next++;
-			parts.push(new Promise((resolve, reject) => this.#waiting.set(id, { resolve, reject })));
-			this.#workers[i]!.postMessage({ id, jobs: rest.slice(i * per, (i + 1) * per) } satisfies WorkRequest);
+	}
+
+	/** The main thread's share: one piece per turn of the event loop (so replies and commits come first). */
+	async #help(): Promise<void> {
+		if (this.#helping) return;
+		this.#helping = true;
+		try {
+			for (;;) {
+				await new Promise((resolve) => setImmediate(resolve));
+				if (this.#failed) return;
+				const task = this.#open();
+				if (!task) return;
+				const piece = task.next++;
+				let slice: Slice;
+				try {
+					slice = this.local(task.pieces[piece]!);
+				} catch (error) {
+					this.#fail(error as Error);
+					return;
+				}
+				this.#finish(task, piece, slice);
+			}
+		} finally {
+			this.#helping = false;
 		}
-		return Promise.all(parts);
+	}
+
+	run(jobs: Job[]): Promise<Slice[]> {
+		if (this.#failed) return Promise.reject(this.#failed);
+		if (jobs.length === 0) return Promise.resolve([]);
+		const pieces: Job[][] = [];
+		for (let at = 0; at < jobs.length; at += PIECE) pieces.push(jobs.slice(at, at + PIECE));
+		return new Promise<Slice[]>((resolve, reject) => {
+			this.#tasks.push({ pieces, slices: new Array<Slice>(pieces.length), next: 0, done: 0, resolve, reject });
+			this.#feed();
+			void this.#help();
+		});
+	}
+
+	/** Hands committed slices' buffers back to the thread that filled them, for its next slices. */
+	recycle(slices: readonly Slice[]): void {
+		for (const sl of slices) {
+			const buffers = [sl.rows.buffer as ArrayBuffer, ...sl.lines.map((l) => l.buffer as ArrayBuffer)];
+			if (sl.from === undefined) recycleBuffers(buffers);
+			else if (!this.#failed) this.#workers[sl.from]?.postMessage({ recycle: buffers }, buffers);
+		}
 	}
 
 	async close(): Promise<void> {
@@ -388,21 +550,29 @@ class Pool {
 }
 
 /**
- * For processes that run big batches (the CLI, the bench): V8 grows the young generation with allocation
- * throughput, from 1 MB up to 16 MB per semi-space, so a long batch ends with a larger heap than a short one although
- * the live set stays under 10 MB. Growth factor 1 slows that, but set at run time it does not stop it (a 40,000-device
- * batch still grew the main thread's new space 8 -> 16 -> 32 MB, v8.getHeapSpaceStatistics()), so the entry points
- * also start node with --max-semi-space-size=4 (package.json `provision`, tools/bench/provisioning.ts): V8 sizes the
- * young generation when the heap is created, so it must be a start-up flag. Workers get a small young generation
- * through resourceLimits. Process-wide, so called by entry points only.
+ * For processes that run big batches (the CLI, the bench). The live set stays under ~10 MB per thread whatever the
+ * batch size, but by default V8 lets a heap grow well past it before collecting: the young generation grows with
+ * allocation throughput (1 MB up to 16 MB per semi-space), and the old generation of the main thread only got its
+ * first full collection at ~28 MB (a chunk of 2,048 devices leaves ~1.5 MB of promoted garbage; traced with
+ * v8.getHeapSpaceStatistics() per chunk), so a long batch ended 30-40 MB above a short one. The entry points therefore
+ * start node with PROVISION_NODE_FLAGS (package.json `provision`, tools/bench/provisioning.ts): a fixed 1 MB
+ * semi-space (min = max: the young generation is at its final size from the start), a first old-generation limit of
+ * 8 MB, and heap growth of 1.5x the live size after each full collection instead of up to 4x. V8 sizes the heap
+ * when it is created, so these must be start-up flags; they are process-wide, so the workers' heaps get them too,
+ * with a 2 MB young generation through resourceLimits. CPU per device at 40,000 devices was the same with and
+ * without them (229 vs 227-228 µs, same machine, interleaved runs). Growth factor 1 is also set here at run time
+ * for processes started without the flags. Process-wide, so called by entry points only.
  */
 export function tuneHeapForBatches(): void {
 	setFlagsFromString("--semi-space-growth-factor=1");
 }
 
-/** The default number of worker threads: one per core the process may use. */
+/**
+ * The default number of worker threads: one fewer than the cores the process may use (at least one), since the main
+ * thread issues devices too between its commits (Pool): one thread per core.
+ */
 export function defaultJobs(): number {
-	return Math.max(1, availableParallelism());
+	return Math.max(1, availableParallelism() - 1);
 }
 
 /** Runs (or resumes) a batch. Throws BatchError/CsvError with a clear message; partial work is always resumable. */
@@ -436,6 +606,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 	const ledger = new Ledger(join(o.out, LEDGER_FILE));
 	let outputs: Outputs | undefined;
 	let pool: Pool | undefined;
+	let syncer: SyncHelper | undefined;
 	const result: GenerateResult = { total, issued: 0, skipped: 0, reemitted: 0, recovered: 0, discarded: 0, orphans: 0, interrupted: false, out: o.out };
 	const ctx: IssueContext = {
 		out: o.out, platformKey: o.platformKey, kid: platformKeyId(o.platformKey), layouts, nvsKeys: o.nvsKeys ?? false,
@@ -454,11 +625,11 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		// no per-serial lookup is needed until something has been recorded before this run.
 		const recordedBefore = !ledger.rows(1).next().done;
 
-		const commit = (slices: Slice[]) => {
+		const commit = async (slices: Slice[]) => {
 			const serials = slices.flatMap((sl) => sl.serials);
 			fault("chunk-written");
 			if (serials.length > 0) {
-				groupSync(o.out, serials.map((serial) => join(o.out, PENDING_DIR, serial)));
+				await groupSyncAsync(syncer ??= new SyncHelper(), o.out, serials.map((serial) => join(o.out, PENDING_DIR, serial)));
 				fault("files-synced");
 			}
 			// One write per output per slice; the lines were built where the devices were issued (worker or here).
@@ -472,6 +643,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 				fault("ledger-insert");
 			});
 			fault("ledger-committed");
+			pool?.recycle(slices);
 			for (const serial of serials) {
 				moveIntoPlace(o.out, serial);
 				fault("device-renamed");
@@ -511,7 +683,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 			if (!inflight) return;
 			const { rows, size } = inflight;
 			inflight = undefined;
-			commit(await rows);
+			await commit(await rows);
 			done += size;
 			o.progress?.(done, total);
 		};
@@ -548,12 +720,13 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 
 		const summary = { event: "run", time: now().toISOString(), ...result, kid };
 		outputs.append(AUDIT_FILE, `${JSON.stringify(summary)}\n`);
-		commit([]);
+		await commit([]);
 		// Everything this run wrote is on disk before it reports success: the chunks are (each commit synced its files
 		// and the devices directory); folders rebuilt, deleted or moved outside a chunk are synced here.
 		if (result.reemitted + result.recovered + result.discarded + result.orphans > 0) groupSync(o.out, []);
 		return result;
 	} finally {
+		syncer?.close();
 		await pool?.close();
 		outputs?.close();
 		ledger.close();

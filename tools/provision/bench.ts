@@ -1,11 +1,12 @@
 /**
  * Provisioning benchmark, one batch per process (tools/bench/provisioning.ts runs it in a child per batch size, so
  * each peak RSS is that batch's own): N devices into a fresh temporary directory with the CLI's settings (worker
- * threads, one per core; group commit; ledger, audit, manifest and import records as in production).
+ * threads, one fewer than the cores, the main thread issuing too; group commit; ledger, audit, manifest and import
+ * records as in production).
  * Prints one JSON line: images/s (wall time), CPU time per device (user + system, all threads), peak RSS
  * (process.resourceUsage().maxRSS, main thread and workers), and the deterministic byte counts.
  *
- *   node --max-semi-space-size=4 --import tsx tools/provision/bench.ts [--count N] [--board B] [--jobs N] [--dir <parent>] [--keep]
+ *   node <PROVISION_NODE_FLAGS, nodeFlags.ts> --import tsx tools/provision/bench.ts [--count N] [--board B] [--jobs N] [--dir <parent>] [--keep]
  *
  * The default parent directory is /dev/shm when it exists (tmpfs: the tool is measured, not the disk), else the
  * OS temp directory; the JSON names the one used.

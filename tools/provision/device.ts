@@ -9,6 +9,7 @@ import * as crypto from "node:crypto";
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { boards, type BoardInfo, type NvsLayout } from "./boards";
+import { SERIAL } from "./csv";
 import { DEVICE_ID, NAMESPACE, deviceNvsItems, type PlatformEndpoint } from "./identity";
 import type { LedgerRow } from "./ledger";
 import {
@@ -81,8 +82,10 @@ function imageItems(row: BuildRow, deviceId: string, hmacKey: Uint8Array, platfo
 	});
 }
 
+const idBytes = new Uint8Array(33); // 32 hex characters and the NUL (per thread, reused)
+
 function setDeviceValues(template: NvsTemplate, image: Uint8Array, deviceId: string, keyStore: string, hmacKey: Uint8Array): void {
-	const id = new Uint8Array(33); // 32 hex characters and the NUL
+	const id = idBytes;
 	for (let i = 0; i < 32; i++) id[i] = deviceId.charCodeAt(i);
 	setNvsValue(template, image, NAMESPACE, "device_id", id);
 	if (keyStore === "nvs") setNvsValue(template, image, NAMESPACE, "hmac_key", hmacKey);
@@ -239,10 +242,11 @@ export function writeDeviceDir(dir: string, row: NewRow, built: Built, write: Ar
 		rmSync(dir, { recursive: true, force: true });
 		mkdirSync(dir, { mode: 0o700 });
 	}
-	write(join(dir, FILE.nvs), built.image);
-	if (built.keyFile) write(join(dir, FILE.key), built.keyFile);
-	if (built.keysPartition) write(join(dir, FILE.nvsKeys), built.keysPartition);
-	if (built.nvsHmacKeyFile) write(join(dir, FILE.nvsHmacKey), built.nvsHmacKeyFile);
+	// Plain concatenation: `dir` is already joined, and the names are fixed (path.join per file showed in profiles).
+	write(`${dir}/${FILE.nvs}`, built.image);
+	if (built.keyFile) write(`${dir}/${FILE.key}`, built.keyFile);
+	if (built.keysPartition) write(`${dir}/${FILE.nvsKeys}`, built.keysPartition);
+	if (built.nvsHmacKeyFile) write(`${dir}/${FILE.nvsHmacKey}`, built.nvsHmacKeyFile);
 	void row;
 }
 
@@ -264,6 +268,14 @@ export function randomBytesFromPool(n: number): Buffer {
 	pool.fill(0, poolAt, poolAt + n);
 	poolAt += n;
 	return out;
+}
+
+let pendingFor: string | undefined;
+let pendingPath = "";
+/** join(out, PENDING_DIR), computed once per output directory. */
+function pendingRoot(out: string): string {
+	if (pendingFor !== out) { pendingPath = join(out, PENDING_DIR); pendingFor = out; }
+	return pendingPath;
 }
 
 /** What a worker (or the main thread) needs to issue devices. Plain data: it crosses postMessage. */
@@ -294,6 +306,8 @@ export interface Issued {
  * manifest lines. All UTF-8, transferred (not copied) from a worker.
  */
 export interface Slice {
+	/** The worker that issued it (batch.ts sends its buffers back there once committed); unset on the main thread. */
+	from?: number;
 	serials: string[];
 	rows: Uint8Array;
 	lines: [Uint8Array, Uint8Array, Uint8Array];
@@ -310,32 +324,57 @@ export function ledgerLine(r: NewRow): string {
 	])}\n`;
 }
 
-/** A growing UTF-8 buffer that owns its ArrayBuffer (not Node's shared pool), so it can be transferred. */
-class Utf8Sink {
+/**
+ * ArrayBuffers a thread reuses for its slices' bytes: the main thread sends a worker's buffers back once the chunk is
+ * committed (batch.ts Pool), so a worker allocates its few buffers once per batch rather than once per slice, and
+ * memory stays flat in the batch size. The contents are wrapped keys and public lines, never a secret in clear.
+ */
+const spare: ArrayBuffer[] = [];
+/** Enough for two chunks' pieces in flight (batch.ts); more are dropped. */
+const MAX_SPARE = 1024;
+
+export function recycleBuffers(buffers: readonly ArrayBuffer[]): void {
+	for (const b of buffers) if (spare.length < MAX_SPARE && b.byteLength > 0) spare.push(b);
+}
+
+function takeBuffer(size: number): ArrayBuffer {
+	let best = -1;
+	for (let i = 0; i < spare.length; i++) if (spare[i]!.byteLength >= size && (best < 0 || spare[i]!.byteLength < spare[best]!.byteLength)) best = i;
+	if (best >= 0) return spare.splice(best, 1)[0]!;
+	return new ArrayBuffer(Math.max(4096, size));
+}
+
+/**
+ * A growing byte buffer that owns its ArrayBuffer (not Node's shared pool), so it can be transferred. The text is
+ * ASCII by construction (serials match csv.ts SERIAL, checked in issueDevice; board names, hex, ISO times, fixed
+ * words), so it is written as latin1: one byte per character, without the UTF-8 encoder.
+ */
+class AsciiSink {
 	#buf: Buffer;
 	#length = 0;
 	constructor(capacity: number) {
-		this.#buf = Buffer.allocUnsafeSlow(Math.max(256, capacity));
+		this.#buf = Buffer.from(takeBuffer(capacity));
 	}
 	write(text: string): void {
-		const need = this.#length + text.length * 3;
+		const need = this.#length + text.length;
 		if (need > this.#buf.length) {
-			const bigger = Buffer.allocUnsafeSlow(Math.max(need, this.#buf.length * 2));
+			const bigger = Buffer.from(takeBuffer(Math.max(need, this.#buf.length * 2)));
 			this.#buf.copy(bigger, 0, 0, this.#length);
+			recycleBuffers([this.#buf.buffer as ArrayBuffer]);
 			this.#buf = bigger;
 		}
-		this.#length += this.#buf.write(text, this.#length, "utf8");
+		this.#length += this.#buf.write(text, this.#length, "latin1");
 	}
 	bytes(): Uint8Array {
-		return new Uint8Array(this.#buf.buffer, this.#buf.byteOffset, this.#length);
+		return new Uint8Array(this.#buf.buffer, 0, this.#length);
 	}
 }
 
 export function issueSlice(ctx: IssueContext, jobs: Job[], write?: ArtifactWriter, each?: () => void): Slice {
 	// Sized for the usual lines (about 450, 350, 550 and 600 bytes a device) so they rarely grow.
 	const n = jobs.length;
-	const rows = new Utf8Sink(n * 700);
-	const lines = [new Utf8Sink(n * 500), new Utf8Sink(n * 400), new Utf8Sink(n * 650)] as const;
+	const rows = new AsciiSink(n * 700);
+	const lines = [new AsciiSink(n * 500), new AsciiSink(n * 400), new AsciiSink(n * 650)] as const;
 	const serials: string[] = [];
 	for (const job of jobs) {
 		const issued = issueDevice(ctx, job, write);
@@ -358,7 +397,9 @@ export interface Job {
  * row to record (keys wrapped only).
  */
 export function issueDevice(ctx: IssueContext, job: Job, write?: ArtifactWriter): Issued {
-	const info = boards[job.board]!;
+	const info = boards[job.board];
+	// Also what keeps every output line ASCII (AsciiSink).
+	if (!info || !SERIAL.test(job.serial)) throw new RangeError(`invalid serial or board for ${JSON.stringify(job.serial.slice(0, 80))}`);
 	const layout = ctx.layouts[job.board]!;
 	const useNvsKeys = ctx.nvsKeys && info.keyStore === "nvs" && info.chip !== "sim";
 	const useHmacScheme = info.keyStore === "efuse";
@@ -394,7 +435,7 @@ export function issueDevice(ctx: IssueContext, job: Job, write?: ArtifactWriter)
 			nvsHmacKey: secrets.nvsHmacKey ? wrapKey(ctx.platformKey, secrets.nvsHmacKey, aad("nvs-hmac-key"), take(12), ctx.kid) : null,
 			imageSha256: sha256(built.image),
 		};
-		writeDeviceDir(join(ctx.out, PENDING_DIR, job.serial), row, built, write);
+		writeDeviceDir(`${pendingRoot(ctx.out)}/${job.serial}`, row, built, write);
 		return { row, lines: records(row, layout, ctx.kid) };
 	} finally {
 		wipe(secrets, built);

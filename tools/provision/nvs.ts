@@ -5,6 +5,7 @@
  * (esp-idf-nvs-partition-gen, nvs_partition_gen.py); the writer places entries with exactly the generator's rules
  * so the same input yields the same bytes (tests compare against the generator's output).
  */
+import * as crypto from "node:crypto";
 import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 
 export const PAGE_SIZE = 4096;
@@ -667,45 +668,62 @@ export function writtenEntries(image: Uint8Array): Uint32Array {
  * 0x87), then C = AES(eky, P xor T) xor T for every 16-byte block. Checked against the generator's encrypted golden
  * and against Node's aes-256-xts in tests/tools/provision/nvs.test.ts.
  */
+/** Per-thread scratch for mapEntries (grown to the largest entry count seen, wiped after every use). */
+let xtsScratch = new Uint8Array(0);
+
 function mapEntries(image: Uint8Array, keys: NvsKeys, encrypt: boolean, inPlace = false, entries = writtenEntries(image)): Uint8Array {
 	if (keys.encryption.length !== 32 || keys.tweak.length !== 32) throw new RangeError("NVS keys must be 32 bytes each");
 	const out = inPlace ? image : image.slice();
 	const n = entries.length;
 	if (n === 0) return out;
-	const tweaks = Buffer.alloc(n * 16);
+	// One scratch buffer per thread: the tweaks (n * 16), T0 | T1 per entry (n * 32), the blocks to map (n * 32).
+	if (xtsScratch.length < n * 80) xtsScratch = new Uint8Array(n * 80);
+	const tweaks = xtsScratch.subarray(0, n * 16);
+	const t = xtsScratch.subarray(n * 16, n * 48);
+	const blocks = xtsScratch.subarray(n * 48, n * 80);
+	tweaks.fill(0);
 	for (let k = 0; k < n; k++) {
 		const a = entries[k]!;
 		if (a + ENTRY_SIZE > out.length) throw new RangeError("entry offset outside the image");
-		tweaks.writeUInt32LE(a, k * 16);
+		const o = k * 16;
+		tweaks[o] = a & 0xff;
+		tweaks[o + 1] = (a >>> 8) & 0xff;
+		tweaks[o + 2] = (a >>> 16) & 0xff;
+		tweaks[o + 3] = a >>> 24;
 	}
-	const t0 = createCipheriv("aes-256-ecb", keys.tweak, null).setAutoPadding(false).update(tweaks);
-	const t = Buffer.allocUnsafe(n * 32); // T0 | T1 per entry
-	const blocks = Buffer.allocUnsafe(n * 32);
-	for (let k = 0; k < n; k++) {
-		const o = k * 32;
-		const a = entries[k]!;
-		t0.copy(t, o, k * 16, k * 16 + 16);
-		let carry = 0;
-		for (let b = 0; b < 16; b++) {
-			const v = t[o + b]!;
-			t[o + 16 + b] = ((v << 1) | carry) & 0xff;
-			carry = v >> 7;
+	// final() on every cipher: Node frees the OpenSSL context there, rather than when the collector gets to the
+	// Cipher object (a per-device context kept until a full GC is memory that grows with the batch).
+	const tc = createCipheriv("aes-256-ecb", keys.tweak, null).setAutoPadding(false);
+	const t0 = tc.update(tweaks);
+	tc.final();
+	try {
+		for (let k = 0; k < n; k++) {
+			const o = k * 32;
+			const a = entries[k]!;
+			t.set(t0.subarray(k * 16, k * 16 + 16), o);
+			let carry = 0;
+			for (let b = 0; b < 16; b++) {
+				const v = t[o + b]!;
+				t[o + 16 + b] = ((v << 1) | carry) & 0xff;
+				carry = v >> 7;
+			}
+			if (carry) t[o + 16]! ^= 0x87;
+			for (let b = 0; b < 32; b++) blocks[o + b] = out[a + b]! ^ t[o + b]!;
 		}
-		if (carry) t[o + 16]! ^= 0x87;
-		for (let b = 0; b < 32; b++) blocks[o + b] = out[a + b]! ^ t[o + b]!;
+		// ECB without padding: update() returns every whole block, final() nothing.
+		const c = encrypt ? createCipheriv("aes-256-ecb", keys.encryption, null) : createDecipheriv("aes-256-ecb", keys.encryption, null);
+		const mapped = c.setAutoPadding(false).update(blocks);
+		c.final();
+		for (let k = 0; k < n; k++) {
+			const o = k * 32;
+			const a = entries[k]!;
+			for (let b = 0; b < 32; b++) out[a + b] = mapped[o + b]! ^ t[o + b]!;
+		}
+		mapped.fill(0);
+	} finally {
+		xtsScratch.fill(0, 0, n * 80);
+		t0.fill(0);
 	}
-	// ECB without padding: update() returns every whole block, final() nothing.
-	const c = encrypt ? createCipheriv("aes-256-ecb", keys.encryption, null) : createDecipheriv("aes-256-ecb", keys.encryption, null);
-	const mapped = c.setAutoPadding(false).update(blocks);
-	for (let k = 0; k < n; k++) {
-		const o = k * 32;
-		const a = entries[k]!;
-		for (let b = 0; b < 32; b++) out[a + b] = mapped[o + b]! ^ t[o + b]!;
-	}
-	blocks.fill(0);
-	mapped.fill(0);
-	t.fill(0);
-	t0.fill(0);
 	return out;
 }
 
@@ -734,12 +752,37 @@ export function decryptNvsImage(image: Uint8Array, keys: NvsKeys): Uint8Array {
 export const HMAC_EKEY_SEED = Uint8Array.from({ length: 32 }, (_, i) => [0x5a, 0x5a, 0xbe, 0xae][i & 3]!);
 export const HMAC_TKEY_SEED = Uint8Array.from({ length: 32 }, (_, i) => [0xa5, 0xa5, 0xde, 0xce][i & 3]!);
 
+/**
+ * HMAC-SHA256 (RFC 2104) of a 32-byte message under a 32-byte key, as two one-shot SHA-256 digests over a scratch
+ * block (crypto.hash, Node >= 20.12; no Hmac object per call): H((K ^ opad) || H((K ^ ipad) || m)). createHmac where
+ * crypto.hash is missing. tests/tools/provision/nvs.test.ts checks it against createHmac and the generator's golden.
+ */
+const hmacBlock = new Uint8Array(96);
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: "buffer") => Buffer }).hash;
+export function hmacSha256Of32(key: Uint8Array, message: Uint8Array): Uint8Array {
+	if (key.length !== 32 || message.length !== 32) throw new RangeError("hmacSha256Of32 takes a 32-byte key and message");
+	if (!oneShot) {
+		const d = createHmac("sha256", key).update(message).digest();
+		return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+	}
+	try {
+		for (let i = 0; i < 32; i++) hmacBlock[i] = key[i]! ^ 0x36;
+		hmacBlock.fill(0x36, 32, 64);
+		hmacBlock.set(message, 64);
+		const inner = oneShot("sha256", hmacBlock, "buffer");
+		for (let i = 0; i < 32; i++) hmacBlock[i] = key[i]! ^ 0x5c;
+		hmacBlock.fill(0x5c, 32, 64);
+		hmacBlock.set(inner, 64);
+		inner.fill(0);
+		const d = oneShot("sha256", hmacBlock, "buffer");
+		return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+	} finally {
+		hmacBlock.fill(0);
+	}
+}
+
 /** The XTS keys a device derives from its NVS HMAC eFuse key (32 bytes). */
 export function deriveNvsKeysFromHmac(hmacKey: Uint8Array): NvsKeys {
 	if (hmacKey.length !== 32) throw new RangeError("the NVS HMAC key must be 32 bytes");
-	const mac = (seed: Uint8Array) => {
-		const d = createHmac("sha256", hmacKey).update(seed).digest();
-		return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-	};
-	return { encryption: mac(HMAC_EKEY_SEED), tweak: mac(HMAC_TKEY_SEED) };
+	return { encryption: hmacSha256Of32(hmacKey, HMAC_EKEY_SEED), tweak: hmacSha256Of32(hmacKey, HMAC_TKEY_SEED) };
 }

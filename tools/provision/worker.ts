@@ -4,7 +4,7 @@
  * chunk, answered with the rows in the same order. The platform key lives in the worker's memory only.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { issueSlice, type IssueContext, type Job, type Slice } from "./device";
+import { issueSlice, recycleBuffers, type IssueContext, type Job, type Slice } from "./device";
 
 export interface WorkRequest {
 	id: number;
@@ -17,7 +17,11 @@ const ctx = (workerData as { ctx: IssueContext }).ctx;
 ctx.platformKey = new Uint8Array(ctx.platformKey);
 
 parentPort!.postMessage("ready");
-parentPort!.on("message", (req: WorkRequest | "close") => {
+parentPort!.on("message", (req: WorkRequest | { recycle: ArrayBuffer[] } | "close") => {
+	if (typeof req === "object" && "recycle" in req) {
+		recycleBuffers(req.recycle);
+		return;
+	}
 	if (req === "close") {
 		ctx.platformKey.fill(0);
 		parentPort!.close();

@@ -46,7 +46,10 @@ export function wrapKey(platformKey: Uint8Array, secret: Uint8Array, aad: string
 	if (iv.length !== 12) throw new WrapError("IV must be 12 bytes");
 	const cipher = createCipheriv("aes-256-gcm", platformKey, iv);
 	cipher.setAAD(Buffer.from(aad, "utf8"));
-	const ct = Buffer.concat([cipher.update(secret), cipher.final()]);
+	// GCM is a stream mode: update() returns every ciphertext byte and final() none (it computes the tag), so no
+	// concatenation is needed.
+	const ct = cipher.update(secret);
+	if (cipher.final().length !== 0 || ct.length !== secret.length) throw new WrapError("unexpected AES-GCM output length");
 	return { alg: WRAP_ALG, kid, iv: Buffer.from(iv.buffer, iv.byteOffset, iv.byteLength).toString("hex"), ct: ct.toString("hex"), tag: cipher.getAuthTag().toString("hex") };
 }
 

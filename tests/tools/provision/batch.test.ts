@@ -190,6 +190,34 @@ batch("CSV batch with per-row boards", async () => {
 	assert.equal(lines<{ commands: string[] }>(out, MANIFEST_FILE)[2]!.commands, []);
 });
 
+batch("worker threads and the main thread share each chunk (pieces of 64): every output and ledger row in input order, every image matches its record", async () => {
+	const out = outDir();
+	// 2 workers and the main thread; chunks of 300 are 5 pieces each, the last chunk is short.
+	const result = await run({ out, board: "lilygo_t_sim7080g_s3", count: 700, chunk: 300, jobs: 2, prefix: "P" });
+	assert.is(result.issued, 700);
+	const serials = Array.from({ length: 700 }, (_, i) => `P-${i + 1}`);
+	const records = lines<ImportRecord>(out, IMPORT_FILE);
+	const audit = lines<{ event: string; serial: string; deviceId: string; imageSha256: string }>(out, AUDIT_FILE).filter((l) => l.event === "issued");
+	const manifest = lines<{ serial: string; deviceId: string }>(out, MANIFEST_FILE);
+	assert.equal(records.map((r) => r.serial), serials);
+	assert.equal(audit.map((r) => r.serial), serials);
+	assert.equal(manifest.map((r) => r.serial), serials);
+	const Database = (await import("better-sqlite3")).default;
+	const db = new Database(join(out, LEDGER_FILE), { readonly: true });
+	const rows = db.prepare("SELECT serial, device_id, image_sha256 FROM devices ORDER BY seq").all() as { serial: string; device_id: string; image_sha256: string }[];
+	db.close();
+	assert.equal(rows.map((r) => r.serial), serials);
+	for (let i = 0; i < 700; i++) {
+		assert.is(records[i]!.deviceId, rows[i]!.device_id);
+		assert.is(audit[i]!.deviceId, rows[i]!.device_id);
+		assert.is(manifest[i]!.deviceId, rows[i]!.device_id);
+		assert.is(audit[i]!.imageSha256, rows[i]!.image_sha256);
+		assert.is(createHash("sha256").update(readFileSync(join(out, "devices", serials[i]!, "nvs.bin"))).digest("hex"), rows[i]!.image_sha256);
+	}
+	assert.is(new Set(rows.map((r) => r.device_id)).size, 700);
+	assert.equal(readdirSync(join(out, "devices", ".pending")), []);
+});
+
 batch("re-running a finished batch issues nothing and changes no output", async () => {
 	const out = outDir();
 	await run({ out, board: "lilygo_t_sim7000g", count: 5 });

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { main, progressReporter, type Io } from "../../../tools/provision/cli";
 import { IMPORT_FILE } from "../../../tools/provision/batch";
+import { PROVISION_NODE_FLAGS } from "../../../tools/provision/nodeFlags";
 import { deriveNvsKeysFromHmac, parseNvsKeysPartition } from "../../../tools/provision/nvs";
 import { readPlatformKey, unwrapKey, wrapAad, type Wrapped } from "../../../tools/provision/wrap";
 
@@ -28,6 +29,12 @@ async function cli(args: string[], isTTY = false) {
 
 const cmd = suite("provision CLI");
 const keyFile = join(dir, "platform.key");
+
+cmd("`npm run provision` starts node with the batch heap flags the bench measures with (nodeFlags.ts)", () => {
+	const scripts = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+	const words = scripts.provision!.split(/\s+/);
+	for (const flag of PROVISION_NODE_FLAGS) assert.ok(words.includes(flag), `package.json provision lacks ${flag}`);
+});
 
 cmd("platform-key creates a 0600 key file and refuses to overwrite it", async () => {
 	const first = await cli(["platform-key", "--out", keyFile]);

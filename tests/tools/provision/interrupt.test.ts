@@ -281,5 +281,17 @@ killed("Ctrl-C in the CLI: the devices in progress are committed, exit 130, the 
 	checkComplete(out, 60);
 });
 
+killed("without sh and sync on the PATH (no syncfs helper): every file is fsynced instead and the batch completes", async () => {
+	const out = outDir();
+	const keyFile = join(root, "platform.key");
+	if (!existsSync(keyFile)) writeFileSync(keyFile, `${Buffer.from(platformKey).toString("hex")}\n`, { mode: 0o600 });
+	const args = ["cli", "generate", "--board", "lilygo_t_sim7080g_s3", "--out", out, "--count", "60", "--chunk", "7", "--jobs", "1", "--platform-key", keyFile];
+	const r = spawnSync(process.execPath, ["--import", "tsx", child, ...args], {
+		cwd: repo, encoding: "utf8", env: { ...process.env, PATH: join(root, "no-such-dir"), TSX_TSCONFIG_PATH: "tsconfig.tools.json" },
+	});
+	assert.is(r.status, 0, r.stderr);
+	checkComplete(out, 60);
+});
+
 killed.after(() => rmSync(root, { recursive: true, force: true }));
 killed.run();

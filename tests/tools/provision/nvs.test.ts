@@ -4,13 +4,13 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createCipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
 	ENTRY_SIZE, HMAC_EKEY_SEED, HMAC_TKEY_SEED, ItemType, NvsFormatError, deriveNvsKeysFromHmac, PAGE_SIZE, PageState, buildNvsImage, buildNvsKeysPartition, decryptNvsImage,
-	buildNvsTemplate, encryptNvsImage, entryCrc32, nvsCrc32, pageHeaderCrc32, parseNvsImage, parseNvsKeysPartition, setNvsValue, type NvsItem,
+	buildNvsTemplate, encryptNvsImage, entryCrc32, hmacSha256Of32, nvsCrc32, pageHeaderCrc32, parseNvsImage, parseNvsKeysPartition, setNvsValue, type NvsItem,
 	type PrimitiveType,
 } from "../../../tools/provision/nvs";
 import { deviceNvsItems } from "../../../tools/provision/identity";
@@ -407,6 +407,15 @@ hmacScheme("derived keys equal ESP-IDF's generator output (generate-key --key_pr
 	const generated = parseNvsKeysPartition(read("nvs_keys.bin"));
 	assert.equal([...derived.encryption], [...generated.encryption]);
 	assert.equal([...derived.tweak], [...generated.tweak]);
+});
+
+hmacScheme("hmacSha256Of32 (two one-shot SHA-256 digests) equals node:crypto's HMAC-SHA256", () => {
+	for (let i = 0; i < 200; i++) {
+		const key = randomBytes(32);
+		const message = i < 2 ? [HMAC_EKEY_SEED, HMAC_TKEY_SEED][i]! : randomBytes(32);
+		assert.equal(Buffer.from(hmacSha256Of32(key, message)).toString("hex"), createHmac("sha256", key).update(message).digest("hex"));
+	}
+	assert.throws(() => hmacSha256Of32(new Uint8Array(31), new Uint8Array(32)), /32-byte/);
 });
 
 hmacScheme("the seeds are nvs_sec_provider.c's uint32 words 0xAEBE5A5A / 0xCEDEA5A5, eight each, in little-endian memory order", () => {
