@@ -28,6 +28,7 @@
  * next burst finds it asleep again if it did not (automatic light sleep re-enters as soon as FreeRTOS idles).
  */
 
+import ByteQueue from "./byteQueue";
 import type { IOBuffer, Serial, SerialClass, SerialOptions } from "drivers/io";
 
 export interface LightSleepUartOptions {
@@ -122,8 +123,7 @@ export class LightSleepUart {
 export function lightSleepSerial(Inner: SerialClass, uart: LightSleepUart): SerialClass {
 	return class LightSleepSerial {
 		constructor(options: SerialOptions) {
-			const queue: Uint8Array[] = [];
-			let available = 0;
+			const queue = new ByteQueue();
 			let open = true;
 			let outer: Serial;
 			const inner: Serial = new Inner({
@@ -133,27 +133,14 @@ export function lightSleepSerial(Inner: SerialClass, uart: LightSleepUart): Seri
 					if (!data || !open) return;
 					const kept = uart.receive(new Uint8Array(data));
 					if (kept.length === 0) return;
-					queue.push(kept.slice());
-					available += kept.length;
-					options.onReadable?.call(outer, available);
+					queue.push(kept);
+					options.onReadable?.call(outer, queue.available);
 				},
 			});
 			outer = {
 				read(count?: number): ArrayBuffer | undefined {
 					if (!open) throw new Error("closed");
-					if (available === 0) return undefined;
-					const n = Math.min(count ?? available, available);
-					const out = new Uint8Array(n);
-					let o = 0;
-					while (o < n) {
-						const c = queue[0]!;
-						const take = Math.min(c.length, n - o);
-						out.set(c.subarray(0, take), o);
-						o += take;
-						if (take === c.length) queue.shift(); else queue[0] = c.subarray(take);
-					}
-					available -= n;
-					return out.buffer;
+					return queue.read(count);
 				},
 				write(data: IOBuffer): void {
 					if (!open) throw new Error("closed");
@@ -162,8 +149,7 @@ export function lightSleepSerial(Inner: SerialClass, uart: LightSleepUart): Seri
 				close(): void {
 					if (!open) return;
 					open = false;
-					queue.length = 0;
-					available = 0;
+					queue.clear();
 					inner.close();
 				},
 			};

@@ -52,6 +52,7 @@
  * and loses any fix (re-acquired with the hot TTFF once the radio is free). Data commands themselves never fail
  * because GNSS is on. BG95 AT+QGPSCFG="priority" is accepted and stored, with the same model.
  */
+import ByteQueue from "../byteQueue";
 import type { Clock } from "hal/clock";
 import type { DigitalOutput, Serial, SerialClass, SerialOptions, IOBuffer } from "drivers/io";
 import { Core } from "./core";
@@ -184,32 +185,18 @@ export default class ModemEmulator {
 	openSerial(options: SerialOptions): Serial {
 		if (!options || !BAUDS.includes(options.baud)) throw new RangeError("invalid baud");
 		if (options.format !== undefined && options.format !== "buffer") throw new RangeError("invalid format");
-		const queue: Uint8Array[] = [];
-		let available = 0;
+		const queue = new ByteQueue();
 		let open = true;
 		let serial: Serial;
 		const port = this.#core.attachPort((bytes) => {
 			if (!open) return;
-			queue.push(bytes.slice());
-			available += bytes.length;
-			try { options.onReadable?.call(serial, available); } catch { /* the driver's exception is its own */ }
+			queue.push(bytes);
+			try { options.onReadable?.call(serial, queue.available); } catch { /* the driver's exception is its own */ }
 		});
 		serial = {
 			read(count?: number): ArrayBuffer | undefined {
 				if (!open) throw new Error("closed");
-				if (available === 0) return undefined;
-				const n = Math.min(count ?? available, available);
-				const out = new Uint8Array(n);
-				let o = 0;
-				while (o < n) {
-					const c = queue[0]!;
-					const take = Math.min(c.length, n - o);
-					out.set(c.subarray(0, take), o);
-					o += take;
-					if (take === c.length) queue.shift(); else queue[0] = c.subarray(take);
-				}
-				available -= n;
-				return out.buffer;
+				return queue.read(count);
 			},
 			write(data: IOBuffer): void {
 				if (!open) throw new Error("closed");
@@ -220,8 +207,7 @@ export default class ModemEmulator {
 				if (!open) return;
 				open = false;
 				port.close();
-				queue.length = 0;
-				available = 0;
+				queue.clear();
 			},
 		};
 		return serial;
