@@ -7,9 +7,8 @@ import { suite } from "uvu";
 import { skipCase } from "../skip";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { basename, delimiter, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
@@ -18,9 +17,10 @@ import {
 } from "../../../tools/sim/moddableSim";
 import { generateBatch } from "../../../tools/provision/batch";
 import { decryptNvsImage, deriveNvsKeysFromHmac, parseNvsImage } from "../../../tools/provision/nvs";
+import { testTempDir } from "../tempDir";
 
 const CLI = join(process.cwd(), "tools", "sim", "moddableSim.ts");
-const tempDir = () => mkdtempSync(join(tmpdir(), "enigm-mcsim-"));
+const tempDir = () => testTempDir("enigm-mcsim-");
 
 /** mc.config.js exactly as mcconfig (Moddable SDK 8.2, -p lin) wrote it for this repository's manifest with the
  * command-line overrides `buttonPort=7900 platformCaFile=/tmp/enigm-sim2/ca.pem idleSleepMs=600000`. */

@@ -5,13 +5,12 @@
  */
 import { createCipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { request } from "node:https";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ManualClock from "hal/sim/manualClock";
 import { ensureDevCa, type DevCa } from "../../../tools/platform/devCa";
 import { startPlatformServer, type PlatformServer } from "../../../tools/platform/server";
 import type { Notifier } from "../../../tools/platform/notifier";
+import { testTempDir } from "../tempDir";
 
 export const T0 = 1763783100_000;
 export const REQ_COMPONENTS = '("@method" "@authority" "@path" "content-type" "content-digest")';
@@ -19,12 +18,12 @@ export const REQ_COMPONENTS = '("@method" "@authority" "@path" "content-type" "c
 let ca: DevCa | undefined;
 /** One dev CA per test process, in a temp dir. */
 export function devCa(): DevCa {
-	ca ??= ensureDevCa(mkdtempSync(join(tmpdir(), "enigm-devca-")));
+	ca ??= ensureDevCa(testTempDir("enigm-devca-"));
 	return ca;
 }
 
 export function tempDir(): string {
-	return mkdtempSync(join(tmpdir(), "enigm-platform-"));
+	return testTempDir("enigm-platform-");
 }
 
 export interface Device {

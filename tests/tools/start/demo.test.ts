@@ -3,17 +3,15 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import World from "../../../tools/sim/world";
 import { ensureDevCa } from "../../../tools/platform/devCa";
 import { webClient } from "../platform/helpers";
+import { testTempDir } from "../tempDir";
 
 const S = suite("npm start demo logins");
 
 S("the printed holder and Command logins log in, each to its own view", async () => {
-	const caDir = mkdtempSync(join(tmpdir(), "enigm-demo-ca-"));
+	const caDir = testTempDir("enigm-demo-ca-");
 	const world = await World.create({ demoLogins: true, caDir });
 	const ca = ensureDevCa(caDir).ca;
 	try {
