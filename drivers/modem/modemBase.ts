@@ -207,7 +207,7 @@ export default abstract class ModemBase implements Modem {
 				// Commands go as soon as the port answers: the later boot markers (SIM, SMS, application) do not gate
 				// AT+CFUN or registration; application commands wait for the last one where the family says so
 				// (appReady()).
-				if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
+				if (radioOffWanted(options) && !(await this.#radioOff(options))) return this.#failedBoot();
 				return this.#booted();
 			}
 		}
@@ -425,10 +425,25 @@ export default abstract class ModemBase implements Modem {
 	}
 
 	/** Runs a command and maps its status to a result. */
-	protected async run(text: string, options?: AtCommandOptions): Promise<ModemResult<AtResult>> {
+	/**
+	 * One command. `stillWanted`: for a command that may be retried after the ready marker (below), whether it is
+	 * still wanted then; if not, its first answer stands.
+	 */
+	protected async run(text: string, options?: AtCommandOptions, stillWanted?: () => boolean): Promise<ModemResult<AtResult>> {
 		if (this.#closed) return fail({ kind: "closedDriver" });
-		const r = await this.at.command(text, options);
+		let r = await this.at.command(text, options);
 		const step = stepName(text);
+		if (r.status === "error" && r.code === undefined && this.profile.readyGatesApplication &&
+			this.#markersSeen.indexOf(this.profile.readyMarker) < 0 && (stillWanted?.() ?? true)) {
+			// A BG95 answers ERROR between RDY and APP RDY (Zephyr PR 57110; Quectel's BG96 AT manual V2.5 §21.7: send
+			// commands after APP RDY): wait for the marker (markerTimeoutMs at most), then ask once more.
+			this.#log?.(`${step}: ERROR before ${this.profile.readyMarker}: once more after it`);
+			await this.appReady();
+			if (this.#closed) return fail({ kind: "closedDriver" });
+			// Seen, or waited for as long as the family allows (its line lost, say in light sleep): do not wait again.
+			if (this.#markersSeen.indexOf(this.profile.readyMarker) < 0) this.#markersSeen.push(this.profile.readyMarker);
+			if (stillWanted?.() ?? true) r = await this.at.command(text, options);
+		}
 		if (r.status !== "aborted" && ACTIVE.includes(this.#state)) {
 			if (r.echoed && text !== "ATE0") {
 				// Echo is on after every boot (V.250 6.2.4 default E1) and off since configure(): the modem rebooted.
@@ -568,14 +583,17 @@ export default abstract class ModemBase implements Modem {
 	}
 
 	/** PowerOnOptions.radioOff: flight mode (AT+CFUN=4) as the first command. */
-	async #radioOff(): Promise<boolean> {
-		return (await this.run("AT+CFUN=4", { timeoutMs: 10_000 })).ok;
+	async #radioOff(options: PowerOnOptions): Promise<boolean> {
+		// A gesture recognised while a refused AT+CFUN=4 waits for the ready marker wants the RF after all: the
+		// module's own default (+CFUN: 1) stands.
+		const wanted = () => radioOffWanted(options);
+		return (await this.run("AT+CFUN=4", { timeoutMs: 10_000 }, wanted)).ok || !wanted();
 	}
 
 	async #quiet(options: PowerOnOptions): Promise<ModemResult<void>> {
 		// Already running when asked: its boot markers went out long ago.
 		this.#markersSeen = [...this.profile.bootMarkers];
-		if (radioOffWanted(options) && !(await this.#radioOff())) return this.#failedBoot();
+		if (radioOffWanted(options) && !(await this.#radioOff(options))) return this.#failedBoot();
 		return this.#booted();
 	}
 

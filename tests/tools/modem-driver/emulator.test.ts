@@ -21,10 +21,10 @@ const HOST = "api.enigm.test";
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
 const text = (b: Uint8Array): string => String.fromCharCode(...b);
 
-function rig(family: Family, options: { faults?: Fault[]; rails?: boolean } = {}) {
+function rig(family: Family, options: { faults?: Fault[]; rails?: boolean; refuseBeforeReady?: boolean } = {}) {
 	const clock = new ManualClock(0);
 	const withRails = options.rails !== false;
-	const emu = new ModemEmulator({ dialect: family, clock, hosts: { [HOST]: "127.0.0.1" }, faults: options.faults, railsOn: !withRails });
+	const emu = new ModemEmulator({ dialect: family, clock, hosts: { [HOST]: "127.0.0.1" }, faults: options.faults, railsOn: !withRails, refuseBeforeReady: options.refuseBeforeReady });
 	const events: ModemEvent[] = [];
 	const log: string[] = [];
 	const common = {
@@ -241,5 +241,45 @@ for (const family of ["sim7080", "bg95"] as const) {
 		r.close();
 	});
 }
+
+// Zephyr PR 57110 reports a BG95 answering ERROR to commands between RDY and APP RDY: the emulator does it on request
+// (refuseBeforeReady), and the driver waits for APP RDY and asks once more instead of failing the boot.
+Scenario("bg95 refusing commands before APP RDY: configure, attach, TLS and send still go through", async () => {
+	if (!certs || !server) return;
+	const r = rig("bg95", { refuseBeforeReady: true });
+	value(await r.run(r.modem.powerOn()), "powerOn");
+	value(await r.run(r.modem.configure()), "configure");
+	value(await r.run(r.modem.attach({ apn: "iot.example" })), "attach");
+	value(await r.run(r.modem.uploadCa("enigm-ca.pem", bytes(certs.ca))), "uploadCa");
+	const socket = value(await r.run(r.modem.open({ host: HOST, port: server.port, ca: "enigm-ca.pem" })), "open");
+	assert.is(value(await r.run(r.modem.send(socket, bytes("ping\n"))), "send"), 5);
+	assert.ok(r.log.some((l) => l.includes("ERROR before APP RDY")), "the module refused something before APP RDY");
+	assert.ok(r.emu.transcript.some((l) => l.includes("refused before APP RDY")));
+	r.close();
+});
+
+Scenario("bg95 refusing commands before APP RDY: a false start's AT+CFUN=4 is sent again after APP RDY and holds", async () => {
+	const r = rig("bg95", { refuseBeforeReady: true });
+	value(await r.run(r.modem.powerOn({ knownOff: true, radioOff: true })), "powerOn");
+	assert.ok(r.log.some((l) => l.includes("AT+CFUN: ERROR before APP RDY")), r.log.slice(-5).join(" | "));
+	await r.run(new Promise<void>((res) => r.clock.set(res, 30_000)));
+	assert.not.ok(r.emu.registration === 1 || r.emu.registration === 5, "minimum functionality: not registered");
+	r.close();
+});
+
+Scenario("bg95 refusing commands before APP RDY: a gesture recognised meanwhile keeps the module's RF on", async () => {
+	const r = rig("bg95", { refuseBeforeReady: true });
+	let gestureDone = false;
+	// RDY comes about 2.75 s after the pulse starts and APP RDY about 3 s later (profile good): recognised in between,
+	// while the refused AT+CFUN=4 waits for APP RDY.
+	r.clock.set(() => { gestureDone = true; }, 4_000);
+	value(await r.run(r.modem.powerOn({ knownOff: true, radioOff: () => !gestureDone })), "powerOn");
+	assert.is(r.modem.state, "booted", r.log.slice(-6).join(" | "));
+	assert.ok(r.log.some((l) => l.includes("AT+CFUN: ERROR before APP RDY")), r.log.slice(-6).join(" | "));
+	await r.run(new Promise<void>((res) => r.clock.set(res, 30_000)));
+	assert.is(r.emu.transcript.filter((l) => l.includes("-> AT+CFUN=4")).length, 1, "sent once, refused, not sent again");
+	assert.ok(r.emu.registration === 1 || r.emu.registration === 5, "its default full functionality registers it");
+	r.close();
+});
 
 Scenario.run();

@@ -276,6 +276,7 @@ export const bg95: Dialect = Object.freeze({
 	pwrkeyOnMs: 500,
 	pwrkeyOffMs: 650,
 	powerDownMarker: "POWERED DOWN",
+	readyMarker: "APP RDY",
 
 	commands,
 

@@ -35,6 +35,8 @@ export interface Dialect {
 	readonly pwrkeyOffMs: number;
 	/** The line printed when the module powers down (AT command or PWRKEY). */
 	readonly powerDownMarker: string;
+	/** The boot marker after which the module takes every command (BG95 `APP RDY`); see CoreOptions.refuseBeforeReady. */
+	readonly readyMarker?: string;
 	/** The dialect's own commands (commandTable.ts), consulted before the shared 27.007/V.250 table (common.ts). */
 	readonly commands: CommandTable;
 	/** URCs. */
@@ -128,6 +130,13 @@ export interface CoreOptions {
 	 * that inspects exact bytes).
 	 */
 	readonly lenient?: boolean;
+	/**
+	 * Between the first boot marker and the dialect's `readyMarker`, answer `ERROR` to every command but a bare `AT`:
+	 * what Zephyr PR 57110 reports of a BG95 ("modem replies with RDY when it's not fully initialized and AT
+	 * commands sent to the modem after this point would result in modem reply of ERROR"; Quectel's BG96 AT manual
+	 * V2.5 §21.7 recommends commands after `APP RDY`). One second-hand report, so opt-in.
+	 */
+	readonly refuseBeforeReady?: boolean;
 	readonly seed?: number;
 	readonly maxChunk?: number;
 	readonly jitterMs?: number;
@@ -169,6 +178,8 @@ export class Core {
 
 	// Power
 	power: "off" | "booting" | "on" = "off";
+	/** The dialect's readyMarker has gone out since the last boot (true for a module found already on). */
+	#readyOut = true;
 	supply = true;
 	generation = 0;
 	#pwrLevel: 0 | 1;
@@ -504,6 +515,11 @@ export class Core {
 	#dispatch(text: string): void {
 		const cmd = parseCommand(text);
 		if (!cmd) { this.line("ERROR"); return; }
+		if (this.opts.refuseBeforeReady && !this.#readyOut && cmd.line.toUpperCase() !== "AT") {
+			this.log("!!", `${cmd.line} refused before ${this.dialect.readyMarker}`);
+			this.line("ERROR");
+			return;
+		}
 		const keyed = this.#onCommand.find((f) => cmd.line.toUpperCase().startsWith(f.onCommand!.toUpperCase()));
 		if (keyed) {
 			this.#onCommand.splice(this.#onCommand.indexOf(keyed), 1);
@@ -581,6 +597,7 @@ export class Core {
 	boot(): void {
 		this.#teardown();
 		this.power = "booting";
+		this.#readyOut = this.dialect.readyMarker === undefined;
 		this.after(this.profile.bootMs, () => {
 			this.power = "on";
 			const markers = this.dialect.bootMarkers;
@@ -588,8 +605,12 @@ export class Core {
 			// RDY at once; the others spread over the profile's span, `SMS Ready` / `APP RDY` seconds later, with
 			// some jitter (seeded).
 			markers.forEach((m, i) => {
-				if (i === 0) this.urc(m);
-				else this.after(Math.round(step * i + (this.opts.lenient ? 0 : this.random() * step * 0.3)), () => this.urc(m));
+				const emit = () => {
+					this.urc(m);
+					if (m === this.dialect.readyMarker) this.#readyOut = true;
+				};
+				if (i === 0) emit();
+				else this.after(Math.round(step * i + (this.opts.lenient ? 0 : this.random() * step * 0.3)), emit);
 			});
 			if (this.cfun === 1) this.startRegistration();
 		});

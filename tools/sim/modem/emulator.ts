@@ -92,6 +92,8 @@ export interface EmulatorOptions {
 	readonly wakeOnInput?: boolean;
 	/** Strict by default (chunked, jittered output, URC noise, seeded by `seed`); see CoreOptions. */
 	readonly lenient?: boolean;
+	/** BG95: ERROR to every command but `AT` until `APP RDY` (CoreOptions.refuseBeforeReady). */
+	readonly refuseBeforeReady?: boolean;
 	readonly seed?: number;
 	readonly maxChunk?: number;
 	readonly jitterMs?: number;
@@ -129,6 +131,7 @@ export default class ModemEmulator {
 			bootOnRails: options.bootOnRails ?? false,
 			wakeOnInput: options.wakeOnInput ?? false,
 			...(options.lenient !== undefined ? { lenient: options.lenient } : {}),
+			...(options.refuseBeforeReady !== undefined ? { refuseBeforeReady: options.refuseBeforeReady } : {}),
 			...(options.seed !== undefined ? { seed: options.seed } : {}),
 			...(options.maxChunk !== undefined ? { maxChunk: options.maxChunk } : {}),
 			...(options.jitterMs !== undefined ? { jitterMs: options.jitterMs } : {}),
