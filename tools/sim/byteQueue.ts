@@ -11,10 +11,10 @@ export default class ByteQueue {
 		return this.#available;
 	}
 
-	/** Queues a copy of `bytes` (the sender may reuse its buffer). */
+	/** Queues a copy of `bytes` (the sender may reuse its buffer; a Buffer's own slice() would not copy). */
 	push(bytes: Uint8Array): void {
 		if (bytes.length === 0) return;
-		this.#chunks.push(bytes.slice());
+		this.#chunks.push(new Uint8Array(bytes));
 		this.#available += bytes.length;
 	}
 

@@ -10,6 +10,7 @@ import Sim7080 from "drivers/modem/sim7080";
 import Bg95 from "drivers/modem/bg95";
 import type { Modem, ModemEvent, ModemResult } from "drivers/modem/modem";
 import ModemEmulator from "../../../tools/sim/modem/emulator";
+import { simRunner } from "./simRun";
 import type { Fault } from "../../../tools/sim/modem/emulator";
 import { hasOpenssl, makeTestCerts } from "../../../tools/sim/devCerts";
 import type { TestCerts } from "../../../tools/sim/devCerts";
@@ -36,26 +37,7 @@ function rig(family: Family, options: { faults?: Fault[]; rails?: boolean; refus
 		log: (l: string) => void log.push(l),
 	};
 	const modem: Modem = family === "sim7080" ? new Sim7080(common) : new Bg95(common);
-	/** Runs simulated time (letting real socket IO settle first) until `p` settles. */
-	const run = async <T>(p: Promise<T>, limitMs = 900_000): Promise<T> => {
-		let done = false;
-		let value: T | undefined;
-		p.then((v) => { done = true; value = v; });
-		const end = clock.now() + limitMs;
-		const realEnd = Date.now() + 10_000;
-		while (!done) {
-			await emu.whenIoSettled();
-			if (done) break;
-			const next = clock.nextDeadline();
-			if (next === undefined || next > end) {
-				if (Date.now() > realEnd) throw new Error("hang: " + log.slice(-8).join(" | "));
-				await new Promise((r) => setTimeout(r, 2));
-				continue;
-			}
-			await clock.advanceAsync(Math.max(0, next - clock.now()));
-		}
-		return value as T;
-	};
+	const run = simRunner(clock, emu, log);
 	/** Advances time in small steps until `predicate` holds (data a real server sends arrives in real time). */
 	const until = async (predicate: () => boolean, limitMs = 60_000): Promise<void> => {
 		const end = clock.now() + limitMs;

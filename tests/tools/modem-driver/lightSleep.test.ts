@@ -18,6 +18,7 @@ import Bg95 from "drivers/modem/bg95";
 import AwakeModem from "drivers/modem/awakeModem";
 import type { Modem, ModemEvent, ModemResult } from "drivers/modem/modem";
 import ModemEmulator from "../../../tools/sim/modem/emulator";
+import { simRunner } from "./simRun";
 import { LightSleepUart, lightSleepSerial } from "../../../tools/sim/lightSleepUart";
 import { hasOpenssl, makeTestCerts, type TestCerts } from "../../../tools/sim/devCerts";
 import * as tls from "node:tls";
@@ -73,25 +74,7 @@ function rig(family: Family) {
 		sleep.hold();
 		try { return await operation(); } finally { sleep.release(); }
 	};
-	const run = async <T>(p: Promise<T>, limitMs = 900_000): Promise<T> => {
-		let done = false;
-		let value: T | undefined;
-		p.then((v) => { done = true; value = v; });
-		const end = clock.now() + limitMs;
-		const realEnd = Date.now() + 10_000;
-		while (!done) {
-			await emu.whenIoSettled();
-			if (done) break;
-			const next = clock.nextDeadline();
-			if (next === undefined || next > end) {
-				if (Date.now() > realEnd) throw new Error("hang: " + log.slice(-8).join(" | "));
-				await new Promise((r) => setTimeout(r, 2));
-				continue;
-			}
-			await clock.advanceAsync(Math.max(0, next - clock.now()));
-		}
-		return value as T;
-	};
+	const run = simRunner(clock, emu, log);
 	/** Advances simulated time in small steps for `ms` (or until `predicate`), letting real socket IO through. */
 	const wait = async (ms: number, predicate: () => boolean = () => false): Promise<boolean> => {
 		const end = clock.now() + ms;

@@ -8,6 +8,7 @@
  *   const Serial = hostSerialClass("/dev/ttyUSB0", 115200);
  *   const port = new Serial({ baud: 115200, onReadable(n) { const bytes = this.read(n); } });
  */
+import ByteQueue from "../byteQueue";
 import { spawnSync } from "node:child_process";
 import { closeSync, constants, existsSync, openSync } from "node:fs";
 import { isatty, ReadStream } from "node:tty";
@@ -33,8 +34,7 @@ export function configureLine(path: string, baud: number): { ok: true } | { ok: 
 
 class HostSerialPort implements Serial {
 	#stream: ReadStream | undefined;
-	#chunks: Buffer[] = [];
-	#available = 0;
+	#received = new ByteQueue();
 	#options: SerialOptions;
 
 	constructor(path: string, options: SerialOptions) {
@@ -47,9 +47,8 @@ class HostSerialPort implements Serial {
 		const stream = new ReadStream(fd);
 		this.#stream = stream;
 		stream.on("data", (chunk: Buffer) => {
-			this.#chunks.push(chunk);
-			this.#available += chunk.length;
-			this.#options.onReadable?.call(this, this.#available);
+			this.#received.push(chunk);
+			this.#options.onReadable?.call(this, this.#received.available);
 		});
 		stream.on("error", () => {
 			if (this.#stream) this.#options.onError?.call(this);
@@ -57,20 +56,7 @@ class HostSerialPort implements Serial {
 	}
 
 	read(count?: number): ArrayBuffer | undefined {
-		if (this.#available === 0) return undefined;
-		const want = Math.min(count ?? this.#available, this.#available);
-		const out = new Uint8Array(want);
-		let filled = 0;
-		while (filled < want) {
-			const head = this.#chunks[0]!;
-			const take = Math.min(head.length, want - filled);
-			out.set(head.subarray(0, take), filled);
-			filled += take;
-			if (take === head.length) this.#chunks.shift();
-			else this.#chunks[0] = head.subarray(take);
-		}
-		this.#available -= want;
-		return out.buffer;
+		return this.#received.read(count);
 	}
 
 	write(data: IOBuffer): void {
@@ -81,8 +67,7 @@ class HostSerialPort implements Serial {
 	close(): void {
 		const stream = this.#stream;
 		this.#stream = undefined;
-		this.#chunks = [];
-		this.#available = 0;
+		this.#received.clear();
 		stream?.destroy();
 	}
 }
