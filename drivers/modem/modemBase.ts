@@ -424,10 +424,9 @@ export default abstract class ModemBase implements Modem {
 		this.#log?.(line);
 	}
 
-	/** Runs a command and maps its status to a result. */
 	/**
-	 * One command. `stillWanted`: for a command that may be retried after the ready marker (below), whether it is
-	 * still wanted then; if not, its first answer stands.
+	 * Runs a command and maps its status to a result. `stillWanted`: for a command that may be sent again after the
+	 * ready marker (below), whether it is still wanted then; if not, its first answer stands.
 	 */
 	protected async run(text: string, options?: AtCommandOptions, stillWanted?: () => boolean): Promise<ModemResult<AtResult>> {
 		if (this.#closed) return fail({ kind: "closedDriver" });

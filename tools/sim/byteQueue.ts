@@ -1,7 +1,7 @@
 /**
  * The receive side of a simulated ECMA-419 Serial: bursts queued as they arrive, `read(count)` takes up to `count`
  * bytes across bursts (the ECMA-419 Serial `read`: undefined when nothing is available). Shared by the modem emulator's
- * port and the light-sleep UART wrapper so both read the same way.
+ * port, the light-sleep UART wrapper and the host serial port so all read the same way.
  */
 export default class ByteQueue {
 	#chunks: Uint8Array[] = [];

@@ -10,7 +10,7 @@ import Sim7080 from "drivers/modem/sim7080";
 import Bg95 from "drivers/modem/bg95";
 import type { Modem, ModemEvent, ModemResult } from "drivers/modem/modem";
 import ModemEmulator from "../../../tools/sim/modem/emulator";
-import { simRunner } from "./simRun";
+import { simRunner, value } from "./simRun";
 import type { Fault } from "../../../tools/sim/modem/emulator";
 import { hasOpenssl, makeTestCerts } from "../../../tools/sim/devCerts";
 import type { TestCerts } from "../../../tools/sim/devCerts";
@@ -50,11 +50,6 @@ function rig(family: Family, options: { faults?: Fault[]; rails?: boolean; refus
 		}
 	};
 	return { clock, emu, modem, events, log, run, until, close: () => { modem.close(); emu.close(); } };
-}
-
-function value<T>(r: ModemResult<T>, what = ""): T {
-	if (!r.ok) throw new Error(`${what} failed: ${JSON.stringify(r.error)}`);
-	return r.value;
 }
 
 let certs: TestCerts | undefined;

@@ -16,9 +16,9 @@ import { SimLightSleep } from "hal/sim/power";
 import Sim7080 from "drivers/modem/sim7080";
 import Bg95 from "drivers/modem/bg95";
 import AwakeModem from "drivers/modem/awakeModem";
-import type { Modem, ModemEvent, ModemResult } from "drivers/modem/modem";
+import type { Modem, ModemEvent } from "drivers/modem/modem";
 import ModemEmulator from "../../../tools/sim/modem/emulator";
-import { simRunner } from "./simRun";
+import { simRunner, value } from "./simRun";
 import { LightSleepUart, lightSleepSerial } from "../../../tools/sim/lightSleepUart";
 import { hasOpenssl, makeTestCerts, type TestCerts } from "../../../tools/sim/devCerts";
 import * as tls from "node:tls";
@@ -90,9 +90,13 @@ function rig(family: Family) {
 	return { clock, emu, driver, heldOnly, modem, sleep, uart, lost, events, log, run, wait, close: () => { modem.close(); emu.close(); } };
 }
 
-function value<T>(r: ModemResult<T>, what = ""): T {
-	if (!r.ok) throw new Error(`${what} failed: ${JSON.stringify(r.error)}`);
-	return r.value;
+/** Power on, configure, attach, upload the CA and open a TLS socket to the test server. */
+async function openSocket(r: ReturnType<typeof rig>): Promise<number> {
+	value(await r.run(r.modem.powerOn()), "powerOn");
+	value(await r.run(r.modem.configure()), "configure");
+	value(await r.run(r.modem.attach({ apn: "iot.example" })), "attach");
+	value(await r.run(r.modem.uploadCa("enigm-ca.pem", bytes(certs!.ca))), "uploadCa");
+	return value(await r.run(r.modem.open({ host: HOST, port: server!.port, ca: "enigm-ca.pem" })), "open");
 }
 
 let certs: TestCerts | undefined;
@@ -136,11 +140,7 @@ for (const family of ["sim7080", "bg95"] as const) {
 	L(`${family}: sleeping while a reply is due loses the data URC (what the reply hold prevents)`, async () => {
 		if (!certs || !server) return;
 		const r = rig(family);
-		value(await r.run(r.modem.powerOn()), "powerOn");
-		value(await r.run(r.modem.configure()), "configure");
-		value(await r.run(r.modem.attach({ apn: "iot.example" })), "attach");
-		value(await r.run(r.modem.uploadCa("enigm-ca.pem", bytes(certs.ca))), "uploadCa");
-		const socket = value(await r.run(r.modem.open({ host: HOST, port: server.port, ca: "enigm-ca.pem" })), "open");
+		const socket = await openSocket(r);
 		// The send without AwakeModem's reply hold: held while the command runs, released at its OK.
 		value(await r.run(r.heldOnly(() => r.driver.send(socket, bytes("ping\n")))), "send");
 		assert.ok(r.sleep.allowed, "the chip may sleep after the send");
@@ -155,11 +155,7 @@ for (const family of ["sim7080", "bg95"] as const) {
 	L(`${family}: a network loss between operations: its URCs are lost, the next open asks for the context and re-attaches`, async () => {
 		if (!certs || !server) return;
 		const r = rig(family);
-		value(await r.run(r.modem.powerOn()), "powerOn");
-		value(await r.run(r.modem.configure()), "configure");
-		value(await r.run(r.modem.attach({ apn: "iot.example" })), "attach");
-		value(await r.run(r.modem.uploadCa("enigm-ca.pem", bytes(certs.ca))), "uploadCa");
-		const socket = value(await r.run(r.modem.open({ host: HOST, port: server.port, ca: "enigm-ca.pem" })), "open");
+		const socket = await openSocket(r);
 		value(await r.run(r.modem.closeSocket(socket)), "close");
 		r.emu.inject({ kind: "networkLoss", durationMs: 20_000 });
 		await r.wait(30_000);

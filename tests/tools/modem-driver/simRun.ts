@@ -5,6 +5,7 @@
  */
 import type ManualClock from "hal/sim/manualClock";
 import type ModemEmulator from "../../../tools/sim/modem/emulator";
+import type { ModemResult } from "drivers/modem/modem";
 
 export function simRunner(clock: ManualClock, emu: ModemEmulator, log: readonly string[]) {
 	return async <T>(p: Promise<T>, limitMs = 900_000): Promise<T> => {
@@ -27,4 +28,10 @@ export function simRunner(clock: ManualClock, emu: ModemEmulator, log: readonly 
 		}
 		return value as T;
 	};
+}
+
+/** The value of a driver result, or a thrown error naming `what` and the driver's error. */
+export function value<T>(r: ModemResult<T>, what = ""): T {
+	if (!r.ok) throw new Error(`${what} failed: ${JSON.stringify(r.error)}`);
+	return r.value;
 }
