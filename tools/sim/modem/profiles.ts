@@ -8,6 +8,16 @@
  * hardware design (SIM7080G_GOOD_BOOT_MS, BG95_GOOD_BOOT_MS).
  * PDP activation "allow 60 s" (SIM7080 AT+CNACT) and 150 s (BG95 AT+QIACT) are the manuals' maximum response
  * times, not typical values: the profiles stay well inside them.
+ *
+ * What a search for measurements found (session 6; none is a BG95 or SIM7080G measurement, so no figure changed):
+ * - attach: a Nordic engineer, nRF9160 on Cat-M1, "< 5 seconds from AT+CFUN=1" for an initial connect (Nordic
+ *   DevZone thread 57105); a u-blox SARA-R410M re-attach on the same cell, AT+CGATT=1 OK after 0.87 s and
+ *   `+CEREG: 1` logged within 2.89 s (particle-iot/device-os PR 2571, timestamped log). The good profile's 3 s is
+ *   consistent with both.
+ * - PDP after registration: SIM7080G "AT+cnact=0,1 does this immediately" on an attached module (TinyGSM issue
+ *   829, no timestamps). Not measured for the BG95.
+ * - TCP connect, TLS handshake, send round trip, RDY → APP RDY (BG95), RDY → SMS Ready (SIM7080G): no published
+ *   measurement found. They stay as set, unsourced.
  */
 export interface LatencyProfile {
 	readonly name: string;
