@@ -48,6 +48,13 @@ export interface CurrentFigure {
  *    stated. LilyGO's maintainer confirms these come from SIMCom's SIM7080 page (LilyGo-T-SIM7080G issue #117).
  *    The Hardware Design's current table (its Chinese V1.04, datasheet/SIM7080G_硬件设计手册_V1.04.pdf in the same
  *    repository, is listed but its blob is not in the stored snapshot) was not retrieved.
+ *  - [7080LP] SIMCom, SIM7070_SIM7080_SIM7090 Series Low Power Mode Application Note V1.02 (2020.7.8), in the same
+ *    datasheet/ directory (text read from the PDF), §3 "PSM Mode": "the current of SIM7080 is about 3.5 µA". Its
+ *    sleep, DRX and eDRX sections give no current; neither do the GNSS or CTBURST application notes nor the
+ *    SIM7080G & SIM7020X / SIM7080G & SIM800C Compatible Design V1.00 documents there (VBAT peak 500 mA only).
+ *    The Hardware Design's current table was searched for again (2026-12): no copy of any SIM7080G HD version
+ *    (V1.02-V1.06, English or Chinese) is in the stored repositories, pages, docs or issues, and no text extraction
+ *    of it; what exists is second-hand (the thesis above, PWRKEY timings). The table stays out of reach.
  *  - The LilyGO T-SIM7080G-S3 deep-sleep example (shared/reference/boards.md): whole board, 128 µA.
  * The BG95 runs use the same table (no Quectel figure is in it yet): their modem rows are stand-ins too.
  */
@@ -61,7 +68,7 @@ export const currents: readonly CurrentFigure[] = Object.freeze([
 	{ state: "lteConnected", mA: 110, source: "[7000] Table 34: LTE Cat-M, LTE-FDD B20 (the emulated cell's band) @10 dBm 110 mA typ", note: "STAND-IN, inside the SIM7080G's 91-164 mA Cat-M1 TX range [7080 Table 37]; billed for all RRC-connected time (conservative: receive and the inactivity tail draw less)" },
 	{ state: "lteTx", mA: 164, source: "[7080] Table 37: Cat-M1 TX 91-164 mA typ depending on the band; the highest", note: "SIM7080G figure (quoted, not read in the HD); SIM7000 B20 @23 dBm is 167 mA ([7000] Table 34)" },
 	{ state: "gnssAcquiring", mA: 30, source: "[7000] Table 34: GNSS supply current (AT+CFUN=0, no USB), tracking 30 mA typ", note: "STAND-IN: no SIM7080G GNSS figure found" },
-	{ state: "psm", mA: 0.0032, source: "[7080S] Power Consumption: PSM 3.2 µA ([7080] Table 3 / Table 36 as quoted: 3 µA; SIM7000: 9 µA, [7000] Table 34)", note: "SIM7080G figure; not used: the firmware powers the modem off between events" },
+	{ state: "psm", mA: 0.0032, source: "[7080S] Power Consumption: PSM 3.2 µA ([7080LP] §3: about 3.5 µA; [7080] Table 3 / Table 36 as quoted: 3 µA; SIM7000: 9 µA, [7000] Table 34)", note: "SIM7080G figure; not used: the firmware powers the modem off between events" },
 ]);
 
 /** Effective LTE-M uplink rate for the TX-airtime estimate: 300 kbit/s, under Cat-M1's 1 Mbit/s peak (HD-FDD). */
