@@ -23,7 +23,7 @@ import {
 } from "node:fs";
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { buildSync } from "esbuild";
@@ -144,14 +144,16 @@ export function reemitDevice(out: string, row: NewRow, platformKey: Uint8Array, 
 
 /** Renames a pending folder to the device's name, replacing a stale folder of that name. */
 function moveIntoPlace(out: string, serial: string): void {
-	const final = join(out, DEVICES_DIR, serial);
+	// Concatenated, not path.join: called per device, and serials have no separators or dot segments (csv.ts SERIAL).
+	const final = `${out}${sep}${DEVICES_DIR}${sep}${serial}`;
+	const pending = `${out}${sep}${PENDING_DIR}${sep}${serial}`;
 	try {
-		renameSync(join(out, PENDING_DIR, serial), final);
+		renameSync(pending, final);
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
 		rmSync(final, { recursive: true, force: true });
-		renameSync(join(out, PENDING_DIR, serial), final);
+		renameSync(pending, final);
 	}
 }
 
@@ -251,7 +253,7 @@ class SyncHelper {
  * groupSync without blocking the event loop while `sync -f` runs (the main thread issues devices of the next chunk
  * meanwhile). Resolves once everything is on disk.
  */
-async function groupSyncAsync(helper: SyncHelper, out: string, dirs: string[]): Promise<void> {
+async function groupSyncAsync(helper: SyncHelper, out: string, dirs: () => string[]): Promise<void> {
 	if (syncfsWorks !== false) {
 		const ok = await helper.syncfs(out);
 		if (ok) {
@@ -259,10 +261,10 @@ async function groupSyncAsync(helper: SyncHelper, out: string, dirs: string[]): 
 			return;
 		}
 		// The helper is gone or sync -f failed: try once the way groupSync does, then fall back to fsync per file.
-		groupSync(out, dirs);
+		groupSync(out, dirs());
 		return;
 	}
-	fsyncEach(dirs);
+	fsyncEach(dirs());
 }
 
 function fsyncEach(dirs: string[]): void {
@@ -407,6 +409,7 @@ const WORKER_BACKLOG = 8;
 
 interface Task {
 	pieces: Job[][];
+	createdAt: string;
 	slices: Slice[];
 	/** Next piece not yet handed out, and pieces finished. */
 	next: number;
@@ -433,14 +436,16 @@ class Pool {
 	#helping = false;
 	#failed: Error | undefined;
 
-	constructor(n: number, ctx: IssueContext, readonly local: (jobs: Job[]) => Slice) {
+	constructor(n: number, ctx: IssueContext, readonly local: (jobs: Job[], createdAt: string) => Slice) {
 		const source = workerSource();
 		for (let i = 0; i < n; i++) {
 			// A small young generation: a worker's garbage (strings, small buffers) is collected often instead of the
-			// heap growing with the batch, which keeps peak RSS flat in the batch size (see PROVISION_NODE_FLAGS).
+			// heap growing with the batch, which keeps peak RSS flat in the batch size (see PROVISION_NODE_FLAGS). A
+			// worker's live heap is ~4.5 MB whatever the batch size (its pieces only); with a 24 MB cap V8 let its old
+			// generation reach 11-15 MB in a long batch, with 12 MB it stays near 8 MB, as in a short one (--trace-gc).
 			// execArgv []: the bundle is plain JavaScript, so the worker must not load the parent's `--import tsx`
 			// (inherited by default; it took ~0.2 s per worker).
-			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 } });
+			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 12 } });
 			this.#ready.push(false);
 			this.#held.push(0);
 			w.on("message", (reply: WorkReply | "ready") => {
@@ -493,7 +498,7 @@ class Pool {
 				const id = this.#ids++;
 				this.#sent.set(id, { task, piece });
 				this.#held[i]!++;
-				this.#workers[i]!.postMessage({ id, jobs: task.pieces[piece]! } satisfies WorkRequest);
+				this.#workers[i]!.postMessage({ id, jobs: task.pieces[piece]!, createdAt: task.createdAt } satisfies WorkRequest);
 			}
 		}
 	}
@@ -511,7 +516,7 @@ class Pool {
 				const piece = task.next++;
 				let slice: Slice;
 				try {
-					slice = this.local(task.pieces[piece]!);
+					slice = this.local(task.pieces[piece]!, task.createdAt);
 				} catch (error) {
 					this.#fail(error as Error);
 					return;
@@ -523,13 +528,13 @@ class Pool {
 		}
 	}
 
-	run(jobs: Job[]): Promise<Slice[]> {
+	run(jobs: Job[], createdAt: string): Promise<Slice[]> {
 		if (this.#failed) return Promise.reject(this.#failed);
 		if (jobs.length === 0) return Promise.resolve([]);
 		const pieces: Job[][] = [];
 		for (let at = 0; at < jobs.length; at += PIECE) pieces.push(jobs.slice(at, at + PIECE));
 		return new Promise<Slice[]>((resolve, reject) => {
-			this.#tasks.push({ pieces, slices: new Array<Slice>(pieces.length), next: 0, done: 0, resolve, reject });
+			this.#tasks.push({ pieces, createdAt, slices: new Array<Slice>(pieces.length), next: 0, done: 0, resolve, reject });
 			this.#feed();
 			void this.#help();
 		});
@@ -629,7 +634,9 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 			const serials = slices.flatMap((sl) => sl.serials);
 			fault("chunk-written");
 			if (serials.length > 0) {
-				await groupSyncAsync(syncer ??= new SyncHelper(), o.out, serials.map((serial) => join(o.out, PENDING_DIR, serial)));
+				// The folder list only for the fsync-per-file fallback: building 2,048 paths per chunk for nothing was
+				// the main thread's largest source of promoted garbage (sampling heap profiler).
+				await groupSyncAsync(syncer ??= new SyncHelper(), o.out, () => serials.map((serial) => join(o.out, PENDING_DIR, serial)));
 				fault("files-synced");
 			}
 			// One write per output per slice; the lines were built where the devices were issued (worker or here).
@@ -668,13 +675,16 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 					}
 					continue;
 				}
-				jobs.push({ serial: r.serial, board: r.board!, createdAt: now().toISOString() });
+				// The row is the job, not copied: a chunk's jobs live until it is issued, so per-device copies (and a
+				// timestamp string each) ended up in the old generation. Every row has its board by now (rowsOf: count
+				// mode sets it; a CSV row without one was refused by validateSerialCsv).
+				jobs.push(r as Job);
 			}
 			return jobs;
 		};
 
 		const jobs = o.jobs ?? 0;
-		if (jobs > 0) pool = new Pool(jobs, ctx, (list) => issueSlice(ctx, list));
+		if (jobs > 0) pool = new Pool(jobs, ctx, (list, createdAt) => issueSlice(ctx, list, createdAt));
 		const chunkSize = o.chunk ?? 2048;
 		let chunk: SerialRow[] = [];
 		let done = 0;
@@ -690,15 +700,17 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		const step = async () => {
 			const size = chunk.length;
 			const list = prepare(chunk);
+			// One issue time per chunk: its devices are issued together, within the same commit.
+			const createdAt = now().toISOString();
 			chunk = [];
 			if (pool) {
 				// Pipelined: the workers issue this chunk while the previous one commits.
-				const rows: Promise<Slice[]> = list.length > 0 ? pool.run(list) : Promise.resolve([]);
+				const rows: Promise<Slice[]> = list.length > 0 ? pool.run(list, createdAt) : Promise.resolve([]);
 				rows.catch(() => {}); // observed by settle(); a failure before then must not be "unhandled"
 				await settle();
 				inflight = { rows, size };
 			} else {
-				const slice = issueSlice(ctx, list, o.writeArtifact, () => fault("device-written"));
+				const slice = issueSlice(ctx, list, createdAt, o.writeArtifact, () => fault("device-written"));
 				inflight = { rows: Promise.resolve([slice]), size };
 				await settle();
 			}
