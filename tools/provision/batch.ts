@@ -5,8 +5,10 @@
  *   1. per new serial (in worker threads, or on this thread with jobs = 0): fresh key and id, artifacts written into
  *      devices/.pending/<serial>/, secrets wiped, the wrapped ledger row returned;
  *   2. the chunk's files are flushed to disk at once (syncfs via `sync -f`, or fsync per file where that is missing);
- *   3. the chunk's lines are appended to the import/audit/manifest files and fsynced;
- *   4. ONE ledger transaction (synchronous = FULL) inserts the chunk's identities and each output's committed length;
+ *   3. the chunk's lines, appended to the import/audit/manifest files as its devices were issued (in order; a later
+ *      chunk's may follow them), are fsynced;
+ *   4. ONE ledger transaction (synchronous = FULL) inserts the chunk's identities and each output's committed length
+ *      (its length after the chunk's last line);
  *   5. each pending folder is renamed to devices/<serial>/ and the devices directory is fsynced.
  * A folder under a device's name therefore always belongs to a recorded identity. After a crash or Ctrl-C the next
  * run truncates the outputs to their committed lengths, deletes pending folders the ledger does not know (their
