@@ -5,8 +5,10 @@
  *   1. per new serial (in worker threads, or on this thread with jobs = 0): fresh key and id, artifacts written into
  *      devices/.pending/<serial>/, secrets wiped, the wrapped ledger row returned;
  *   2. the chunk's files are flushed to disk at once (syncfs via `sync -f`, or fsync per file where that is missing);
- *   3. the chunk's lines are appended to the import/audit/manifest files and fsynced;
- *   4. ONE ledger transaction (synchronous = FULL) inserts the chunk's identities and each output's committed length;
+ *   3. the chunk's lines, appended to the import/audit/manifest files as its devices were issued (in order; a later
+ *      chunk's may follow them), are fsynced;
+ *   4. ONE ledger transaction (synchronous = FULL) inserts the chunk's identities and each output's committed length
+ *      (its length after the chunk's last line);
  *   5. each pending folder is renamed to devices/<serial>/ and the devices directory is fsynced.
  * A folder under a device's name therefore always belongs to a recorded identity. After a crash or Ctrl-C the next
  * run truncates the outputs to their committed lengths, deletes pending folders the ledger does not know (their
@@ -23,7 +25,7 @@ import {
 } from "node:fs";
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { buildSync } from "esbuild";
@@ -48,6 +50,7 @@ export const AUDIT_FILE = "audit.jsonl";
 export const MANIFEST_FILE = "manifest.jsonl";
 export const ORPHANS_DIR = "orphans";
 const OUTPUTS = [IMPORT_FILE, AUDIT_FILE, MANIFEST_FILE] as const;
+const EMPTY = new Uint8Array(0);
 
 /** Device HMAC key: BLOCK_KEY5. NVS HMAC key (ESP32-S3 NVS encryption): BLOCK_KEY4 (README "eFuse key blocks"). */
 export const DEFAULT_EFUSE_BLOCK = 5;
@@ -144,14 +147,16 @@ export function reemitDevice(out: string, row: NewRow, platformKey: Uint8Array, 
 
 /** Renames a pending folder to the device's name, replacing a stale folder of that name. */
 function moveIntoPlace(out: string, serial: string): void {
-	const final = join(out, DEVICES_DIR, serial);
+	// Concatenated, not path.join: called per device, and serials have no separators or dot segments (csv.ts SERIAL).
+	const final = `${out}${sep}${DEVICES_DIR}${sep}${serial}`;
+	const pending = `${out}${sep}${PENDING_DIR}${sep}${serial}`;
 	try {
-		renameSync(join(out, PENDING_DIR, serial), final);
+		renameSync(pending, final);
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
 		rmSync(final, { recursive: true, force: true });
-		renameSync(join(out, PENDING_DIR, serial), final);
+		renameSync(pending, final);
 	}
 }
 
@@ -251,7 +256,7 @@ class SyncHelper {
  * groupSync without blocking the event loop while `sync -f` runs (the main thread issues devices of the next chunk
  * meanwhile). Resolves once everything is on disk.
  */
-async function groupSyncAsync(helper: SyncHelper, out: string, dirs: string[]): Promise<void> {
+async function groupSyncAsync(helper: SyncHelper, out: string, dirs: () => string[]): Promise<void> {
 	if (syncfsWorks !== false) {
 		const ok = await helper.syncfs(out);
 		if (ok) {
@@ -259,10 +264,10 @@ async function groupSyncAsync(helper: SyncHelper, out: string, dirs: string[]): 
 			return;
 		}
 		// The helper is gone or sync -f failed: try once the way groupSync does, then fall back to fsync per file.
-		groupSync(out, dirs);
+		groupSync(out, dirs());
 		return;
 	}
-	fsyncEach(dirs);
+	fsyncEach(dirs());
 }
 
 function fsyncEach(dirs: string[]): void {
@@ -311,9 +316,14 @@ class Outputs {
 		for (const fd of this.#fds.values()) fdatasyncSync(fd);
 	}
 
-	/** Stages the outputs' lengths into the ledger (inside the caller's transaction). */
-	commitSizes(ledger: Ledger): void {
-		for (const [name, size] of this.#sizes) ledger.setMeta(`bytes:${name}`, String(size));
+	/** The outputs' lengths now. */
+	sizes(): Map<string, number> {
+		return new Map(this.#sizes);
+	}
+
+	/** Stages lengths from sizes() into the ledger (inside the caller's transaction). */
+	commitSizes(ledger: Ledger, sizes: Map<string, number>): void {
+		for (const [name, size] of sizes) ledger.setMeta(`bytes:${name}`, String(size));
 	}
 
 	close(): void {
@@ -407,13 +417,18 @@ const WORKER_BACKLOG = 8;
 
 interface Task {
 	pieces: Job[][];
+	createdAt: string;
 	slices: Slice[];
-	/** Next piece not yet handed out, and pieces finished. */
+	/** Next piece not yet handed out, and pieces handed to deliver. */
 	next: number;
-	done: number;
+	delivered: number;
+	deliver: Deliver;
 	resolve: (slices: Slice[]) => void;
 	reject: (e: Error) => void;
 }
+
+/** Takes each finished slice, in issue order across tasks; `last` marks a task's final slice. */
+type Deliver = (slice: Slice, last: boolean) => void;
 
 /**
  * Issues devices on worker threads and on the main thread together. Each chunk is cut into pieces of PIECE devices
@@ -433,14 +448,16 @@ class Pool {
 	#helping = false;
 	#failed: Error | undefined;
 
-	constructor(n: number, ctx: IssueContext, readonly local: (jobs: Job[]) => Slice) {
+	constructor(n: number, ctx: IssueContext, readonly local: (jobs: Job[], createdAt: string) => Slice) {
 		const source = workerSource();
 		for (let i = 0; i < n; i++) {
 			// A small young generation: a worker's garbage (strings, small buffers) is collected often instead of the
-			// heap growing with the batch, which keeps peak RSS flat in the batch size (see PROVISION_NODE_FLAGS).
+			// heap growing with the batch, which keeps peak RSS flat in the batch size (see PROVISION_NODE_FLAGS). A
+			// worker's live heap is ~4.5 MB whatever the batch size (its pieces only); with a 24 MB cap V8 let its old
+			// generation reach 11-15 MB in a long batch, with 12 MB it stays near 8 MB, as in a short one (--trace-gc).
 			// execArgv []: the bundle is plain JavaScript, so the worker must not load the parent's `--import tsx`
 			// (inherited by default; it took ~0.2 s per worker).
-			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 } });
+			const w = new Worker(source, { workerData: { ctx }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 12 } });
 			this.#ready.push(false);
 			this.#held.push(0);
 			w.on("message", (reply: WorkReply | "ready") => {
@@ -471,10 +488,20 @@ class Pool {
 
 	#finish(task: Task, piece: number, slice: Slice): void {
 		task.slices[piece] = slice;
-		if (++task.done < task.pieces.length) return;
-		const at = this.#tasks.indexOf(task);
-		if (at >= 0) this.#tasks.splice(at, 1);
-		task.resolve(task.slices);
+		// Slices go out in order as soon as they can (the oldest task first), not when their task is complete.
+		try {
+			for (let head = this.#tasks[0]; head; head = this.#tasks[0]) {
+				while (head.delivered < head.pieces.length && head.slices[head.delivered]) {
+					head.delivered++;
+					head.deliver(head.slices[head.delivered - 1]!, head.delivered === head.pieces.length);
+				}
+				if (head.delivered < head.pieces.length) return;
+				this.#tasks.shift();
+				head.resolve(head.slices);
+			}
+		} catch (error) {
+			this.#fail(error as Error);
+		}
 	}
 
 	/** The oldest task with a piece not yet handed out. */
@@ -493,7 +520,7 @@ class Pool {
 				const id = this.#ids++;
 				this.#sent.set(id, { task, piece });
 				this.#held[i]!++;
-				this.#workers[i]!.postMessage({ id, jobs: task.pieces[piece]! } satisfies WorkRequest);
+				this.#workers[i]!.postMessage({ id, jobs: task.pieces[piece]!, createdAt: task.createdAt } satisfies WorkRequest);
 			}
 		}
 	}
@@ -511,7 +538,7 @@ class Pool {
 				const piece = task.next++;
 				let slice: Slice;
 				try {
-					slice = this.local(task.pieces[piece]!);
+					slice = this.local(task.pieces[piece]!, task.createdAt);
 				} catch (error) {
 					this.#fail(error as Error);
 					return;
@@ -523,25 +550,22 @@ class Pool {
 		}
 	}
 
-	run(jobs: Job[]): Promise<Slice[]> {
+	run(jobs: Job[], createdAt: string, deliver: Deliver): Promise<Slice[]> {
 		if (this.#failed) return Promise.reject(this.#failed);
 		if (jobs.length === 0) return Promise.resolve([]);
 		const pieces: Job[][] = [];
 		for (let at = 0; at < jobs.length; at += PIECE) pieces.push(jobs.slice(at, at + PIECE));
 		return new Promise<Slice[]>((resolve, reject) => {
-			this.#tasks.push({ pieces, slices: new Array<Slice>(pieces.length), next: 0, done: 0, resolve, reject });
+			this.#tasks.push({ pieces, createdAt, slices: new Array<Slice>(pieces.length), next: 0, delivered: 0, deliver, resolve, reject });
 			this.#feed();
 			void this.#help();
 		});
 	}
 
-	/** Hands committed slices' buffers back to the thread that filled them, for its next slices. */
-	recycle(slices: readonly Slice[]): void {
-		for (const sl of slices) {
-			const buffers = [sl.rows.buffer as ArrayBuffer, ...sl.lines.map((l) => l.buffer as ArrayBuffer)];
-			if (sl.from === undefined) recycleBuffers(buffers);
-			else if (!this.#failed) this.#workers[sl.from]?.postMessage({ recycle: buffers }, buffers);
-		}
+	/** Hands buffers of a slice back to the thread that filled them, for its next slices. */
+	recycle(from: number | undefined, buffers: ArrayBuffer[]): void {
+		if (from === undefined) recycleBuffers(buffers);
+		else if (!this.#failed) this.#workers[from]?.postMessage({ recycle: buffers }, buffers);
 	}
 
 	async close(): Promise<void> {
@@ -625,25 +649,44 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		// no per-serial lookup is needed until something has been recorded before this run.
 		const recordedBefore = !ledger.rows(1).next().done;
 
-		const commit = async (slices: Slice[]) => {
+		/**
+		 * Appends a slice's lines to the outputs as soon as it is issued (slices arrive in issue order), and hands its
+		 * line buffers back at once: only the ledger rows wait for the commit, so a chunk in flight holds ~0.7 KB per
+		 * device instead of ~2 KB. Lines beyond the committed lengths are cut off by the next run after a crash.
+		 */
+		const appendLines = (sl: Slice) => {
+			for (let i = 0; i < OUTPUTS.length; i++) if (sl.lines[i]!.length > 0) outputs!.append(OUTPUTS[i]!, sl.lines[i]!);
+			const buffers = sl.lines.map((l) => l.buffer as ArrayBuffer);
+			sl.lines = [EMPTY, EMPTY, EMPTY];
+			giveBack(sl.from, buffers);
+		};
+		/** Buffers go back to the thread that filled them, for its next slices. */
+		const giveBack = (from: number | undefined, buffers: ArrayBuffer[]) => {
+			if (pool) pool.recycle(from, buffers);
+			else recycleBuffers(buffers);
+		};
+
+		/** Commits the slices of one chunk; `sizes`: the outputs' lengths once its lines were appended. */
+		const commit = async (slices: Slice[], sizes: Map<string, number>) => {
 			const serials = slices.flatMap((sl) => sl.serials);
 			fault("chunk-written");
 			if (serials.length > 0) {
-				await groupSyncAsync(syncer ??= new SyncHelper(), o.out, serials.map((serial) => join(o.out, PENDING_DIR, serial)));
+				// The folder list only for the fsync-per-file fallback: building 2,048 paths per chunk for nothing was
+				// the main thread's largest source of promoted garbage (sampling heap profiler).
+				await groupSyncAsync(syncer ??= new SyncHelper(), o.out, () => serials.map((serial) => join(o.out, PENDING_DIR, serial)));
 				fault("files-synced");
 			}
-			// One write per output per slice; the lines were built where the devices were issued (worker or here).
-			for (let i = 0; i < OUTPUTS.length; i++) for (const sl of slices) if (sl.lines[i]!.length > 0) outputs!.append(OUTPUTS[i]!, sl.lines[i]!);
+			// The chunk's lines were appended as its slices arrived (appendLines).
 			fault("outputs-appended");
 			outputs!.sync();
 			fault("outputs-synced");
 			ledger.transaction(() => {
 				for (const sl of slices) if (sl.serials.length > 0) ledger.insertRows(sl.rows, sl.serials.length);
-				outputs!.commitSizes(ledger);
+				outputs!.commitSizes(ledger, sizes);
 				fault("ledger-insert");
 			});
 			fault("ledger-committed");
-			pool?.recycle(slices);
+			for (const sl of slices) giveBack(sl.from, [sl.rows.buffer as ArrayBuffer]);
 			for (const serial of serials) {
 				moveIntoPlace(o.out, serial);
 				fault("device-renamed");
@@ -668,38 +711,54 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 					}
 					continue;
 				}
-				jobs.push({ serial: r.serial, board: r.board!, createdAt: now().toISOString() });
+				// The row is the job, not copied: a chunk's jobs live until it is issued, so per-device copies (and a
+				// timestamp string each) ended up in the old generation. Every row has its board by now (rowsOf: count
+				// mode sets it; a CSV row without one was refused by validateSerialCsv).
+				jobs.push(r as Job);
 			}
 			return jobs;
 		};
 
 		const jobs = o.jobs ?? 0;
-		if (jobs > 0) pool = new Pool(jobs, ctx, (list) => issueSlice(ctx, list));
+		if (jobs > 0) pool = new Pool(jobs, ctx, (list, createdAt) => issueSlice(ctx, list, createdAt));
 		const chunkSize = o.chunk ?? 2048;
+		let lengthsBefore = Promise.resolve(outputs.sizes());
 		let chunk: SerialRow[] = [];
 		let done = 0;
-		let inflight: { rows: Promise<Slice[]>; size: number } | undefined;
+		let inflight: { rows: Promise<{ slices: Slice[]; sizes: Map<string, number> }>; size: number } | undefined;
 		const settle = async () => {
 			if (!inflight) return;
 			const { rows, size } = inflight;
 			inflight = undefined;
-			await commit(await rows);
+			const { slices, sizes } = await rows;
+			await commit(slices, sizes);
 			done += size;
 			o.progress?.(done, total);
 		};
 		const step = async () => {
 			const size = chunk.length;
 			const list = prepare(chunk);
+			// One issue time per chunk: its devices are issued together, within the same commit.
+			const createdAt = now().toISOString();
 			chunk = [];
 			if (pool) {
-				// Pipelined: the workers issue this chunk while the previous one commits.
-				const rows: Promise<Slice[]> = list.length > 0 ? pool.run(list) : Promise.resolve([]);
-				rows.catch(() => {}); // observed by settle(); a failure before then must not be "unhandled"
+				// Pipelined: the workers issue this chunk while the previous one commits. Its committed lengths are
+				// the outputs' lengths when its last slice was appended (later chunks' lines may follow by the time it
+				// commits); a chunk with nothing to issue takes those of the chunk before it.
+				let sizes: Map<string, number> | undefined;
+				const rows = list.length > 0
+					? pool.run(list, createdAt, (sl, last) => { appendLines(sl); if (last) sizes = outputs!.sizes(); }).then((slices) => ({ slices, sizes: sizes! }))
+					: lengthsBefore.then((before) => ({ slices: [], sizes: before }));
+				lengthsBefore = rows.then((r) => r.sizes);
+				// Observed by settle(); a failure before then must not be "unhandled".
+				rows.catch(() => {});
+				lengthsBefore.catch(() => {});
 				await settle();
 				inflight = { rows, size };
 			} else {
-				const slice = issueSlice(ctx, list, o.writeArtifact, () => fault("device-written"));
-				inflight = { rows: Promise.resolve([slice]), size };
+				const slice = issueSlice(ctx, list, createdAt, o.writeArtifact, () => fault("device-written"));
+				appendLines(slice);
+				inflight = { rows: Promise.resolve({ slices: [slice], sizes: outputs!.sizes() }), size };
 				await settle();
 			}
 		};
@@ -720,7 +779,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 
 		const summary = { event: "run", time: now().toISOString(), ...result, kid };
 		outputs.append(AUDIT_FILE, `${JSON.stringify(summary)}\n`);
-		await commit([]);
+		await commit([], outputs.sizes());
 		// Everything this run wrote is on disk before it reports success: the chunks are (each commit synced its files
 		// and the devices directory); folders rebuilt, deleted or moved outside a chunk are synced here.
 		if (result.reemitted + result.recovered + result.discarded + result.orphans > 0) groupSync(o.out, []);

@@ -9,6 +9,8 @@ import { issueSlice, recycleBuffers, type IssueContext, type Job, type Slice } f
 export interface WorkRequest {
 	id: number;
 	jobs: Job[];
+	/** The issue time of the chunk these jobs belong to. */
+	createdAt: string;
 }
 
 export type WorkReply = { id: number; slice: Slice } | { id: number; error: string };
@@ -28,7 +30,7 @@ parentPort!.on("message", (req: WorkRequest | { recycle: ArrayBuffer[] } | "clos
 		return;
 	}
 	try {
-		const slice = issueSlice(ctx, req.jobs);
+		const slice = issueSlice(ctx, req.jobs, req.createdAt);
 		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, [slice.rows.buffer as ArrayBuffer, ...slice.lines.map((l) => l.buffer as ArrayBuffer)]);
 	} catch (error) {
 		// Error messages here name files and serials, never key material.
