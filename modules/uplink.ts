@@ -197,7 +197,12 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 	}
 
 	async #powerDown(): Promise<void> {
-		if (this.#preparing) await this.#preparing;
+		if (this.#preparing) {
+			// A false start while the modem boots: do not let a module that refuses AT+CFUN=4 until its ready marker
+			// sit in its default full functionality (it may attach meanwhile); switch it off as soon as it answers.
+			this.#o.modem.abandonPowerOn();
+			await this.#preparing;
+		}
 		await this.#stopGnssWindow();
 		await this.#closeSocket();
 		if (this.#o.modem.state !== "off") {

@@ -41,6 +41,7 @@ export default class AwakeModem implements Modem {
 	set onEvent(listener: ((event: ModemEvent) => void) | undefined) { this.#listener = listener; }
 
 	powerOn(options?: PowerOnOptions): Promise<ModemResult<void>> { return this.#held(() => this.#modem.powerOn(options)); }
+	abandonPowerOn(): void { this.#modem.abandonPowerOn(); }
 	configure(): Promise<ModemResult<void>> { return this.#held(() => this.#modem.configure()); }
 	attach(options: { readonly apn: string; readonly timeoutMs?: number }): Promise<ModemResult<Registration>> { return this.#held(() => this.#modem.attach(options)); }
 	networkTime(): Promise<ModemResult<NetworkTime>> { return this.#held(() => this.#modem.networkTime()); }

@@ -110,6 +110,13 @@ export interface Modem {
 
 	/** Rails on (if a PMU board supplies them), PWRKEY pulse, AT answered at `RDY` (probes without it). -> "booted". */
 	powerOn(options?: PowerOnOptions): Promise<ModemResult<void>>;
+	/**
+	 * The power-on in flight is no longer wanted (a false start). A command the module refused before its ready
+	 * marker (BG95: AT+CFUN=4 before `APP RDY`, seconds in which its default full functionality may attach) is not
+	 * waited for and sent again: powerOn() settles at once, so that powerDown() can switch the module off now (by
+	 * command, else by the PWRKEY power-off pulse, which needs no AT). No effect when no power-on is in flight.
+	 */
+	abandonPowerOn(): void;
 	/** Echo off, numeric +CME errors, full functionality, network-time URCs on. -> "ready". */
 	configure(): Promise<ModemResult<void>>;
 	/** APN, registration (+CEREG, with a timeout), PDP activation. -> "attached". */

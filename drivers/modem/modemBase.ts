@@ -184,6 +184,7 @@ export default abstract class ModemBase implements Modem {
 			return fail({ kind: "state", step: "powerOn", state: this.#state });
 		this.#setState("booting");
 		this.#markersSeen = [];
+		this.#powerOnAbandoned = false;
 		const railsOn = this.#rails?.on();
 		if (railsOn && !railsOn.ok) {
 			this.#setState("failed");
@@ -214,6 +215,16 @@ export default abstract class ModemBase implements Modem {
 		this.#setState("failed");
 		return fail({ kind: "timeout", step: "boot" });
 	}
+
+	abandonPowerOn(): void {
+		if (this.#state !== "booting" || this.#powerOnAbandoned) return;
+		this.#powerOnAbandoned = true;
+		this.#log?.("power-on abandoned: a refused command is not waited for");
+		for (const wake of this.#readyWaiters.slice()) wake();
+	}
+
+	/** abandonPowerOn() was called during the power-on in flight. */
+	#powerOnAbandoned = false;
 
 	async configure(): Promise<ModemResult<void>> {
 		if (this.#state !== "booted" && !ACTIVE.includes(this.#state))
@@ -432,16 +443,17 @@ export default abstract class ModemBase implements Modem {
 		if (this.#closed) return fail({ kind: "closedDriver" });
 		let r = await this.at.command(text, options);
 		const step = stepName(text);
+		const wanted = () => !(this.#state === "booting" && this.#powerOnAbandoned) && (stillWanted?.() ?? true);
 		if (r.status === "error" && r.code === undefined && this.profile.readyGatesApplication &&
-			this.#markersSeen.indexOf(this.profile.readyMarker) < 0 && (stillWanted?.() ?? true)) {
+			this.#markersSeen.indexOf(this.profile.readyMarker) < 0 && wanted()) {
 			// A BG95 answers ERROR between RDY and APP RDY (Zephyr PR 57110; Quectel's BG96 AT manual V2.5 §21.7: send
 			// commands after APP RDY): wait for the marker (markerTimeoutMs at most), then ask once more.
 			this.#log?.(`${step}: ERROR before ${this.profile.readyMarker}: once more after it`);
 			await this.appReady();
 			if (this.#closed) return fail({ kind: "closedDriver" });
 			// Seen, or waited for as long as the family allows (its line lost, say in light sleep): do not wait again.
-			if (this.#markersSeen.indexOf(this.profile.readyMarker) < 0) this.#markersSeen.push(this.profile.readyMarker);
-			if (stillWanted?.() ?? true) r = await this.at.command(text, options);
+			if (this.#markersSeen.indexOf(this.profile.readyMarker) < 0 && !this.#powerOnAbandoned) this.#markersSeen.push(this.profile.readyMarker);
+			if (wanted()) r = await this.at.command(text, options);
 		}
 		if (r.status !== "aborted" && ACTIVE.includes(this.#state)) {
 			if (r.echoed && text !== "ATE0") {

@@ -82,7 +82,11 @@ export interface WorldOptions {
 	readonly track?: readonly TrackPoint[];
 	readonly faults?: readonly Fault[];
 	/** The emulator's UART model (seed, chunk size, jitter, URC noise; see tools/sim/modem/emulator). */
-	readonly modem?: { readonly seed?: number; readonly maxChunk?: number; readonly jitterMs?: number; readonly urcNoise?: number };
+	readonly modem?: {
+		readonly seed?: number; readonly maxChunk?: number; readonly jitterMs?: number; readonly urcNoise?: number;
+		/** BG95: ERROR to every command but `AT` until `APP RDY` (Zephyr PR 57110; tools/sim/modem/emulator). */
+		readonly refuseBeforeReady?: boolean;
+	};
 	readonly sos?: Partial<SosConfig>;
 	readonly schedule?: Partial<RadioScheduleConfig>;
 	readonly press?: Partial<PressTiming>;
@@ -601,12 +605,14 @@ export default class World {
 		if (!e || e.power === "off") return;
 		this.metrics.modemOnMs += stepMs;
 		if (e.power !== "on") return;
-		// RF in use: the network has seen the device (registered, or denied after an attach attempt), or it searches
-		// because the firmware asked it to. The module's own search between its boot (default full functionality,
-		// `+CFUN: 1`) and the firmware's AT+CFUN=4 is receive-only and happens before its SIM is ready (`+CPIN: READY`
-		// comes later), so it cannot attach: it is counted in modemOnMs, not here.
+		// RF in use: the network has seen the device (registered, or denied after an attach attempt), it searches
+		// because the firmware asked it to, or it searches on its own with its SIM ready and so may attach (transmit)
+		// any moment. The module's own search between its boot (default full functionality, `+CFUN: 1`) and the
+		// firmware's AT+CFUN=4 is receive-only while its SIM is not ready (`+CPIN: READY` comes later), so it cannot
+		// attach: that is counted in modemOnMs only. A module that refuses AT+CFUN=4 until `APP RDY` (the emulator's
+		// refuseBeforeReady) is past `+CPIN: READY` by then: that counts.
 		const stat = e.registration;
-		if (stat === 1 || stat === 3 || stat === 5 || (stat === 2 && this.#rfRequested)) this.metrics.radioOnMs += stepMs;
+		if (stat === 1 || stat === 3 || stat === 5 || (stat === 2 && (this.#rfRequested || e.simReady))) this.metrics.radioOnMs += stepMs;
 	}
 
 	/** Lets real IO finish before simulated time moves on. */

@@ -74,6 +74,7 @@ export default class FakeModem implements Modem {
 	}
 
 	readonly powerOnOptions: unknown[] = [];
+	abandonPowerOn() { this.calls.push("abandonPowerOn"); }
 	powerOn(options?: { knownOff?: boolean }) { this.calls.push("powerOn"); this.powerOnOptions.push(options); return this.#later(4000, () => { this.state = "booted"; return ok(undefined); }); }
 	configure() { this.calls.push("configure"); return this.#later(100, () => { this.state = "ready"; return ok(undefined); }); }
 	attach(): Promise<ModemResult<Registration>> {

@@ -203,6 +203,19 @@ Up("after a deep-sleep wake only the first power-on skips the probe; later ones 
 	assert.equal(plain.modem.powerOnOptions, [{ knownOff: false }]);
 });
 
+Up("a power-down during the quiet power-on (a false start) abandons it first; other power-downs do not", async () => {
+	const { modem, uplink, run } = setup({ modemKnownOff: true });
+	const prepared = uplink.prepare();
+	const down = uplink.powerDown();
+	assert.equal(modem.calls, ["powerOn", "abandonPowerOn"], "abandoned at once, before waiting for the power-on");
+	await run(Promise.all([prepared, down]));
+	assert.equal(modem.calls, ["powerOn", "abandonPowerOn", "powerDown"]);
+	assert.is(modem.state, "off");
+	await run(uplink.wake());
+	await run(uplink.powerDown());
+	assert.is(modem.calls.filter((c) => c === "abandonPowerOn").length, 1, "a power-down after a completed power-on abandons nothing");
+});
+
 Up("points unsent at a reset are kept in the store and delivered first once the resumed event reopens", async () => {
 	const first = setup({ keep: true });
 	await first.run(first.uplink.wake());

@@ -244,6 +244,44 @@ Scenario("bg95 refusing commands before APP RDY: a false start's AT+CFUN=4 is se
 	r.close();
 });
 
+for (const rails of [true, false]) {
+	Scenario(`bg95 refusing commands before APP RDY: a false start abandons the power-on and switches the module off before its SIM is ready (${rails ? "rails" : "PWRKEY only"})`, async () => {
+		const r = rig("bg95", { refuseBeforeReady: true, rails });
+		// RDY comes about 2.75 s after the pulse starts, +CPIN: READY about 1.2 s later and APP RDY about 3 s later
+		// (profile good): the attempt is given up just after RDY, while the refused AT+CFUN=4 waits for APP RDY.
+		let settledAt = -1;
+		const on = r.modem.powerOn({ knownOff: true, radioOff: true }).then((v) => { settledAt = r.clock.now(); return v; });
+		await r.until(() => r.log.some((l) => l.includes("AT+CFUN: ERROR before APP RDY")), 10_000);
+		r.modem.abandonPowerOn();
+		// Settles without simulated time passing (the runner would otherwise jump to the next timer first).
+		await new Promise((res) => setTimeout(res, 5));
+		assert.is(settledAt, r.clock.now(), "powerOn() settled at once");
+		const result = await r.run(on);
+		assert.not.ok(result.ok, "an abandoned power-on does not report a booted module");
+		assert.not.ok(r.emu.transcript.some((l) => l.includes("<- APP RDY")), `settled at ${settledAt} ms without waiting for APP RDY`);
+		const down = await r.run(r.modem.powerDown());
+		assert.ok(down.ok && down.value === "hard", "AT+QPOWD is refused too: the PWRKEY power-off pulse");
+		assert.is(r.emu.power, "off");
+		assert.not.ok(r.emu.transcript.some((l) => l.includes("<- +CPIN: READY")), r.emu.transcript.slice(-6).join(" | "));
+		assert.is(r.emu.transcript.filter((l) => l.includes("-> AT+CFUN=4")).length, 1, "not sent again");
+		await r.run(new Promise<void>((res) => r.clock.set(res, 30_000)));
+		assert.is(r.emu.power, "off", "stays off");
+		assert.not.ok(r.emu.transcript.some((l) => /<- \+CEREG: [15]/.test(l)), "never registered");
+		assert.is(r.modem.state, "off");
+		r.close();
+	});
+}
+
+Scenario("abandonPowerOn() outside a power-on changes nothing", async () => {
+	const r = rig("bg95", { refuseBeforeReady: true });
+	r.modem.abandonPowerOn();
+	value(await r.run(r.modem.powerOn({ knownOff: true, radioOff: true })), "powerOn");
+	assert.ok(r.emu.transcript.some((l) => l.includes("<- APP RDY")), "the refused AT+CFUN=4 waited for APP RDY");
+	await r.run(new Promise<void>((res) => r.clock.set(res, 30_000)));
+	assert.not.ok(r.emu.registration === 1 || r.emu.registration === 5, "minimum functionality: not registered");
+	r.close();
+});
+
 Scenario("bg95 refusing commands before APP RDY: a gesture recognised meanwhile keeps the module's RF on", async () => {
 	const r = rig("bg95", { refuseBeforeReady: true });
 	let gestureDone = false;

@@ -190,6 +190,11 @@ export class Core {
 	echo = true;
 	cmee: 0 | 1 | 2 = 0;
 	cfun = 1;
+	/**
+	 * The SIM is ready (`+CPIN: READY` went out, TS 27.007 8.3): from then on a module left in full functionality can
+	 * attach, i.e. transmit. Before it, its search is receive-only.
+	 */
+	simReady = false;
 	ceregMode = 0;
 	regStat = 0;
 	nitzAt: number | undefined;
@@ -608,6 +613,7 @@ export class Core {
 				const emit = () => {
 					this.urc(m);
 					if (m === this.dialect.readyMarker) this.#readyOut = true;
+					if (m === "+CPIN: READY") this.simReady = true;
 				};
 				if (i === 0) emit();
 				else this.after(Math.round(step * i + (this.opts.lenient ? 0 : this.random() * step * 0.3)), emit);
@@ -642,6 +648,7 @@ export class Core {
 		this.echo = true;
 		this.cmee = this.dialect.defaultCmee;
 		this.cfun = 1;
+		this.simReady = false;
 		this.ceregMode = 0;
 		this.regStat = 0;
 		this.nitzAt = undefined;

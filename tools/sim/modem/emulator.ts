@@ -153,6 +153,8 @@ export default class ModemEmulator {
 	get profile(): LatencyProfile { return this.#core.profile; }
 	get power(): "off" | "booting" | "on" { return this.#core.power; }
 	get registration(): number { return this.#core.regStat; }
+	/** `+CPIN: READY` went out since the last boot: a module in full functionality may attach (transmit). */
+	get simReady(): boolean { return this.#core.simReady; }
 	get pdpActive(): boolean { return this.#core.pdpActive; }
 	get gnssOn(): boolean { return this.#core.gnss.on; }
 	/** Clock time until which LTE keeps the radio busy (RRC connected: attach, data, the inactivity tail). */
