@@ -24,6 +24,9 @@ Plan("a seed always gives the same plan; seeds cover both dialects, 1-byte chunk
 	assert.ok(faults.some((f) => (f.kind === "cme" || f.kind === "timeout") && f.command === undefined), "an error or timeout of whatever command comes next");
 	assert.ok(new Set(plans.map((p) => p.urcNoise)).size > 1);
 	assert.equal(new Set(plans.map((p) => p.closeBy)), new Set(["user", "device"]));
+	const bg95 = plans.filter((p) => p.dialect === "bg95");
+	assert.equal(new Set(bg95.map((p) => p.refuseBeforeReady)), new Set([true, false]), "BG95 seeds with and without commands refused before APP RDY");
+	assert.not.ok(plans.some((p) => p.dialect === "sim7080" && p.refuseBeforeReady));
 });
 
 const Soak = suite("fault soak (bounded slice)");
@@ -31,7 +34,8 @@ const Soak = suite("fault soak (bounded slice)");
 // Seeds 1..8, and seeds that once failed: 27 and 36 (a device close lost to transient faults was never sent again,
 // and the points owed before it were given up after one lost answer although the platform had stored them), 276
 // (the close ran alongside a GNSS window and failed at attach, the event stayed open) and 555 (the last batch was
-// stored but its answer lost: counted dropped until the close's ack settled it). About 0.5 s each.
+// stored but its answer lost: counted dropped until the close's ack settled it). About 0.5 s each. Seeds 1 and 5 are
+// BG95 seeds refusing commands before APP RDY.
 for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 27, 36, 276, 555]) {
 	Soak(`seed ${seed}: alert accepted, points delivered, event closed, device dormant`, async () => {
 		const r = await soakSeed(seed);
