@@ -273,9 +273,10 @@ function report(error: unknown, io: Io): number {
 	}
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** The CLI as a process runs it: process streams and SIGINT; resolves to the exit code. */
+export function runFromCommandLine(argv: readonly string[]): Promise<number> {
 	tuneHeapForBatches();
-	const code = await main(process.argv.slice(2), {
+	return main([...argv], {
 		stdout: (t) => process.stdout.write(t),
 		stderr: (t) => process.stderr.write(t),
 		isTTY: process.stderr.isTTY === true,
@@ -284,5 +285,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
 			return () => process.off("SIGINT", handler);
 		},
 	});
-	process.exitCode = code;
 }
+
+// Run directly (node --import tsx tools/provision/cli.ts); tools/provision/provision.mjs calls runFromCommandLine.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await runFromCommandLine(process.argv.slice(2));
