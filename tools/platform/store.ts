@@ -4,6 +4,8 @@
  * in a transaction. Device keys are stored wrapped (see keys.ts); nothing here ever sees a key in clear.
  */
 import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 
 // Each entry runs once, in order, inside a transaction; never edit a shipped migration, add a new one.
 const MIGRATIONS: readonly string[] = Object.freeze([
@@ -319,6 +321,9 @@ export default class Store {
 
 	/** Opens (creating if needed) the database and brings its schema up to date. `:memory:` works for tests. */
 	constructor(file: string) {
+		// SQLite creates the file, not its directory: a fresh checkout has no .cache/platform/ until something makes
+		// it (the CLI's subcommands open the default database before the storage key file is created).
+		if (file !== ":memory:" && !file.startsWith("file:")) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
 		const db = new Database(file);
 		this.#db = db;
 		if (file !== ":memory:") db.pragma("journal_mode = WAL");

@@ -152,6 +152,15 @@ P("CLI: --help prints the usage and starts no server; an unknown command is refu
 	}
 });
 
+P("CLI on a fresh checkout: a subcommand with the default database creates .cache/platform/ (mode 0700) itself", () => {
+	const fresh = tempDir();
+	// tsx by URL: `--import tsx` resolves from the working directory, which has no node_modules here.
+	const out = execFileSync(process.execPath, ["--import", import.meta.resolve("tsx"), SERVER, "devices"], { cwd: fresh, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "", TSX_TSCONFIG_PATH: join(process.cwd(), "tsconfig.tools.json") } });
+	assert.equal(JSON.parse(out), []);
+	assert.is(statSync(join(fresh, ".cache", "platform")).mode & 0o777, 0o700);
+	assert.ok(statSync(join(fresh, ".cache", "platform", "platform.db")).isFile());
+});
+
 P("CLI: import, claim code, account, claim, user close; serve over TLS; no key in any output", async () => {
 	const dir = tempDir();
 	const importKey = randomBytes(32);
