@@ -308,12 +308,15 @@ export default abstract class ModemBase implements Modem {
 		if (this.#closed) return fail({ kind: "closedDriver" });
 		if (this.#state === "off") return ok("clean");
 		this.#setState("poweringDown");
-		const how: "clean" | "hard" = (await this.#powerDownByCommand()) ? "clean" : "hard";
-		if (how === "hard") {
-			this.#log?.("! modem did not power down cleanly: PWRKEY power-off pulse");
+		const answer = await this.#powerDownByCommand();
+		const how: "clean" | "hard" = answer === "done" ? "clean" : "hard";
+		if (answer !== "done") {
+			this.#log?.(`! modem did not power down cleanly (${answer === "refused" ? "command refused" : "no answer"}): PWRKEY power-off pulse`);
 			this.at.abort();
 			await this.#pulse(this.profile.pwrKeyOffMs, "off");
-			if (!this.#rails && (this.#pwrKey || this.#switch)) await this.#confirmOffAfterPulse();
+			// A module that refused the command answered: it was on, and the pulse switched it off. Only a silent one
+			// may have been off already, and switched on by the pulse.
+			if (answer === "silent" && !this.#rails && (this.#pwrKey || this.#switch)) await this.#confirmOffAfterPulse();
 		}
 		// The power-down marker comes before the module has finished shutting down: let it, then drop the rails.
 		if (this.#rails) await this.delay(this.profile.offSettleMs);
@@ -338,18 +341,19 @@ export default abstract class ModemBase implements Modem {
 		const cameUp = await this.#awaitPort(this.clock.now() + this.profile.bootTimeoutMs);
 		if (cameUp !== true) return;
 		this.#log?.("! the power-off pulse switched a silent module on: powering it down by command");
-		if (await this.#powerDownByCommand()) return;
+		if ((await this.#powerDownByCommand()) === "done") return;
 		// It answered AT a moment ago, so it is on and booted: this pulse switches it off.
 		this.at.abort();
 		await this.#pulse(this.profile.pwrKeyOffMs, "off");
 	}
 
-	async #powerDownByCommand(): Promise<boolean> {
+	/** "done": powered down by command; "refused": the module answered ERROR (so it is on); "silent": no answer. */
+	async #powerDownByCommand(): Promise<"done" | "refused" | "silent"> {
 		// SIM7080 AT+CPOWD=1 answers `NORMAL POWER DOWN` alone; BG95 AT+QPOWD=1 answers OK, then `POWERED DOWN`.
 		const marker = this.profile.powerDownMarker;
 		const isMarker = (line: string) => (line === marker ? "ok" as const : undefined);
 		const r = await this.at.command(this.profile.powerDownCommand, { timeoutMs: this.profile.powerDownTimeoutMs, final: isMarker, after: isMarker });
-		return r.status === "ok";
+		return r.status === "ok" ? "done" : r.status === "error" ? "refused" : "silent";
 	}
 
 	/** Releases the engine (and the serial port), the PWRKEY pin if the driver opened it, and timers. */

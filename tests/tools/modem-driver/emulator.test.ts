@@ -259,8 +259,13 @@ for (const rails of [true, false]) {
 		const result = await r.run(on);
 		assert.not.ok(result.ok, "an abandoned power-on does not report a booted module");
 		assert.not.ok(r.emu.transcript.some((l) => l.includes("<- APP RDY")), `settled at ${settledAt} ms without waiting for APP RDY`);
+		const downFrom = r.clock.now();
 		const down = await r.run(r.modem.powerDown());
 		assert.ok(down.ok && down.value === "hard", "AT+QPOWD is refused too: the PWRKEY power-off pulse");
+		// The module answered (ERROR), so it was on and the pulse switched it off: no watching for a boot it cannot
+		// have started (bootTimeoutMs, 20 s), which would hold up a gesture that follows the false start.
+		const settleMs = rails ? 2_000 : 0; // drivers/modem/bg95.ts offSettleMs before the rails go off
+		assert.ok(r.clock.now() - downFrom <= 1_000 + 100 + settleMs, `powerDown took ${r.clock.now() - downFrom} ms`);
 		assert.is(r.emu.power, "off");
 		assert.not.ok(r.emu.transcript.some((l) => l.includes("<- +CPIN: READY")), r.emu.transcript.slice(-6).join(" | "));
 		assert.is(r.emu.transcript.filter((l) => l.includes("-> AT+CFUN=4")).length, 1, "not sent again");
