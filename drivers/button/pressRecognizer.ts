@@ -239,7 +239,11 @@ export default class PressRecognizer {
 			case "pressed":
 				return this.#reject(at, "long-press");
 			case "released":
-				return this.#reject(at, this.#count > 0 && at - this.#firstDownAt > this.timing.maxSequenceMs ? "too-slow" : "incomplete");
+				// The silence that ends the attempt started at the last release: that is where the quiet counts from,
+				// not from this decision (maxGapMs later). With the default timing the quiet is already over, so a
+				// press right after an incomplete attempt starts a new one (one press, a pause, then three presses
+				// activates).
+				return this.#reject(at, this.#count > 0 && at - this.#firstDownAt > this.timing.maxSequenceMs ? "too-slow" : "incomplete", this.#releasedAt);
 			case "absorbing":
 			case "lockout":
 				this.#phase = "idle";
@@ -250,12 +254,13 @@ export default class PressRecognizer {
 		}
 	}
 
-	#reject(at: number, reason: RejectReason): PressOutput[] {
+	/** `quietFrom`: when the button was last released (the quiet before counting resumes runs from there). */
+	#reject(at: number, reason: RejectReason, quietFrom = at): PressOutput[] {
 		const presses = this.#count;
 		this.#phase = "lockout";
 		this.#count = 0;
 		this.#trustedPress = false;
-		this.#releasedAt = at;
+		this.#releasedAt = quietFrom;
 		return [{ type: "rejected", time: at, reason, presses }];
 	}
 }

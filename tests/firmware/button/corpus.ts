@@ -39,6 +39,10 @@ export const corpus: CorpusCase[] = [
 	{ name: "pocket chatter: short random contacts", presses: [], raw: [[0, true], [12, false], [70, true], [85, false], [160, true], [171, false], [240, true], [260, false], [330, true], [338, false]], expect: "none" },
 	{ name: "a 35 ms brush between deliberate presses spoils the sequence", presses: [[0, 120], [300, 420]], raw: [[520, true], [555, false]], expect: "none", reason: "too-short" },
 	{ name: "triple after a rejected sequence and a quiet pause", presses: [[0, 100], [250, 350], [2500, 2620], [2800, 2920], [3100, 3220]], expect: "triple" },
+	// The pause that ended an incomplete attempt is its quiet: the next press starts a new attempt at once.
+	{ name: "one press, a pause past the gap limit, then three presses activate", presses: [[0, 150], [1300, 1420], [1600, 1720], [1900, 2020]], expect: "triple" },
+	{ name: "two presses, a 1.08 s pause, then three presses activate", presses: [[0, 120], [300, 420], [1500, 1620], [1800, 1920], [2100, 2220]], expect: "triple" },
+	{ name: "one bouncy press, a pause, then three bouncy presses activate", presses: [[0, 150], [1250, 1370], [1550, 1670], [1850, 1970]], bounceMs: 20, expect: "triple" },
 ];
 
 /** Expands a case into raw edges, sorted by time. */

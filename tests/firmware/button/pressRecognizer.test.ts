@@ -52,6 +52,18 @@ Recognizer("a new run after the quiet window activates again (once per run)", ()
 	assert.equal(out.filter((o) => o.type === "triple").map((o) => o.time), [600, 3600]);
 });
 
+Recognizer("after an incomplete attempt the quiet counts from the last release: with quietMs > maxGapMs presses inside it stay locked out", () => {
+	// maxGapMs 500, quietMs 1500: the attempt ends at 600 (release 100 + 500); counting resumes at 1600 (100 + 1500).
+	const r = new PressRecognizer({ maxGapMs: 500, quietMs: 1500 });
+	const early: Array<[number, boolean]> = [[0, true], [100, false], [1000, true], [1100, false]];
+	const out = run(early, r);
+	assert.ok(out.some((o) => o.type === "rejected" && o.reason === "incomplete" && o.time === 600), JSON.stringify(out));
+	assert.is(out.filter((o) => o.type === "press").length, 1, "the press at 1000 falls in the quiet and does not count");
+	const late = new PressRecognizer({ maxGapMs: 500, quietMs: 1500 });
+	const out2 = run([[0, true], [100, false], [1700, true], [1800, false], [2000, true], [2100, false], [2300, true], [2400, false]], late);
+	assert.equal(out2.filter((o) => o.type === "triple").map((o) => o.time), [2400]);
+});
+
 Recognizer("a press inside the quiet window after an activation extends the run, not a new one", () => {
 	// presses every 700 ms: each falls inside the 800 ms quiet window of the one before
 	const edges: Array<[number, boolean]> = [];
