@@ -124,6 +124,7 @@ async function execute(s: Scenario, options: RunOptions, started: number): Promi
 		...(s.platformMaxEventMs !== undefined ? { platformMaxEventMs: s.platformMaxEventMs } : {}),
 		...(s.platformInterval !== undefined ? { platformInterval: s.platformInterval } : {}),
 		...(s.bootLatencyMs !== undefined ? { bootLatencyMs: s.bootLatencyMs } : {}),
+		...(s.refuseBeforeReady ? { modem: { refuseBeforeReady: true } } : {}),
 		platformDb: ":memory:",
 		log: record,
 		...(options.transcriptDir || options.log ? { transcript: (line: string) => record("at", line) } : {}),

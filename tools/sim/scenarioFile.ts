@@ -117,6 +117,8 @@ export interface Scenario {
 	readonly platformMaxEventMs?: number;
 	readonly platformInterval?: number;
 	readonly bootLatencyMs?: number;
+	/** BG95 only: the module refuses every command but `AT` until `APP RDY` (Zephyr PR 57110; emulator refuseBeforeReady). */
+	readonly refuseBeforeReady?: boolean;
 	readonly durationMs: number;
 	readonly timeline: readonly Action[];
 	/** Simulated ms the alert latency counts from; default the third press's down edge (docs/scenarios.md). */
@@ -129,7 +131,7 @@ export type ScenarioParse = { readonly ok: true; readonly scenario: Scenario } |
 const topKeys = [
 	"$schema", "name", "description", "dialect", "profile", "track", "faults", "config", "durationMs", "timeline", "alertFromMs", "expect",
 ];
-const configKeys = ["sos", "schedule", "press", "platformMaxEventMs", "platformInterval", "bootLatencyMs"];
+const configKeys = ["sos", "schedule", "press", "platformMaxEventMs", "platformInterval", "bootLatencyMs", "refuseBeforeReady"];
 /** Longest simulated run a scenario may ask for: a year. */
 const maxDurationMs = 366 * 86_400_000;
 
@@ -189,7 +191,7 @@ export function parseScenario(input: string | unknown, file = "<object>"): Scena
 
 	const config = o.config ?? {};
 	let sos: Partial<SosConfig> | undefined, schedule: Partial<RadioScheduleConfig> | undefined, press: Partial<PressTiming> | undefined;
-	const extra: { platformMaxEventMs?: number; platformInterval?: number; bootLatencyMs?: number } = {};
+	const extra: { platformMaxEventMs?: number; platformInterval?: number; bootLatencyMs?: number; refuseBeforeReady?: boolean } = {};
 	if (!isObject(config)) err("$.config", "expected an object");
 	else {
 		for (const k of Object.keys(config)) if (!configKeys.includes(k)) err(`$.config.${k}`, `unknown field (expected one of ${configKeys.join(", ")})`);
@@ -201,6 +203,11 @@ export function parseScenario(input: string | unknown, file = "<object>"): Scena
 			if (v === undefined) continue;
 			if (!isNumber(v) || v < 0 || (k === "platformInterval" && v <= 0)) err(`$.config.${k}`, "expected a non-negative number");
 			else extra[k] = v;
+		}
+		if (config.refuseBeforeReady !== undefined) {
+			if (typeof config.refuseBeforeReady !== "boolean") err("$.config.refuseBeforeReady", "expected true or false");
+			else if (config.refuseBeforeReady && dialect !== "bg95") err("$.config.refuseBeforeReady", 'applies to the "bg95" dialect only (its APP RDY)');
+			else extra.refuseBeforeReady = config.refuseBeforeReady;
 		}
 	}
 

@@ -65,6 +65,13 @@ Validate("a minimal scenario is accepted with the defaults", () => {
 	}
 });
 
+Validate("config.refuseBeforeReady: a boolean, for the BG95 only", () => {
+	const bg95 = parseScenario({ ...base, dialect: "bg95", config: { refuseBeforeReady: true } });
+	assert.ok(bg95.ok && bg95.scenario.refuseBeforeReady === true);
+	assert.match(errorsOf({ ...base, config: { refuseBeforeReady: true } }).join("\n"), /\$\.config\.refuseBeforeReady: applies to the "bg95" dialect only/);
+	assert.match(errorsOf({ ...base, dialect: "bg95", config: { refuseBeforeReady: "yes" } }).join("\n"), /\$\.config\.refuseBeforeReady: expected true or false/);
+});
+
 Validate("bad JSON names the file", () => {
 	const errors = errorsOf("{ \"name\": ", "bad.json");
 	assert.is(errors.length, 1);
