@@ -13,25 +13,42 @@ export interface WorkRequest {
 	createdAt: string;
 }
 
+/** The first message to a worker: the issue context (batch.ts Pool.start). */
+export interface WorkerStart {
+	ctx: IssueContext;
+}
+
 export type WorkReply = { id: number; slice: Slice } | { id: number; error: string };
 
-const ctx = (workerData as { ctx: IssueContext }).ctx;
-ctx.platformKey = new Uint8Array(ctx.platformKey);
+const data = (workerData ?? {}) as { warm?: () => void };
+let ctx: IssueContext | undefined;
 
 parentPort!.postMessage("ready");
-parentPort!.on("message", (req: WorkRequest | { recycle: ArrayBuffer[] } | "close") => {
+parentPort!.on("message", (req: WorkRequest | WorkerStart | { recycle: ArrayBuffer[] } | "close") => {
+	if (typeof req === "object" && "ctx" in req) {
+		ctx = req.ctx;
+		ctx.platformKey = new Uint8Array(ctx.platformKey);
+		return;
+	}
 	if (typeof req === "object" && "recycle" in req) {
 		recycleBuffers(req.recycle);
 		return;
 	}
 	if (req === "close") {
-		ctx.platformKey.fill(0);
+		ctx?.platformKey.fill(0);
 		parentPort!.close();
 		return;
 	}
 	try {
+		if (!ctx) throw new Error("no issue context");
 		const slice = issueSlice(ctx, req.jobs, req.createdAt);
 		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, [slice.rows.buffer as ArrayBuffer, ...slice.lines.map((l) => l.buffer as ArrayBuffer)]);
+		if (data.warm) {
+			// The loader (batch.ts WORKER_LOADER) found no valid code cache: write it now that the hot functions are compiled.
+			const warm = data.warm;
+			data.warm = undefined;
+			warm();
+		}
 	} catch (error) {
 		// Error messages here name files and serials, never key material.
 		const e = error as NodeJS.ErrnoException;
