@@ -700,43 +700,76 @@ async function runBatch(o: GenerateOptions, pool: Pool | undefined): Promise<Gen
 		const recordedBefore = !ledger.rows(1).next().done;
 
 		/**
-		 * Appends a slice's lines to the outputs as soon as it is issued (slices arrive in issue order), and hands its
-		 * line buffers back at once: only the ledger rows wait for the commit, so a chunk in flight holds ~0.7 KB per
-		 * device instead of ~2 KB. Lines beyond the committed lengths are cut off by the next run after a crash.
+		 * Takes a slice as soon as it is issued (slices arrive in issue order): its lines are appended to the outputs and
+		 * its rows inserted into the ledger's open transaction, and its buffers handed back at once, so that nothing of
+		 * a chunk waits for the commit in the main thread's memory but its serials (the rows held there were ~0.6 KB a
+		 * device, two chunks in flight). Lines beyond the committed lengths are cut off by the next run after a crash;
+		 * rows not committed are rolled back.
 		 */
-		const appendLines = (sl: Slice) => {
+		const arrived = (sl: Slice, chunkId: number) => {
 			for (let i = 0; i < OUTPUTS.length; i++) if (sl.lines[i]!.length > 0) outputs!.append(OUTPUTS[i]!, sl.lines[i]!);
 			const buffers = sl.lines.map((l) => l.buffer as ArrayBuffer);
 			sl.lines = [EMPTY, EMPTY, EMPTY];
 			giveBack(sl.from, buffers);
+			if (chunkId === current) insert(sl);
+			else early.push({ chunkId, sl });
 		};
 		/** Buffers go back to the thread that filled them, for its next slices. */
 		const giveBack = (from: number | undefined, buffers: ArrayBuffer[]) => {
 			if (pool) pool.recycle(from, buffers);
 			else recycleBuffers(buffers);
 		};
+		/**
+		 * The open ledger transaction holds the rows of one chunk, `current`, the oldest not yet committed: opened by its
+		 * first rows, committed (with the outputs' lengths) only once its files and lines are on disk. Rows of the next
+		 * chunk, issued while this one finishes and commits, wait in `early`: they must not be committed with it.
+		 */
+		let open = false;
+		let chunks = 0;
+		let current = 0;
+		const early: { chunkId: number; sl: Slice }[] = [];
+		const insert = (sl: Slice) => {
+			if (sl.serials.length === 0) return;
+			if (!open) { ledger.begin(); open = true; }
+			ledger.insertRows(sl.rows, sl.serials.length);
+			giveBack(sl.from, [sl.rows.buffer as ArrayBuffer]);
+			sl.rows = EMPTY;
+		};
 
-		/** Commits the slices of one chunk; `sizes`: the outputs' lengths once its lines were appended. */
-		const commit = async (slices: Slice[], sizes: Map<string, number>) => {
+		/** Commits the slices of one chunk (their rows already inserted); `sizes`: the outputs' lengths once its lines were appended. */
+		const commit = async (chunkId: number, slices: Slice[], sizes: Map<string, number>) => {
+			if (chunkId !== current) throw new Error(`internal: chunk ${chunkId} committed before chunk ${current}`);
 			const serials = slices.flatMap((sl) => sl.serials);
-			fault("chunk-written");
-			if (serials.length > 0) {
-				// The folder list only for the fsync-per-file fallback: building 2,048 paths per chunk for nothing was
-				// the main thread's largest source of promoted garbage (sampling heap profiler).
-				await groupSyncAsync(syncer ??= new SyncHelper(), o.out, () => serials.map((serial) => join(o.out, PENDING_DIR, serial)));
-				fault("files-synced");
-			}
-			// The chunk's lines were appended as its slices arrived (appendLines).
-			fault("outputs-appended");
-			outputs!.sync();
-			fault("outputs-synced");
-			ledger.transaction(() => {
-				for (const sl of slices) if (sl.serials.length > 0) ledger.insertRows(sl.rows, sl.serials.length);
+			try {
+				fault("chunk-written");
+				if (serials.length > 0) {
+					// The folder list only for the fsync-per-file fallback: building 2,048 paths per chunk for nothing was
+					// the main thread's largest source of promoted garbage (sampling heap profiler).
+					await groupSyncAsync(syncer ??= new SyncHelper(), o.out, () => serials.map((serial) => join(o.out, PENDING_DIR, serial)));
+					fault("files-synced");
+				}
+				// The chunk's lines were appended as its slices arrived (arrived()).
+				fault("outputs-appended");
+				outputs!.sync();
+				fault("outputs-synced");
+				if (!open) { ledger.begin(); open = true; }
 				outputs!.commitSizes(ledger, sizes);
 				fault("ledger-insert");
-			});
+				ledger.commit();
+				open = false;
+			} catch (error) {
+				if (open) { ledger.rollback(); open = false; }
+				throw error;
+			}
+			// Rows of the next chunk that arrived before this one committed open its transaction.
+			current = chunkId + 1;
+			let kept = 0;
+			for (const e of early) {
+				if (e.chunkId === current) insert(e.sl);
+				else early[kept++] = e;
+			}
+			early.length = kept;
 			fault("ledger-committed");
-			for (const sl of slices) giveBack(sl.from, [sl.rows.buffer as ArrayBuffer]);
 			for (const serial of serials) {
 				moveIntoPlace(o.out, serial);
 				fault("device-renamed");
@@ -774,13 +807,13 @@ async function runBatch(o: GenerateOptions, pool: Pool | undefined): Promise<Gen
 		let lengthsBefore = Promise.resolve(outputs.sizes());
 		let chunk: SerialRow[] = [];
 		let done = 0;
-		let inflight: { rows: Promise<{ slices: Slice[]; sizes: Map<string, number> }>; size: number } | undefined;
+		let inflight: { rows: Promise<{ slices: Slice[]; sizes: Map<string, number> }>; size: number; chunkId: number } | undefined;
 		const settle = async () => {
 			if (!inflight) return;
-			const { rows, size } = inflight;
+			const { rows, size, chunkId } = inflight;
 			inflight = undefined;
 			const { slices, sizes } = await rows;
-			await commit(slices, sizes);
+			await commit(chunkId, slices, sizes);
 			done += size;
 			o.progress?.(done, total);
 		};
@@ -789,6 +822,7 @@ async function runBatch(o: GenerateOptions, pool: Pool | undefined): Promise<Gen
 			const list = prepare(chunk);
 			// One issue time per chunk: its devices are issued together, within the same commit.
 			const createdAt = now().toISOString();
+			const chunkId = chunks++;
 			chunk = [];
 			if (pool) {
 				// Pipelined: the workers issue this chunk while the previous one commits. Its committed lengths are
@@ -796,18 +830,18 @@ async function runBatch(o: GenerateOptions, pool: Pool | undefined): Promise<Gen
 				// commits); a chunk with nothing to issue takes those of the chunk before it.
 				let sizes: Map<string, number> | undefined;
 				const rows = list.length > 0
-					? pool.run(list, createdAt, (sl, last) => { appendLines(sl); if (last) sizes = outputs!.sizes(); }).then((slices) => ({ slices, sizes: sizes! }))
+					? pool.run(list, createdAt, (sl, last) => { arrived(sl, chunkId); if (last) sizes = outputs!.sizes(); }).then((slices) => ({ slices, sizes: sizes! }))
 					: lengthsBefore.then((before) => ({ slices: [], sizes: before }));
 				lengthsBefore = rows.then((r) => r.sizes);
 				// Observed by settle(); a failure before then must not be "unhandled".
 				rows.catch(() => {});
 				lengthsBefore.catch(() => {});
 				await settle();
-				inflight = { rows, size };
+				inflight = { rows, size, chunkId };
 			} else {
 				const slice = issueSlice(ctx, list, createdAt, o.writeArtifact, () => fault("device-written"));
-				appendLines(slice);
-				inflight = { rows: Promise.resolve({ slices: [slice], sizes: outputs!.sizes() }), size };
+				arrived(slice, chunkId);
+				inflight = { rows: Promise.resolve({ slices: [slice], sizes: outputs!.sizes() }), size, chunkId };
 				await settle();
 			}
 		};
@@ -828,7 +862,7 @@ async function runBatch(o: GenerateOptions, pool: Pool | undefined): Promise<Gen
 
 		const summary = { event: "run", time: now().toISOString(), ...result, kid };
 		outputs.append(AUDIT_FILE, `${JSON.stringify(summary)}\n`);
-		await commit([], outputs.sizes());
+		await commit(chunks++, [], outputs.sizes());
 		// Everything this run wrote is on disk before it reports success: the chunks are (each commit synced its files
 		// and the devices directory); folders rebuilt, deleted or moved outside a chunk are synced here.
 		if (result.reemitted + result.recovered + result.discarded + result.orphans > 0) groupSync(o.out, []);
