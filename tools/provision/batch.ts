@@ -7,8 +7,8 @@
  *   2. the chunk's files are flushed to disk at once (syncfs via `sync -f`, or fsync per file where that is missing);
  *   3. the chunk's lines, appended to the import/audit/manifest files as its devices were issued (in order; a later
  *      chunk's may follow them), are fsynced;
- *   4. ONE ledger transaction (synchronous = FULL) inserts the chunk's identities and each output's committed length
- *      (its length after the chunk's last line);
+ *   4. ONE ledger transaction (synchronous = FULL), which took the chunk's identities as they were issued, records
+ *      each output's committed length (its length after the chunk's last line) and commits;
  *   5. each pending folder is renamed to devices/<serial>/ and the devices directory is fsynced.
  * A folder under a device's name therefore always belongs to a recorded identity. After a crash or Ctrl-C the next
  * run truncates the outputs to their committed lengths, deletes pending folders the ledger does not know (their
@@ -370,15 +370,6 @@ function batchEndpoint(ledger: Ledger, wanted: PlatformEndpoint | undefined): Pl
 	return recorded;
 }
 
-async function* rowsOf(o: GenerateOptions): AsyncGenerator<SerialRow> {
-	if (o.csv !== undefined) {
-		yield* readSerialCsv(o.csv, o.board);
-		return;
-	}
-	const start = o.start ?? 1;
-	for (let i = 0; i < o.count!; i++) yield { line: i + 1, serial: `${o.prefix ?? "ENK"}-${start + i}`, board: o.board! };
-}
-
 let bundled: string | undefined;
 
 /**
@@ -500,7 +491,7 @@ class Pool {
 				this.#sent.delete(reply.id);
 				if (!sent) return;
 				if ("error" in reply) this.#fail(new BatchError(`issuing devices: ${reply.error}`));
-				else this.#finish(sent.task, sent.piece, { ...reply.slice, from: i });
+				else this.#finish(sent.task, sent.piece, { ...reply.slice, serials: sent.task.pieces[sent.piece]!.map((j) => j.serial), from: i });
 				this.#feed();
 			});
 			w.on("error", (e) => this.#fail(new BatchError(`worker: ${e.name}: ${e.message}`)));
@@ -739,13 +730,15 @@ async function runBatch(o: GenerateOptions, pool: Pool | undefined): Promise<Gen
 		/** Commits the slices of one chunk (their rows already inserted); `sizes`: the outputs' lengths once its lines were appended. */
 		const commit = async (chunkId: number, slices: Slice[], sizes: Map<string, number>) => {
 			if (chunkId !== current) throw new Error(`internal: chunk ${chunkId} committed before chunk ${current}`);
-			const serials = slices.flatMap((sl) => sl.serials);
+			// Counted and walked slice by slice: no array of the chunk's serials that would outlive a young-generation GC.
+			let count = 0;
+			for (const sl of slices) count += sl.serials.length;
 			try {
 				fault("chunk-written");
-				if (serials.length > 0) {
+				if (count > 0) {
 					// The folder list only for the fsync-per-file fallback: building 2,048 paths per chunk for nothing was
 					// the main thread's largest source of promoted garbage (sampling heap profiler).
-					await groupSyncAsync(syncer ??= new SyncHelper(), o.out, () => serials.map((serial) => join(o.out, PENDING_DIR, serial)));
+					await groupSyncAsync(syncer ??= new SyncHelper(), o.out, () => slices.flatMap((sl) => sl.serials.map((serial) => join(o.out, PENDING_DIR, serial))));
 					fault("files-synced");
 				}
 				// The chunk's lines were appended as its slices arrived (arrived()).
@@ -770,20 +763,25 @@ async function runBatch(o: GenerateOptions, pool: Pool | undefined): Promise<Gen
 			}
 			early.length = kept;
 			fault("ledger-committed");
-			for (const serial of serials) {
-				moveIntoPlace(o.out, serial);
-				fault("device-renamed");
+			for (const sl of slices) {
+				for (const serial of sl.serials) {
+					moveIntoPlace(o.out, serial);
+					fault("device-renamed");
+				}
 			}
-			if (serials.length > 0) fsyncPath(join(o.out, DEVICES_DIR));
+			if (count > 0) fsyncPath(join(o.out, DEVICES_DIR));
 			fault("chunk-done");
-			result.issued += serials.length;
+			result.issued += count;
 		};
 
 		/** Sorts a chunk into recorded serials (skipped, artifacts restored if missing) and jobs for new ones. */
 		const prepare = (chunk: SerialRow[]): Job[] => {
+			// Nothing recorded before this run: every row is a job (rows have their board: see below), and the chunk's
+			// array serves as the list (no second array of 2,048 per chunk).
+			if (!recordedBefore) return chunk as Job[];
 			const jobs: Job[] = [];
 			for (const r of chunk) {
-				const existing = recordedBefore ? ledger.get(r.serial) : undefined;
+				const existing = ledger.get(r.serial);
 				if (existing) {
 					result.skipped++;
 					if (existing.board !== r.board)
@@ -795,7 +793,7 @@ async function runBatch(o: GenerateOptions, pool: Pool | undefined): Promise<Gen
 					continue;
 				}
 				// The row is the job, not copied: a chunk's jobs live until it is issued, so per-device copies (and a
-				// timestamp string each) ended up in the old generation. Every row has its board by now (rowsOf: count
+				// timestamp string each) ended up in the old generation. Every row has its board by now (count
 				// mode sets it; a CSV row without one was refused by validateSerialCsv).
 				jobs.push(r as Job);
 			}
@@ -847,10 +845,21 @@ async function runBatch(o: GenerateOptions, pool: Pool | undefined): Promise<Gen
 		};
 		o.progress?.(0, total);
 		let stopped = false;
-		for await (const r of rowsOf(o)) {
-			if (o.signal?.aborted) { stopped = true; break; }
-			chunk.push(r);
-			if (chunk.length >= chunkSize) await step();
+		if (o.csv !== undefined) {
+			for await (const r of readSerialCsv(o.csv, o.board)) {
+				if (o.signal?.aborted) { stopped = true; break; }
+				chunk.push(r);
+				if (chunk.length >= chunkSize) await step();
+			}
+		} else {
+			// Count mode without an async generator: a promise and an iterator result per device, for nothing.
+			const prefix = o.prefix ?? "ENK";
+			const start = o.start ?? 1;
+			for (let i = 0; i < o.count!; i++) {
+				if (o.signal?.aborted) { stopped = true; break; }
+				chunk.push({ line: i + 1, serial: `${prefix}-${start + i}`, board: o.board! });
+				if (chunk.length >= chunkSize) await step();
+			}
 		}
 		if (chunk.length > 0) {
 			if (o.signal?.aborted) stopped = true;

@@ -18,7 +18,11 @@ export interface WorkerStart {
 	ctx: IssueContext;
 }
 
-export type WorkReply = { id: number; slice: Slice } | { id: number; error: string };
+/**
+ * A slice without its serials: the main thread has them (the piece it sent), so they do not come back as 64 new strings
+ * per piece that would live in its heap until the chunk commits.
+ */
+export type WorkReply = { id: number; slice: Omit<Slice, "serials"> } | { id: number; error: string };
 
 const data = (workerData ?? {}) as { warm?: () => void };
 let ctx: IssueContext | undefined;
@@ -41,7 +45,7 @@ parentPort!.on("message", (req: WorkRequest | WorkerStart | { recycle: ArrayBuff
 	}
 	try {
 		if (!ctx) throw new Error("no issue context");
-		const slice = issueSlice(ctx, req.jobs, req.createdAt);
+		const { serials: _, ...slice } = issueSlice(ctx, req.jobs, req.createdAt);
 		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, [slice.rows.buffer as ArrayBuffer, ...slice.lines.map((l) => l.buffer as ArrayBuffer)]);
 		if (data.warm) {
 			// The loader (batch.ts WORKER_LOADER) found no valid code cache: write it now that the hot functions are compiled.
