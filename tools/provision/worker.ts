@@ -13,46 +13,29 @@ export interface WorkRequest {
 	createdAt: string;
 }
 
-/** The first message to a worker: the issue context (batch.ts Pool.start). */
-export interface WorkerStart {
-	ctx: IssueContext;
-}
-
 /**
  * A slice without its serials: the main thread has them (the piece it sent), so they do not come back as 64 new strings
  * per piece that would live in its heap until the chunk commits.
  */
 export type WorkReply = { id: number; slice: Omit<Slice, "serials"> } | { id: number; error: string };
 
-const data = (workerData ?? {}) as { warm?: () => void };
-let ctx: IssueContext | undefined;
+const ctx = (workerData as { ctx: IssueContext }).ctx;
+ctx.platformKey = new Uint8Array(ctx.platformKey);
 
 parentPort!.postMessage("ready");
-parentPort!.on("message", (req: WorkRequest | WorkerStart | { recycle: ArrayBuffer[] } | "close") => {
-	if (typeof req === "object" && "ctx" in req) {
-		ctx = req.ctx;
-		ctx.platformKey = new Uint8Array(ctx.platformKey);
-		return;
-	}
+parentPort!.on("message", (req: WorkRequest | { recycle: ArrayBuffer[] } | "close") => {
 	if (typeof req === "object" && "recycle" in req) {
 		recycleBuffers(req.recycle);
 		return;
 	}
 	if (req === "close") {
-		ctx?.platformKey.fill(0);
+		ctx.platformKey.fill(0);
 		parentPort!.close();
 		return;
 	}
 	try {
-		if (!ctx) throw new Error("no issue context");
 		const { serials: _, ...slice } = issueSlice(ctx, req.jobs, req.createdAt);
 		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, [slice.rows.buffer as ArrayBuffer, ...slice.lines.map((l) => l.buffer as ArrayBuffer)]);
-		if (data.warm) {
-			// The loader (batch.ts WORKER_LOADER) found no valid code cache: write it now that the hot functions are compiled.
-			const warm = data.warm;
-			data.warm = undefined;
-			warm();
-		}
 	} catch (error) {
 		// Error messages here name files and serials, never key material.
 		const e = error as NodeJS.ErrnoException;
