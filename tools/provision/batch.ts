@@ -7,8 +7,8 @@
  *   2. the chunk's files are flushed to disk at once (syncfs via `sync -f`, or fsync per file where that is missing);
  *   3. the chunk's lines, appended to the import/audit/manifest files as its devices were issued (in order; a later
  *      chunk's may follow them), are fsynced;
- *   4. ONE ledger transaction (synchronous = FULL) inserts the chunk's identities and each output's committed length
- *      (its length after the chunk's last line);
+ *   4. ONE ledger transaction (synchronous = FULL), which took the chunk's identities as they were issued, records
+ *      each output's committed length (its length after the chunk's last line) and commits;
  *   5. each pending folder is renamed to devices/<serial>/ and the devices directory is fsynced.
  * A folder under a device's name therefore always belongs to a recorded identity. After a crash or Ctrl-C the next
  * run truncates the outputs to their committed lengths, deletes pending folders the ledger does not know (their
@@ -370,35 +370,27 @@ function batchEndpoint(ledger: Ledger, wanted: PlatformEndpoint | undefined): Pl
 	return recorded;
 }
 
-async function* rowsOf(o: GenerateOptions): AsyncGenerator<SerialRow> {
-	if (o.csv !== undefined) {
-		yield* readSerialCsv(o.csv, o.board);
-		return;
-	}
-	const start = o.start ?? 1;
-	for (let i = 0; i < o.count!; i++) yield { line: i + 1, serial: `${o.prefix ?? "ENK"}-${start + i}`, board: o.board! };
-}
-
-let bundled: URL | undefined;
+let bundled: string | undefined;
 
 /**
  * The worker's code: tools/provision/worker.ts and its imports bundled by esbuild (already a dependency: tsx runs
- * on it) into one ES module, so the worker starts without tsx (through tsx's loader a worker took ~0.4 s to start,
- * as long as issuing 2,000 devices). The bundle is cached in the repository's .cache/ (owned by the user, not a
- * shared temp directory: this code runs next to the platform key), named by the SHA-256 of the sources it is built
+ * on it) into one CommonJS file, so the worker starts without tsx (through tsx's loader a worker took ~0.4 s to
+ * start, as long as issuing 2,000 devices); CommonJS rather than an ES module because a worker is ready sooner
+ * without the ES module loader (an empty one: ~53 vs ~62 ms on this VM, 8 interleaved starts each). The bundle is cached in the repository's .cache/ (owned by the user, not
+ * a shared temp directory: this code runs next to the platform key), named by the SHA-256 of the sources it is built
  * from, so an edited source is never served stale. import.meta.url is pinned to this directory's real URL, which
  * boards.ts resolves paths from.
  */
-function workerSource(): URL {
+function workerSource(): string {
 	if (bundled) return bundled;
 	const here = dirname(fileURLToPath(import.meta.url));
 	const entry = join(here, "worker.ts");
 	const hash = createHash("sha256");
 	for (const name of readdirSync(here).filter((n) => n.endsWith(".ts")).sort()) hash.update(name).update(readFileSync(join(here, name)));
-	const cached = join(here, "..", "..", ".cache", "provision-worker", `${hash.digest("hex").slice(0, 32)}.mjs`);
+	const cached = join(here, "..", "..", ".cache", "provision-worker", `${hash.digest("hex").slice(0, 32)}.cjs`);
 	if (!existsSync(cached)) {
 		const result = buildSync({
-			entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", write: false,
+			entryPoints: [entry], bundle: true, platform: "node", format: "cjs", target: "node20", write: false,
 			define: { "import.meta.url": JSON.stringify(pathToFileURL(entry).href) }, logLevel: "silent",
 		});
 		mkdirSync(dirname(cached), { recursive: true, mode: 0o700 });
@@ -406,7 +398,7 @@ function workerSource(): URL {
 		writeFileSync(tmp, result.outputFiles[0]!.contents, { mode: 0o600 });
 		renameSync(tmp, cached);
 	}
-	bundled = pathToFileURL(cached);
+	bundled = cached;
 	return bundled;
 }
 
@@ -471,7 +463,7 @@ class Pool {
 				this.#sent.delete(reply.id);
 				if (!sent) return;
 				if ("error" in reply) this.#fail(new BatchError(`issuing devices: ${reply.error}`));
-				else this.#finish(sent.task, sent.piece, { ...reply.slice, from: i });
+				else this.#finish(sent.task, sent.piece, { ...reply.slice, serials: sent.task.pieces[sent.piece]!.map((j) => j.serial), from: i });
 				this.#feed();
 			});
 			w.on("error", (e) => this.#fail(new BatchError(`worker: ${e.name}: ${e.message}`)));
@@ -650,57 +642,97 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		const recordedBefore = !ledger.rows(1).next().done;
 
 		/**
-		 * Appends a slice's lines to the outputs as soon as it is issued (slices arrive in issue order), and hands its
-		 * line buffers back at once: only the ledger rows wait for the commit, so a chunk in flight holds ~0.7 KB per
-		 * device instead of ~2 KB. Lines beyond the committed lengths are cut off by the next run after a crash.
+		 * Takes a slice as soon as it is issued (slices arrive in issue order): its lines are appended to the outputs and
+		 * its rows inserted into the ledger's open transaction, and its buffers handed back at once, so that nothing of
+		 * a chunk waits for the commit in the main thread's memory but its serials (the rows held there were ~0.6 KB a
+		 * device, two chunks in flight). Lines beyond the committed lengths are cut off by the next run after a crash;
+		 * rows not committed are rolled back.
 		 */
-		const appendLines = (sl: Slice) => {
+		const arrived = (sl: Slice, chunkId: number) => {
 			for (let i = 0; i < OUTPUTS.length; i++) if (sl.lines[i]!.length > 0) outputs!.append(OUTPUTS[i]!, sl.lines[i]!);
 			const buffers = sl.lines.map((l) => l.buffer as ArrayBuffer);
 			sl.lines = [EMPTY, EMPTY, EMPTY];
 			giveBack(sl.from, buffers);
+			if (chunkId === current) insert(sl);
+			else early.push({ chunkId, sl });
 		};
 		/** Buffers go back to the thread that filled them, for its next slices. */
 		const giveBack = (from: number | undefined, buffers: ArrayBuffer[]) => {
 			if (pool) pool.recycle(from, buffers);
 			else recycleBuffers(buffers);
 		};
+		/**
+		 * The open ledger transaction holds the rows of one chunk, `current`, the oldest not yet committed: opened by its
+		 * first rows, committed (with the outputs' lengths) only once its files and lines are on disk. Rows of the next
+		 * chunk, issued while this one finishes and commits, wait in `early`: they must not be committed with it.
+		 */
+		let open = false;
+		let chunks = 0;
+		let current = 0;
+		const early: { chunkId: number; sl: Slice }[] = [];
+		const insert = (sl: Slice) => {
+			if (sl.serials.length === 0) return;
+			if (!open) { ledger.begin(); open = true; }
+			ledger.insertRows(sl.rows, sl.serials.length);
+			giveBack(sl.from, [sl.rows.buffer as ArrayBuffer]);
+			sl.rows = EMPTY;
+		};
 
-		/** Commits the slices of one chunk; `sizes`: the outputs' lengths once its lines were appended. */
-		const commit = async (slices: Slice[], sizes: Map<string, number>) => {
-			const serials = slices.flatMap((sl) => sl.serials);
-			fault("chunk-written");
-			if (serials.length > 0) {
-				// The folder list only for the fsync-per-file fallback: building 2,048 paths per chunk for nothing was
-				// the main thread's largest source of promoted garbage (sampling heap profiler).
-				await groupSyncAsync(syncer ??= new SyncHelper(), o.out, () => serials.map((serial) => join(o.out, PENDING_DIR, serial)));
-				fault("files-synced");
-			}
-			// The chunk's lines were appended as its slices arrived (appendLines).
-			fault("outputs-appended");
-			outputs!.sync();
-			fault("outputs-synced");
-			ledger.transaction(() => {
-				for (const sl of slices) if (sl.serials.length > 0) ledger.insertRows(sl.rows, sl.serials.length);
+		/** Commits the slices of one chunk (their rows already inserted); `sizes`: the outputs' lengths once its lines were appended. */
+		const commit = async (chunkId: number, slices: Slice[], sizes: Map<string, number>) => {
+			if (chunkId !== current) throw new Error(`internal: chunk ${chunkId} committed before chunk ${current}`);
+			// Counted and walked slice by slice: no array of the chunk's serials that would outlive a young-generation GC.
+			let count = 0;
+			for (const sl of slices) count += sl.serials.length;
+			try {
+				fault("chunk-written");
+				if (count > 0) {
+					// The folder list only for the fsync-per-file fallback: building 2,048 paths per chunk for nothing was
+					// the main thread's largest source of promoted garbage (sampling heap profiler).
+					await groupSyncAsync(syncer ??= new SyncHelper(), o.out, () => slices.flatMap((sl) => sl.serials.map((serial) => join(o.out, PENDING_DIR, serial))));
+					fault("files-synced");
+				}
+				// The chunk's lines were appended as its slices arrived (arrived()).
+				fault("outputs-appended");
+				outputs!.sync();
+				fault("outputs-synced");
+				if (!open) { ledger.begin(); open = true; }
 				outputs!.commitSizes(ledger, sizes);
 				fault("ledger-insert");
-			});
-			fault("ledger-committed");
-			for (const sl of slices) giveBack(sl.from, [sl.rows.buffer as ArrayBuffer]);
-			for (const serial of serials) {
-				moveIntoPlace(o.out, serial);
-				fault("device-renamed");
+				ledger.commit();
+				open = false;
+			} catch (error) {
+				if (open) { ledger.rollback(); open = false; }
+				throw error;
 			}
-			if (serials.length > 0) fsyncPath(join(o.out, DEVICES_DIR));
+			// Rows of the next chunk that arrived before this one committed open its transaction.
+			current = chunkId + 1;
+			let kept = 0;
+			for (const e of early) {
+				if (e.chunkId === current) insert(e.sl);
+				else early[kept++] = e;
+			}
+			early.length = kept;
+			fault("ledger-committed");
+			for (const sl of slices) {
+				for (const serial of sl.serials) {
+					moveIntoPlace(o.out, serial);
+					fault("device-renamed");
+				}
+			}
+			if (count > 0) fsyncPath(join(o.out, DEVICES_DIR));
 			fault("chunk-done");
-			result.issued += serials.length;
+			result.issued += count;
 		};
 
 		/** Sorts a chunk into recorded serials (skipped, artifacts restored if missing) and jobs for new ones. */
 		const prepare = (chunk: SerialRow[]): Job[] => {
+			// Nothing recorded before this run: every row is a job (rows have their board: see below), and the chunk's
+			// array serves as the list (no second array of 2,048 per chunk).
+			if (!recordedBefore) return chunk as Job[];
 			const jobs: Job[] = [];
 			for (const r of chunk) {
-				const existing = recordedBefore ? ledger.get(r.serial) : undefined;
+				const existing = ledger.get(r.serial);
 				if (existing) {
 					result.skipped++;
 					if (existing.board !== r.board)
@@ -712,7 +744,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 					continue;
 				}
 				// The row is the job, not copied: a chunk's jobs live until it is issued, so per-device copies (and a
-				// timestamp string each) ended up in the old generation. Every row has its board by now (rowsOf: count
+				// timestamp string each) ended up in the old generation. Every row has its board by now (count
 				// mode sets it; a CSV row without one was refused by validateSerialCsv).
 				jobs.push(r as Job);
 			}
@@ -725,13 +757,13 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		let lengthsBefore = Promise.resolve(outputs.sizes());
 		let chunk: SerialRow[] = [];
 		let done = 0;
-		let inflight: { rows: Promise<{ slices: Slice[]; sizes: Map<string, number> }>; size: number } | undefined;
+		let inflight: { rows: Promise<{ slices: Slice[]; sizes: Map<string, number> }>; size: number; chunkId: number } | undefined;
 		const settle = async () => {
 			if (!inflight) return;
-			const { rows, size } = inflight;
+			const { rows, size, chunkId } = inflight;
 			inflight = undefined;
 			const { slices, sizes } = await rows;
-			await commit(slices, sizes);
+			await commit(chunkId, slices, sizes);
 			done += size;
 			o.progress?.(done, total);
 		};
@@ -740,6 +772,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 			const list = prepare(chunk);
 			// One issue time per chunk: its devices are issued together, within the same commit.
 			const createdAt = now().toISOString();
+			const chunkId = chunks++;
 			chunk = [];
 			if (pool) {
 				// Pipelined: the workers issue this chunk while the previous one commits. Its committed lengths are
@@ -747,27 +780,38 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 				// commits); a chunk with nothing to issue takes those of the chunk before it.
 				let sizes: Map<string, number> | undefined;
 				const rows = list.length > 0
-					? pool.run(list, createdAt, (sl, last) => { appendLines(sl); if (last) sizes = outputs!.sizes(); }).then((slices) => ({ slices, sizes: sizes! }))
+					? pool.run(list, createdAt, (sl, last) => { arrived(sl, chunkId); if (last) sizes = outputs!.sizes(); }).then((slices) => ({ slices, sizes: sizes! }))
 					: lengthsBefore.then((before) => ({ slices: [], sizes: before }));
 				lengthsBefore = rows.then((r) => r.sizes);
 				// Observed by settle(); a failure before then must not be "unhandled".
 				rows.catch(() => {});
 				lengthsBefore.catch(() => {});
 				await settle();
-				inflight = { rows, size };
+				inflight = { rows, size, chunkId };
 			} else {
 				const slice = issueSlice(ctx, list, createdAt, o.writeArtifact, () => fault("device-written"));
-				appendLines(slice);
-				inflight = { rows: Promise.resolve({ slices: [slice], sizes: outputs!.sizes() }), size };
+				arrived(slice, chunkId);
+				inflight = { rows: Promise.resolve({ slices: [slice], sizes: outputs!.sizes() }), size, chunkId };
 				await settle();
 			}
 		};
 		o.progress?.(0, total);
 		let stopped = false;
-		for await (const r of rowsOf(o)) {
-			if (o.signal?.aborted) { stopped = true; break; }
-			chunk.push(r);
-			if (chunk.length >= chunkSize) await step();
+		if (o.csv !== undefined) {
+			for await (const r of readSerialCsv(o.csv, o.board)) {
+				if (o.signal?.aborted) { stopped = true; break; }
+				chunk.push(r);
+				if (chunk.length >= chunkSize) await step();
+			}
+		} else {
+			// Count mode without an async generator: a promise and an iterator result per device, for nothing.
+			const prefix = o.prefix ?? "ENK";
+			const start = o.start ?? 1;
+			for (let i = 0; i < o.count!; i++) {
+				if (o.signal?.aborted) { stopped = true; break; }
+				chunk.push({ line: i + 1, serial: `${prefix}-${start + i}`, board: o.board! });
+				if (chunk.length >= chunkSize) await step();
+			}
 		}
 		if (chunk.length > 0) {
 			if (o.signal?.aborted) stopped = true;
@@ -779,7 +823,7 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 
 		const summary = { event: "run", time: now().toISOString(), ...result, kid };
 		outputs.append(AUDIT_FILE, `${JSON.stringify(summary)}\n`);
-		await commit([], outputs.sizes());
+		await commit(chunks++, [], outputs.sizes());
 		// Everything this run wrote is on disk before it reports success: the chunks are (each commit synced its files
 		// and the devices directory); folders rebuilt, deleted or moved outside a chunk are synced here.
 		if (result.reemitted + result.recovered + result.discarded + result.orphans > 0) groupSync(o.out, []);

@@ -143,6 +143,23 @@ export default class Ledger {
 		this.#setMeta.run(key, value);
 	}
 
+	/**
+	 * An explicit transaction, for rows inserted as they arrive and committed later (batch.ts: a chunk's rows wait in
+	 * SQLite, not in the main thread's memory). Uncommitted rows are rolled back by rollback(), close() or a crash.
+	 */
+	begin(): void {
+		this.#db!.prepare("BEGIN").run();
+	}
+
+	/** Commits the transaction begin() opened (durable when it returns: synchronous = FULL). */
+	commit(): void {
+		this.#db!.prepare("COMMIT").run();
+	}
+
+	rollback(): void {
+		if (this.#db?.inTransaction) this.#db.prepare("ROLLBACK").run();
+	}
+
 	/** Runs fn in one transaction (committed, and durable, when it returns). */
 	transaction<T>(fn: () => T): T {
 		return this.#db!.transaction(fn)() as T;
@@ -160,6 +177,7 @@ export default class Ledger {
 	}
 
 	close(): void {
+		this.rollback();
 		this.#db?.pragma("wal_checkpoint(TRUNCATE)");
 		this.#db?.close();
 		this.#db = undefined;

@@ -13,7 +13,11 @@ export interface WorkRequest {
 	createdAt: string;
 }
 
-export type WorkReply = { id: number; slice: Slice } | { id: number; error: string };
+/**
+ * A slice without its serials: the main thread has them (the piece it sent), so they do not come back as 64 new strings
+ * per piece that would live in its heap until the chunk commits.
+ */
+export type WorkReply = { id: number; slice: Omit<Slice, "serials"> } | { id: number; error: string };
 
 const ctx = (workerData as { ctx: IssueContext }).ctx;
 ctx.platformKey = new Uint8Array(ctx.platformKey);
@@ -30,7 +34,7 @@ parentPort!.on("message", (req: WorkRequest | { recycle: ArrayBuffer[] } | "clos
 		return;
 	}
 	try {
-		const slice = issueSlice(ctx, req.jobs, req.createdAt);
+		const { serials: _, ...slice } = issueSlice(ctx, req.jobs, req.createdAt);
 		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, [slice.rows.buffer as ArrayBuffer, ...slice.lines.map((l) => l.buffer as ArrayBuffer)]);
 	} catch (error) {
 		// Error messages here name files and serials, never key material.

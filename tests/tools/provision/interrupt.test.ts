@@ -220,6 +220,26 @@ workers("two workers issue the same batch shape; a crash after a commit resumes 
 	checkComplete(out2, 40);
 });
 
+workers("pipelined chunks (two workers): a crash at any step of a chunk's commit leaves no later chunk's row committed with it", async () => {
+	// The ledger takes a chunk's rows as they are issued, in a transaction committed with that chunk's output lengths;
+	// the next chunk's rows, issued meanwhile, must wait for the next transaction. A row committed too early would keep
+	// its serial from being issued again while its output lines are cut off by the resume (checkComplete finds that).
+	for (const point of FAULT_POINTS.filter((p) => p !== "device-written")) {
+		for (const hit of [1, 2, 3]) {
+			const out = outDir();
+			let n = 0;
+			try {
+				await generateBatch(base(out, { jobs: 2, count: 40, chunk: 8, fault: (p) => { if (p === point && ++n === hit) throw new Crash(point); } }));
+			} catch (error) {
+				if (!(error instanceof Crash)) throw error;
+			}
+			checkFinalFolders(out);
+			await generateBatch(base(out, { jobs: 2, count: 40, chunk: 8 }));
+			checkComplete(out, 40);
+		}
+	}
+});
+
 workers.run();
 
 const orphans = suite("provision: folders left by an older version (keys written before they were recorded)");
