@@ -276,6 +276,11 @@ function report(error: unknown, io: Io): number {
 /** The CLI as a process runs it: process streams and SIGINT; resolves to the exit code. */
 export function runFromCommandLine(argv: readonly string[]): Promise<number> {
 	tuneHeapForBatches();
+	// Output piped into a reader that stops early (`verify ... | head`): not an error of the command.
+	process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+		if (e.code !== "EPIPE") throw e;
+		process.exit(process.exitCode ?? 0);
+	});
 	return main([...argv], {
 		stdout: (t) => process.stdout.write(t),
 		stderr: (t) => process.stderr.write(t),

@@ -23,6 +23,10 @@ function launch(...args: string[]) {
 	return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const bundles = () => readdirSync(join(root, ".cache", "provision-cli")).filter((n) => n.endsWith(".mjs"));
+// The S3 board's partition table, which the bench's board reads (tools/provision/boards.ts nvsLayout).
+const partitions = join("boards", "lilygo_t_sim7080g_s3", "sdkconfig");
+mkdirSync(join(root, partitions), { recursive: true });
+copyFileSync(join(repo, partitions, "partitions.csv"), join(root, partitions, "partitions.csv"));
 
 const Launcher = suite("provision launcher (npm run provision)");
 
@@ -55,6 +59,15 @@ Launcher("the CLI's exit codes and output: usage error 2, refused input 1, a bat
 	assert.match(verified.stdout, /"device_id"/);
 	assert.not.match(made.stdout + made.stderr + verified.stdout + verified.stderr, new RegExp(readFileSync(key, "utf8").trim()), "the platform key is never printed");
 	assert.is(bundles().length, 1, "the same sources reuse the bundle");
+});
+
+Launcher("bench.mjs runs the benchmark from its own bundle and prints its JSON line", () => {
+	const r = spawnSync(process.execPath, [join(tools, "bench.mjs"), "--count", "20", "--dir", root], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+	assert.is(r.status, 0, r.stderr);
+	const report = JSON.parse(r.stdout.trim()) as { devices: number; imageBytesPerDevice: number; peakRssKiB: number };
+	assert.is(report.devices, 20);
+	assert.is(report.imageBytesPerDevice, 24_576, "the S3 board's NVS partition (boards/lilygo_t_sim7080g_s3 partitions.csv)");
+	assert.ok(bundles().some((b) => b.startsWith("bench-")) && bundles().some((b) => b.startsWith("cli-")));
 });
 
 Launcher("an edited source gets a new bundle: the launcher never runs stale code", () => {
