@@ -202,6 +202,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			// sit in its default full functionality (it may attach meanwhile); switch it off as soon as it answers.
 			this.#o.modem.abandonPowerOn();
 			await this.#preparing;
+			// The gesture completed while the quiet power-on settled (one press, a pause, then three presses): wake()
+			// has begun, and a module that booted with its RF off is what it needs. Powering it down now would only
+			// make the alert wait for a second boot.
+			if (this.#triggerAt !== undefined && this.#o.modem.state === "booted") {
+				this.#log("uplink: false start's power-down skipped: the gesture completed meanwhile");
+				return;
+			}
 		}
 		await this.#stopGnssWindow();
 		await this.#closeSocket();

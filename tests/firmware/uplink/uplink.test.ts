@@ -216,6 +216,18 @@ Up("a power-down during the quiet power-on (a false start) abandons it first; ot
 	assert.is(modem.calls.filter((c) => c === "abandonPowerOn").length, 1, "a power-down after a completed power-on abandons nothing");
 });
 
+Up("the gesture completing while a false start waits for the quiet power-on keeps the modem: no power-down, no second boot", async () => {
+	const { modem, uplink, run } = setup({ modemKnownOff: true });
+	const prepared = uplink.prepare();
+	const down = uplink.powerDown(); // the first attempt was a false start
+	const woken = uplink.wake(); // one press later the next attempt completes, before the modem has booted
+	await run(Promise.all([prepared, down]));
+	assert.equal(await run(woken), { ok: true });
+	assert.equal(modem.calls.slice(0, 4), ["powerOn", "abandonPowerOn", "configure", "uploadCa"], JSON.stringify(modem.calls));
+	assert.not.ok(modem.calls.includes("powerDown"));
+	assert.is(modem.calls.filter((c) => c === "powerOn").length, 1, "booted once");
+});
+
 Up("points unsent at a reset are kept in the store and delivered first once the resumed event reopens", async () => {
 	const first = setup({ keep: true });
 	await first.run(first.uplink.wake());
