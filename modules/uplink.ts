@@ -189,14 +189,33 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 		return up.ok ? { ok: true } : up;
 	}
 
+	/**
+	 * Settles once the modem is off (RadioPort.powerDown: the SOS machine reads that as `radiosOff`). A false start's
+	 * request that the gesture overtook (below) settles only at the next real power-down, whenever that comes.
+	 */
 	powerDown(): Promise<void> {
-		if (!this.#poweringDown) {
-			this.#poweringDown = this.#powerDown().finally(() => { this.#poweringDown = undefined; });
+		// Asked for during an event (wake() has begun): a real power-down, never the false start's skip below.
+		const inEvent = this.#triggerAt !== undefined;
+		if (this.#poweringDown) {
+			if (!inEvent) return this.#poweringDown;
+			// The one in flight may be a false start's still waiting for the quiet power-on, and it may end by keeping
+			// the modem for the gesture that completed meanwhile (a close asked for by a 5 s hold then, say): once it
+			// has decided, ask again.
+			if (this.#preparing) return this.#preparing.then(() => this.powerDown());
+			return this.#poweringDown.then(() => (this.#o.modem.state === "off" ? undefined : this.powerDown()));
 		}
-		return this.#poweringDown;
+		const tracked: Promise<void> = this.#powerDown(!inEvent).finally(() => {
+			if (this.#poweringDown === tracked) this.#poweringDown = undefined;
+		});
+		this.#poweringDown = tracked;
+		return tracked;
 	}
 
-	async #powerDown(): Promise<void> {
+	/** False starts' power-downs that the gesture overtook: settled by the next real power-down. */
+	#offWaiters: Array<() => void> = [];
+
+	/** `mayKeepForGesture`: a false start's power-down, which the gesture completing meanwhile cancels. */
+	async #powerDown(mayKeepForGesture: boolean): Promise<void> {
 		if (this.#preparing) {
 			// A false start while the modem boots: do not let a module that refuses AT+CFUN=4 until its ready marker
 			// sit in its default full functionality (it may attach meanwhile); switch it off as soon as it answers.
@@ -205,8 +224,13 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			// The gesture completed while the quiet power-on settled (one press, a pause, then three presses): wake()
 			// has begun, and a module that booted with its RF off is what it needs. Powering it down now would only
 			// make the alert wait for a second boot.
-			if (this.#triggerAt !== undefined && this.#o.modem.state === "booted") {
+			if (mayKeepForGesture && this.#triggerAt !== undefined && this.#o.modem.state === "booted") {
 				this.#log("uplink: false start's power-down skipped: the gesture completed meanwhile");
+				// No power-down is in progress any more: wake() and any later power-down go on at once. This request
+				// settles ("radios off") only when the modem really is off, at the event's end: settling now would tell
+				// the SOS machine the radios are off while the event uses them (or, in closing, put it to sleep).
+				this.#poweringDown = undefined;
+				await new Promise<void>((resolve) => this.#offWaiters.push(resolve));
 				return;
 			}
 		}
@@ -217,6 +241,7 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			this.#log(result.ok ? `uplink: modem powered down (${result.value})` : `uplink: power-down failed: ${describe(result.error)}`);
 		}
 		this.#caUploaded = false;
+		for (const settle of this.#offWaiters.splice(0)) settle();
 	}
 
 	// GnssPort
@@ -536,7 +561,16 @@ export default class Uplink implements RadioPort, GnssPort, PlatformPort {
 			this.#caUploaded = true;
 		}
 		const { host, port, sni } = this.#o.platform;
-		const opened = await modem.open({ host, port, ca: caName, ...(sni ? { sni } : {}) });
+		const open = () => modem.open({ host, port, ca: caName, ...(sni ? { sni } : {}) });
+		let opened = await open();
+		if (!opened.ok && modem.state === "ready") {
+			// The open found the data context gone (its deactivation URC lost, e.g. while the ESP32 light-slept: the
+			// driver's confirmData dropped to "ready"): bring it back and open once more now, not a whole retry backoff
+			// (up to minutes into an event) later.
+			this.#log(`uplink: TLS open failed with the data context gone (${describe(opened.error)}): re-activating it`);
+			const attached = await modem.attach({ apn: this.#o.platform.apn, timeoutMs: this.#o.reattachTimeoutMs ?? 30_000 });
+			if (attached.ok) opened = await open();
+		}
 		if (!opened.ok) return { ok: false, reason: `TLS open: ${describe(opened.error)}` };
 		this.#socket = opened.value;
 		this.#stage("tls");

@@ -146,12 +146,16 @@ export default class PressRecognizer {
 		if (this.#rawPressed !== this.#stablePressed) consider(this.#rawSince + this.timing.debounceMs);
 		const t = this.timing;
 		if (this.#stablePressed && !this.#holdReported) consider(this.#holdFrom + t.holdMs);
+		// An edge still settling is stamped at its raw time (the contact moved then), so a limit that falls inside its
+		// debounce waits for it: a release 1,190 ms into a press, or a press 990 ms after a release, is within the
+		// limit even though the debounce confirms it after the limit has passed.
+		const settling = this.#rawPressed !== this.#stablePressed;
 		switch (this.#phase) {
 			case "pressed":
-				consider(this.#pressDownAt + t.maxPressMs);
+				if (!(settling && !this.#rawPressed && this.#rawSince <= this.#pressDownAt + t.maxPressMs)) consider(this.#pressDownAt + t.maxPressMs);
 				break;
 			case "released":
-				consider(this.#releasedAt + t.maxGapMs);
+				if (!(settling && this.#rawPressed && this.#rawSince <= this.#releasedAt + t.maxGapMs)) consider(this.#releasedAt + t.maxGapMs);
 				break;
 			case "absorbing":
 			case "lockout":

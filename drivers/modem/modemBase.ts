@@ -315,8 +315,11 @@ export default abstract class ModemBase implements Modem {
 			this.at.abort();
 			await this.#pulse(this.profile.pwrKeyOffMs, "off");
 			// A module that refused the command answered: it was on, and the pulse switched it off. Only a silent one
-			// may have been off already, and switched on by the pulse.
+			// may have been off already, and switched on by the pulse. The refused one still takes its shutdown time
+			// after the pulse: without rails to cut, give it that before anything powers it on again (an AT probe
+			// answered while it shuts down would pass for a module left on).
 			if (answer === "silent" && !this.#rails && (this.#pwrKey || this.#switch)) await this.#confirmOffAfterPulse();
+			else if (answer === "refused" && !this.#rails) await this.delay(this.profile.offSettleMs);
 		}
 		// The power-down marker comes before the module has finished shutting down: let it, then drop the rails.
 		if (this.#rails) await this.delay(this.profile.offSettleMs);
@@ -613,11 +616,14 @@ export default abstract class ModemBase implements Modem {
 	}
 
 	#failedBoot(): ModemResult<void> {
+		this.#powerOnAbandoned = false;
 		this.#setState("failed");
 		return fail({ kind: "error", step: "AT+CFUN" });
 	}
 
 	#booted(): ModemResult<void> {
+		// An abandoned power-on that still ends booted (the gesture completed meanwhile) is an ordinary boot now.
+		this.#powerOnAbandoned = false;
 		this.#setState("booted");
 		return ok(undefined);
 	}

@@ -42,6 +42,9 @@ export const corpus: CorpusCase[] = [
 	// The pause that ended an incomplete attempt is its quiet: the next press starts a new attempt at once.
 	{ name: "one press, a pause past the gap limit, then three presses activate", presses: [[0, 150], [1300, 1420], [1600, 1720], [1900, 2020]], expect: "triple" },
 	{ name: "two presses, a 1.08 s pause, then three presses activate", presses: [[0, 120], [300, 420], [1500, 1620], [1800, 1920], [2100, 2220]], expect: "triple" },
+	// Limits met by the raw edges but confirmed by the 30 ms debounce only after the limit: they count.
+	{ name: "a press 985 ms after a release is within the 1 s gap", presses: [[0, 200], [1185, 1385], [1700, 1900]], expect: "triple" },
+	{ name: "a press released 1,190 ms after it began is within the 1.2 s limit", presses: [[0, 1190], [1400, 1550], [1800, 1950]], expect: "triple" },
 	{ name: "one bouncy press, a pause, then three bouncy presses activate", presses: [[0, 150], [1250, 1370], [1550, 1670], [1850, 1970]], bounceMs: 20, expect: "triple" },
 ];
 

@@ -88,10 +88,17 @@ export default class FakeModem implements Modem {
 	networkTime(): Promise<ModemResult<NetworkTime>> { return this.#later(50, () => ok({ utc: this.platformNow * 1000 + (this.#realTime ? this.#clock.now() % 1000 : 0) + this.networkOffsetMs, offsetMinutes: 60 })); }
 	servingCell(): Promise<ModemResult<ServingCell>> { this.calls.push("cell"); return this.#later(50, () => ok(this.cell)); }
 	uploadCa() { this.calls.push("uploadCa"); return this.#later(200, () => ok(undefined)); }
+	/** Opens that fail as a module does with its data context gone (+CME ERROR: 3), dropping to "ready". */
+	openFailsContextGone = 0;
 	open(_options: TlsOpenOptions): Promise<ModemResult<number>> {
 		this.calls.push("open");
 		return this.#later(1500, () => {
 			if (this.gnssOnNow) return fail({ kind: "socket", step: "CAOPEN", code: 27 });
+			if (this.openFailsContextGone > 0) {
+				this.openFailsContextGone--;
+				this.state = "ready";
+				return fail({ kind: "error", step: "AT+QSSLOPEN", code: 3 });
+			}
 			this.#socketOpen = true;
 			return ok(0);
 		});

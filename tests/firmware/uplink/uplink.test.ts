@@ -219,13 +219,45 @@ Up("a power-down during the quiet power-on (a false start) abandons it first; ot
 Up("the gesture completing while a false start waits for the quiet power-on keeps the modem: no power-down, no second boot", async () => {
 	const { modem, uplink, run } = setup({ modemKnownOff: true });
 	const prepared = uplink.prepare();
-	const down = uplink.powerDown(); // the first attempt was a false start
+	let downSettled = false;
+	const down = uplink.powerDown().then(() => { downSettled = true; }); // the first attempt was a false start
 	const woken = uplink.wake(); // one press later the next attempt completes, before the modem has booted
-	await run(Promise.all([prepared, down]));
+	await run(prepared);
 	assert.equal(await run(woken), { ok: true });
 	assert.equal(modem.calls.slice(0, 4), ["powerOn", "abandonPowerOn", "configure", "uploadCa"], JSON.stringify(modem.calls));
 	assert.not.ok(modem.calls.includes("powerDown"));
 	assert.is(modem.calls.filter((c) => c === "powerOn").length, 1, "booted once");
+	// The false start's request does not report the radios off while the event uses them: it settles with the
+	// event's own power-down.
+	assert.not.ok(downSettled, "still pending during the event");
+	await run(uplink.powerDown());
+	await run(down);
+	assert.ok(downSettled);
+	assert.is(modem.state, "off");
+});
+
+Up("a power-down asked for during the event while a false start's still waits for the quiet power-on is a real one", async () => {
+	const { modem, uplink, run, clock } = setup({ modemKnownOff: true });
+	const prepared = uplink.prepare();
+	void uplink.powerDown(); // false start
+	void uplink.wake(); // the gesture completes
+	await clock.advanceAsync(1000);
+	const closing = uplink.powerDown(); // a 5 s hold closes the event before the modem has even booted
+	await run(Promise.all([prepared, closing]));
+	assert.is(modem.state, "off", JSON.stringify(modem.calls));
+	assert.ok(modem.calls.includes("powerDown"));
+});
+
+Up("a TLS open that finds the data context gone re-activates it and opens again in the same attempt", async () => {
+	const { modem, uplink, run, log } = setup();
+	modem.openFailsContextGone = 1;
+	assert.equal(await run(uplink.wake()), { ok: true });
+	assert.equal(modem.calls, ["powerOn", "configure", "uploadCa", "attach", "open", "attach", "open"]);
+	assert.ok(log.some((l) => l.includes("re-activating")));
+	const failed = setup();
+	failed.modem.openFailsContextGone = 2;
+	const r = await failed.run(failed.uplink.wake());
+	assert.equal(r, { ok: false, reason: "TLS open: error at AT+QSSLOPEN (CME 3)" }, "once only: the attempt's retry takes over");
 });
 
 Up("points unsent at a reset are kept in the store and delivered first once the resumed event reopens", async () => {

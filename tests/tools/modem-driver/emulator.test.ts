@@ -264,7 +264,7 @@ for (const rails of [true, false]) {
 		assert.ok(down.ok && down.value === "hard", "AT+QPOWD is refused too: the PWRKEY power-off pulse");
 		// The module answered (ERROR), so it was on and the pulse switched it off: no watching for a boot it cannot
 		// have started (bootTimeoutMs, 20 s), which would hold up a gesture that follows the false start.
-		const settleMs = rails ? 2_000 : 0; // drivers/modem/bg95.ts offSettleMs before the rails go off
+		const settleMs = 2_000; // drivers/modem/bg95.ts offSettleMs: before the rails go off, or (PWRKEY only) before it counts as off
 		assert.ok(r.clock.now() - downFrom <= 1_000 + 100 + settleMs, `powerDown took ${r.clock.now() - downFrom} ms`);
 		assert.is(r.emu.power, "off");
 		assert.not.ok(r.emu.transcript.some((l) => l.includes("<- +CPIN: READY")), r.emu.transcript.slice(-6).join(" | "));

@@ -35,8 +35,10 @@ const Soak = suite("fault soak (bounded slice)");
 // and the points owed before it were given up after one lost answer although the platform had stored them), 276
 // (the close ran alongside a GNSS window and failed at attach, the event stayed open) and 555 (the last batch was
 // stored but its answer lost: counted dropped until the close's ack settled it). About 0.5 s each. Seeds 1 and 5 are
-// BG95 seeds refusing commands before APP RDY.
-for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 27, 36, 276, 555]) {
+// BG95 seeds refusing commands before APP RDY. 427 (BG95): the PDP deactivation URC lost in light sleep, the next TLS
+// open refused (+CME ERROR: 3); the retry backoff took the alert past the close, with no point delivered, until the
+// uplink re-activated the context within the same attempt.
+for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 27, 36, 276, 427, 555]) {
 	Soak(`seed ${seed}: alert accepted, points delivered, event closed, device dormant`, async () => {
 		const r = await soakSeed(seed);
 		assert.ok(r.pass, `seed ${seed} (${r.plan.dialect}): ${r.problems.join("; ")} -> replay: npm run soak -- --seed ${seed}`);
