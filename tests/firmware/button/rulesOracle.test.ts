@@ -10,6 +10,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import PressRecognizer, { defaultPressTiming, type PressOutput } from "drivers/button/pressRecognizer";
+import { seededRandom as prng } from "../../../tools/sim/modem/prng";
 
 const T = defaultPressTiming;
 /**
@@ -84,17 +85,6 @@ function recognise(presses: readonly Press[]): number[] {
 	return out.filter((o) => o.type === "triple").map((o) => o.time);
 }
 
-/** mulberry32: the same timelines on every run. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 function timeline(rand: () => number): Press[] {
 	const pick = <X>(xs: readonly X[]): X => xs[Math.floor(rand() * xs.length)]!;

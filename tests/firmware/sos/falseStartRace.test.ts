@@ -6,32 +6,20 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import ManualClock from "hal/sim/manualClock";
-import MemoryStore from "hal/sim/memoryStore";
-import SoftKeystore from "hal/sim/softKeystore";
-import Counter from "modules/counter";
-import WallClock from "modules/wallClock";
 import RadioSchedule from "modules/radioSchedule";
-import RequestSigner from "modules/protocol/requestSigner";
 import { encodeAscii } from "modules/protocol/bytes";
 import Uplink from "modules/uplink";
 import Journal from "modules/journal";
 import SosRunner from "modules/sos/runner";
 import { ok } from "drivers/modem/modem";
 import FakeModem from "../uplink/fakeModem";
+import { signingRig } from "../uplink/signingRig";
 
 const deviceId = "5f0c3a9e1b7d4c2a8e6f1032547698ab";
 const key = new Uint8Array(32).map((_, i) => i);
 
 function rig(bootMs: number) {
-	const clock = new ManualClock();
-	const store = new MemoryStore("enigm");
-	store.set("device_id", deviceId);
-	store.set("hmac_key", key.slice().buffer);
-	const keystore = new SoftKeystore({ store });
-	const counter = new Counter({ store });
-	const wallClock = new WallClock(clock);
-	const signer = new RequestSigner({ keystore, counter, host: "platform.example", wallTime: () => wallClock.now() });
+	const { clock, store, keystore, counter, wallClock, signer } = signingRig(deviceId, key);
 	const modem = new FakeModem({ clock, key, deviceId });
 	// The quiet power-on takes bootMs (a slow boot: a first PWRKEY pulse missed, say).
 	modem.powerOn = () => {

@@ -19,18 +19,8 @@ import Counter from "modules/counter";
 import Journal from "modules/journal";
 import DurableRecord from "modules/durableRecord";
 import type { JournalRecord } from "modules/sos/messages";
+import { seededRandom as prng } from "../../../tools/sim/modem/prng";
 
-/** mulberry32: a small seeded generator, so every run is reproducible from its seed. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 type Action =
 	| { kind: "next" }

@@ -1,16 +1,12 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import ManualClock from "hal/sim/manualClock";
 import MemoryStore from "hal/sim/memoryStore";
-import SoftKeystore from "hal/sim/softKeystore";
 import type { Fix } from "drivers/gnss/fix";
-import Counter from "modules/counter";
-import WallClock from "modules/wallClock";
 import RadioSchedule from "modules/radioSchedule";
-import RequestSigner from "modules/protocol/requestSigner";
 import { encodeAscii } from "modules/protocol/bytes";
 import Uplink from "modules/uplink";
 import FakeModem from "./fakeModem";
+import { signingRig } from "./signingRig";
 import DurableRecord from "modules/durableRecord";
 import type { Store } from "hal/store";
 
@@ -25,16 +21,7 @@ const key = new Uint8Array(32).map((_, i) => i);
 const fix = (lat: number): Fix => ({ time: Date.UTC(2026, 10, 22, 9, 0, 0), lat, lon: 8.54, accuracy: 6, satellites: 8, quality: "3d", source: "gnss", altitude: 410 });
 
 function setup(options: { modemKnownOff?: boolean; store?: MemoryStore; keep?: boolean; pointsPerSend?: number; pointCapacity?: number } = {}) {
-	const clock = new ManualClock();
-	const store = options.store ?? new MemoryStore("enigm");
-	if (!options.store) {
-		store.set("device_id", deviceId);
-		store.set("hmac_key", key.slice().buffer);
-	}
-	const keystore = new SoftKeystore({ store });
-	const counter = new Counter({ store });
-	const wallClock = new WallClock(clock);
-	const signer = new RequestSigner({ keystore, counter, host: "platform.example", wallTime: () => wallClock.now() });
+	const { clock, store, keystore, counter, wallClock, signer } = signingRig(deviceId, key, options.store);
 	const modem = new FakeModem({ clock, key, deviceId });
 	const schedule = new RadioSchedule(options.pointsPerSend ? { pointsPerSend: options.pointsPerSend } : {});
 	const log: string[] = [];

@@ -7,17 +7,12 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import ManualClock from "hal/sim/manualClock";
-import MemoryStore from "hal/sim/memoryStore";
-import SoftKeystore from "hal/sim/softKeystore";
 import type { Fix } from "drivers/gnss/fix";
-import Counter from "modules/counter";
-import WallClock from "modules/wallClock";
 import RadioSchedule from "modules/radioSchedule";
-import RequestSigner from "modules/protocol/requestSigner";
 import { encodeAscii } from "modules/protocol/bytes";
 import Uplink from "modules/uplink";
 import FakeModem from "./fakeModem";
+import { signingRig } from "./signingRig";
 
 const deviceId = "5f0c3a9e1b7d4c2a8e6f1032547698ab";
 const eventId = "9d2e41f07ab35c6680e1d4f2a7c9b053";
@@ -28,14 +23,7 @@ const DAY = 24 * 60 * MINUTE;
 const YEAR = 365 * DAY;
 
 function setup(networkOffsetMs: number, refusal: "signed" | "unsigned") {
-	const clock = new ManualClock();
-	const store = new MemoryStore("enigm");
-	store.set("device_id", deviceId);
-	store.set("hmac_key", key.slice().buffer);
-	const keystore = new SoftKeystore({ store });
-	const counter = new Counter({ store });
-	const wallClock = new WallClock(clock);
-	const signer = new RequestSigner({ keystore, counter, host: "platform.example", wallTime: () => wallClock.now() });
+	const { clock, keystore, counter, wallClock, signer } = signingRig(deviceId, key);
 	const modem = new FakeModem({ clock, key, deviceId, realTime: true });
 	modem.networkOffsetMs = networkOffsetMs;
 	modem.createdSkewS = SKEW_S;

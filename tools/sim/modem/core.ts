@@ -21,6 +21,7 @@ import { latin1, parseCommand } from "./util";
 import { commonCommands } from "./common";
 import type { CommandTable } from "./commandTable";
 import { lookup } from "./commandTable";
+import { seededRandom } from "./prng";
 
 export type DialectName = "sim7080" | "bg95";
 
@@ -143,17 +144,7 @@ export interface CoreOptions {
 	readonly urcNoise?: number;
 }
 
-/** mulberry32: a small seeded PRNG, so a run with a given seed is the same run again. */
-export function seededRandom(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+export { seededRandom } from "./prng";
 
 type PortSink = (bytes: Uint8Array) => void;
 
