@@ -10,6 +10,7 @@
  *
  *   npm run soak                  # seeds 1..200
  *   npm run soak -- --seeds 500   # seeds 1..500
+ *   npm run soak -- --seeds 600 --from 501   # seeds 501..1100
  *   npm run soak -- --seed 17     # replay one seed, with its AT transcript and device log on failure
  */
 import World from "./world";
@@ -137,9 +138,10 @@ export async function soakSeed(seed: number, options: { keepLog?: boolean } = {}
 async function main(argv: string[]): Promise<number> {
 	const arg = (name: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
 	const one = arg("--seed");
-	const seeds = one !== undefined ? [Number(one)] : Array.from({ length: Number(arg("--seeds") ?? 200) }, (_, i) => i + 1);
-	if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-		console.error("usage: npm run soak [-- --seeds N | --seed N]");
+	const first = Number(arg("--from") ?? 1);
+	const seeds = one !== undefined ? [Number(one)] : Array.from({ length: Number(arg("--seeds") ?? 200) }, (_, i) => first + i);
+	if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+		console.error("usage: npm run soak [-- --seeds N [--from FIRST] | --seed N]");
 		return 2;
 	}
 	let failed = 0;
