@@ -18,17 +18,15 @@
  * Nothing secret is logged; errors name files and serials only.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
 	closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, opendirSync, readdirSync, renameSync, rmSync,
-	readFileSync, statSync, truncateSync, writeFileSync, writeSync,
+	statSync, truncateSync, writeSync,
 } from "node:fs";
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
-import { dirname, join, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join, sep } from "node:path";
 import { Worker } from "node:worker_threads";
-import { buildSync } from "esbuild";
+import { bundleFile } from "./bundle.mjs";
 import { boards, nvsLayout, type NvsLayout } from "./boards";
 import { SERIAL, readSerialCsv, validateSerialCsv, type SerialRow } from "./csv";
 import {
@@ -370,37 +368,13 @@ function batchEndpoint(ledger: Ledger, wanted: PlatformEndpoint | undefined): Pl
 	return recorded;
 }
 
-let bundled: string | undefined;
-
 /**
- * The worker's code: tools/provision/worker.ts and its imports bundled by esbuild (already a dependency: tsx runs
- * on it) into one CommonJS file, so the worker starts without tsx (through tsx's loader a worker took ~0.4 s to
- * start, as long as issuing 2,000 devices); CommonJS rather than an ES module because a worker is ready sooner
- * without the ES module loader (an empty one: ~53 vs ~62 ms on this VM, 8 interleaved starts each). The bundle is cached in the repository's .cache/ (owned by the user, not
- * a shared temp directory: this code runs next to the platform key), named by the SHA-256 of the sources it is built
- * from, so an edited source is never served stale. import.meta.url is pinned to this directory's real URL, which
- * boards.ts resolves paths from.
+ * The worker's code: tools/provision/worker.ts and its imports in one CommonJS bundle (bundle.mjs), so the worker
+ * starts without tsx (through tsx's loader a worker took ~0.4 s to start, as long as issuing 2,000 devices);
+ * CommonJS rather than an ES module because a worker is ready sooner without the ES module loader (an empty one:
+ * ~53 vs ~62 ms on this VM, 8 interleaved starts each).
  */
-function workerSource(): string {
-	if (bundled) return bundled;
-	const here = dirname(fileURLToPath(import.meta.url));
-	const entry = join(here, "worker.ts");
-	const hash = createHash("sha256");
-	for (const name of readdirSync(here).filter((n) => n.endsWith(".ts")).sort()) hash.update(name).update(readFileSync(join(here, name)));
-	const cached = join(here, "..", "..", ".cache", "provision-worker", `${hash.digest("hex").slice(0, 32)}.cjs`);
-	if (!existsSync(cached)) {
-		const result = buildSync({
-			entryPoints: [entry], bundle: true, platform: "node", format: "cjs", target: "node20", write: false,
-			define: { "import.meta.url": JSON.stringify(pathToFileURL(entry).href) }, logLevel: "silent",
-		});
-		mkdirSync(dirname(cached), { recursive: true, mode: 0o700 });
-		const tmp = `${cached}.${process.pid}.tmp`;
-		writeFileSync(tmp, result.outputFiles[0]!.contents, { mode: 0o600 });
-		renameSync(tmp, cached);
-	}
-	bundled = cached;
-	return bundled;
-}
+const workerSource = (): string => bundleFile("worker.ts", "cjs");
 
 /** Devices per piece of work: small enough to balance the threads, large enough that messages cost little. */
 const PIECE = 64;

@@ -4,6 +4,7 @@
  *
  *   node <PROVISION_NODE_FLAGS> tools/provision/bench.mjs [--count N] [--board B] [--jobs N] [--dir <parent>] [--keep]
  */
-import { bundled } from "./bundle.mjs";
+import { pathToFileURL } from "node:url";
+import { bundleFile } from "./bundle.mjs";
 
-await import(await bundled("bench.ts"));
+await import(pathToFileURL(bundleFile("bench.ts", "esm")).href);

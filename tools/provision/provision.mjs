@@ -6,7 +6,8 @@
  *   node <PROVISION_NODE_FLAGS> tools/provision/provision.mjs <command> [options]    (what npm run provision runs)
  *   node --import tsx tools/provision/cli.ts <command> [options]                      (the same CLI, through tsx)
  */
-import { bundled } from "./bundle.mjs";
+import { pathToFileURL } from "node:url";
+import { bundleFile } from "./bundle.mjs";
 
-const cli = await import(await bundled("cli.ts"));
+const cli = await import(pathToFileURL(bundleFile("cli.ts", "esm")).href);
 process.exitCode = await cli.runFromCommandLine(process.argv.slice(2));

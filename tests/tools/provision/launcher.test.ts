@@ -22,7 +22,7 @@ function launch(...args: string[]) {
 	const r = spawnSync(process.execPath, [join(tools, "provision.mjs"), ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
 	return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const bundles = () => readdirSync(join(root, ".cache", "provision-cli")).filter((n) => n.endsWith(".mjs"));
+const bundles = () => readdirSync(join(root, ".cache", "provision-bundles")).filter((n) => n.endsWith(".mjs"));
 // The S3 board's partition table, which the bench's board reads (tools/provision/boards.ts nvsLayout).
 const partitions = join("boards", "lilygo_t_sim7080g_s3", "sdkconfig");
 mkdirSync(join(root, partitions), { recursive: true });
