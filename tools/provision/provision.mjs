@@ -1,6 +1,6 @@
 /**
  * Fast start for the provisioning CLI (`npm run provision`): runs tools/provision/cli.ts from its cached bundle
- * (bundle.mjs) instead of through tsx: ~0.2 s to start instead of ~0.4 s, ~14 MB less peak RSS. The arguments,
+ * (bundle.mjs) instead of through tsx: ~0.15 s to start instead of ~0.4 s, ~14 MB less peak RSS. The arguments,
  * output and exit codes are the CLI's.
  *
  *   node <PROVISION_NODE_FLAGS> tools/provision/provision.mjs <command> [options]    (what npm run provision runs)
