@@ -13,8 +13,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROVISION_NODE_FLAGS } from "../provision/nodeFlags";
+import { bundleFile } from "../provision/bundle.mjs";
+import { engineStatus } from "../provision/nativeEngine";
 
 export const PROVISIONING_SIZES = [1_000, 5_000, 40_000] as const;
+/**
+ * Rounds per size, interleaved (1k, 5k, 40k, 1k, ...): wall time on a shared VM moves by 10-20 % from run to run and
+ * drifts over minutes, so each figure is the median of three, with the range beside it.
+ */
+export const PROVISIONING_ROUNDS = 3;
 
 /** As package.json `provision` runs the CLI: a small fixed young generation and early full GCs (batch.ts). */
 export { PROVISION_NODE_FLAGS } from "../provision/nodeFlags";
@@ -31,6 +38,10 @@ export interface ProvisioningRun {
 	/** The whole CLI command, spawn to exit: devices / seconds. */
 	endToEndSeconds: number;
 	endToEndImagesPerSecond: number;
+	/** "native" or "js" (tools/provision/nativeEngine.ts). */
+	engine: string;
+	/** Every round's figures (the fields above are their medians). */
+	rounds: { imagesPerSecond: number; endToEndImagesPerSecond: number; peakRssKiB: number }[];
 }
 
 export interface ProvisioningFigures {
@@ -41,7 +52,7 @@ export interface ProvisioningFigures {
 	rssRatio: number;
 }
 
-type ChildRun = Omit<ProvisioningRun, "endToEndSeconds" | "endToEndImagesPerSecond">;
+type ChildRun = Omit<ProvisioningRun, "endToEndSeconds" | "endToEndImagesPerSecond" | "rounds">;
 
 function runChild(repoRoot: string, count: number): Promise<ChildRun> {
 	return new Promise((resolvePromise, reject) => {
@@ -83,21 +94,41 @@ function runCommand(repoRoot: string, count: number, parent: string): Promise<nu
 	}).finally(() => rmSync(work, { recursive: true, force: true }));
 }
 
+const median = (values: number[]): number => {
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = sorted.length >> 1;
+	return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
 export async function provisioningFigures(repoRoot: string, progress: (line: string) => void = () => {}): Promise<ProvisioningFigures> {
-	const runs: ProvisioningRun[] = [];
-	for (const n of PROVISIONING_SIZES) {
-		progress(`provisioning ${n.toLocaleString("en")} devices (wall time, child process)`);
-		const r = await runChild(repoRoot, n);
-		const endToEnd = await runCommand(repoRoot, n, r.dir === "/dev/shm" ? "/dev/shm" : tmpdir());
-		runs.push({
-			devices: r.devices, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond, peakRssKiB: r.peakRssKiB,
-			jobs: r.jobs, dir: r.dir, board: r.board, imageBytesPerDevice: r.imageBytesPerDevice,
-			endToEndSeconds: Number(endToEnd.toFixed(3)), endToEndImagesPerSecond: Math.round(n / endToEnd),
-		});
+	// Built here, before anything is timed: the bundles (esbuild in the child would count in its time and RSS) and
+	// the native engine (a compile the first time).
+	for (const [entry, format] of [["bench.ts", "esm"], ["cli.ts", "esm"], ["worker.ts", "cjs"]] as const) bundleFile(entry, format);
+	const engine = engineStatus();
+	if (engine.engine !== "native") progress(`provisioning: JavaScript engine (${engine.reason})`);
+	const byRound = new Map<number, { child: ChildRun; endToEnd: number }[]>();
+	for (let round = 0; round < PROVISIONING_ROUNDS; round++) {
+		for (const n of PROVISIONING_SIZES) {
+			progress(`provisioning ${n.toLocaleString("en")} devices, round ${round + 1}/${PROVISIONING_ROUNDS} (wall time, child process)`);
+			const child = await runChild(repoRoot, n);
+			const endToEnd = await runCommand(repoRoot, n, child.dir === "/dev/shm" ? "/dev/shm" : tmpdir());
+			byRound.set(n, [...(byRound.get(n) ?? []), { child, endToEnd }]);
+		}
 	}
+	const runs: ProvisioningRun[] = PROVISIONING_SIZES.map((n) => {
+		const all = byRound.get(n)!;
+		const r = all[0]!.child;
+		const endToEndSeconds = median(all.map((a) => a.endToEnd));
+		return {
+			devices: r.devices, seconds: Number(median(all.map((a) => a.child.seconds)).toFixed(3)), imagesPerSecond: Math.round(median(all.map((a) => a.child.imagesPerSecond))),
+			peakRssKiB: Math.round(median(all.map((a) => a.child.peakRssKiB))), jobs: r.jobs, dir: r.dir, board: r.board, imageBytesPerDevice: r.imageBytesPerDevice,
+			endToEndSeconds: Number(endToEndSeconds.toFixed(3)), endToEndImagesPerSecond: Math.round(n / endToEndSeconds), engine: r.engine,
+			rounds: all.map((a) => ({ imagesPerSecond: a.child.imagesPerSecond, endToEndImagesPerSecond: Math.round(n / a.endToEnd), peakRssKiB: a.child.peakRssKiB })),
+		};
+	});
 	return {
 		wallTime: true,
-		method: "tools/provision/bench.ts, run from its bundle without tsx (tools/provision/bench.mjs, as npm run provision runs the CLI), in a child process per batch size: `generate` with the CLI's settings (PROVISION_NODE_FLAGS; worker threads + the main thread issuing) into a fresh directory (tmpfs /dev/shm when present); images/s = devices / wall seconds of the batch; peak RSS = process.resourceUsage().maxRSS of that child (main thread and workers). endToEnd: the whole command `node <PROVISION_NODE_FLAGS> tools/provision/provision.mjs generate ...`, spawn to exit (process start, module loading, the batch), into the same kind of directory.",
+		method: `tools/provision/bench.ts, run from its bundle without tsx (tools/provision/bench.mjs, as npm run provision runs the CLI), in a child process per batch size: \`generate\` with the CLI's settings (PROVISION_NODE_FLAGS; worker threads + the main thread issuing; the native engine when it builds) into a fresh directory (tmpfs /dev/shm when present); images/s = devices / wall seconds of the batch; peak RSS = process.resourceUsage().maxRSS of that child (main thread and workers). endToEnd: the whole command \`node <PROVISION_NODE_FLAGS> tools/provision/provision.mjs generate ...\`, spawn to exit (process start, module loading, the batch), into the same kind of directory. ${PROVISIONING_ROUNDS} interleaved rounds; each figure is the median, \`rounds\` has them all. Bundles and the native engine are built before anything is timed.`,
 		runs,
 		rssRatio: Number((runs[runs.length - 1]!.peakRssKiB / runs[0]!.peakRssKiB).toFixed(3)),
 	};
@@ -105,7 +136,8 @@ export async function provisioningFigures(repoRoot: string, progress: (line: str
 
 export function provisioningLines(p: ProvisioningFigures | Record<string, never>): string[] {
 	if (!("runs" in p)) return [];
-	const lines = p.runs.map((r) => `Provisioning ${String(r.devices).padStart(6)} devices: ${String(r.imagesPerSecond).padStart(6)} images/s in the batch, ${String(r.endToEndImagesPerSecond).padStart(6)} images/s for the whole command (${r.endToEndSeconds} s), peak RSS ${(r.peakRssKiB / 1024).toFixed(1)} MiB (${r.jobs} worker${r.jobs === 1 ? "" : "s"} + the main thread, ${r.dir}, wall time)`);
+	const range = (values: number[]) => `${Math.min(...values)}-${Math.max(...values)}`;
+	const lines = p.runs.map((r) => `Provisioning ${String(r.devices).padStart(6)} devices: ${String(r.imagesPerSecond).padStart(6)} images/s in the batch (${range(r.rounds.map((x) => x.imagesPerSecond))}), ${String(r.endToEndImagesPerSecond).padStart(6)} for the whole command (${r.endToEndSeconds} s; ${range(r.rounds.map((x) => x.endToEndImagesPerSecond))}), peak RSS ${(r.peakRssKiB / 1024).toFixed(1)} MiB (${r.engine} engine, ${r.jobs} worker${r.jobs === 1 ? "" : "s"} + the main thread, ${r.dir}, wall time, median of ${r.rounds.length})`);
 	lines.push(`Provisioning peak RSS ${p.runs[p.runs.length - 1]!.devices} vs ${p.runs[0]!.devices} devices: x${p.rssRatio} (target <= 1.10)`);
 	return lines;
 }

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AUDIT_FILE, IMPORT_FILE, MANIFEST_FILE, defaultJobs, generateBatch, tuneHeapForBatches } from "./batch";
+import { engineStatus } from "./nativeEngine";
 
 tuneHeapForBatches(); // as the CLI does
 
@@ -27,6 +28,8 @@ const jobs = values.jobs !== undefined ? Number(values.jobs) : defaultJobs();
 const parent = values.dir ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
 const dir = mkdtempSync(join(parent, "enigm-provision-bench-"));
 const platformKey = randomBytes(32);
+// Found (or built) before the clock starts, as the bundle is: a one-time step of an installation, not of a batch.
+const engine = engineStatus();
 
 const before = process.resourceUsage();
 const rssBaseKiB = before.maxRSS;
@@ -48,6 +51,7 @@ const size = (f: string) => statSync(join(dir, f)).size;
 const report = {
 	bench: "provision",
 	board,
+	engine: engine.engine,
 	jobs,
 	dir: parent,
 	devices: result.issued,

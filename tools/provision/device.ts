@@ -15,6 +15,7 @@ import type { LedgerRow } from "./ledger";
 import {
 	buildNvsImage, buildNvsKeysPartition, buildNvsTemplate, deriveNvsKeysFromHmac, encryptNvsImage, setNvsValue, type NvsKeys, type NvsTemplate,
 } from "./nvs";
+import { loadNative, type NativeEngine } from "./nativeEngine";
 import { unwrapKey, wrapAad, wrapKey, type Wrapped } from "./wrap";
 
 export const DEVICES_DIR = "devices";
@@ -60,6 +61,9 @@ export interface Built {
 }
 
 type BuildRow = Pick<LedgerRow, "deviceId" | "board" | "keyStore" | "efuseBlock">;
+
+/** eky | tky for the native engine (per thread, wiped after each use). */
+const xtsKeys = new Uint8Array(64);
 
 /** One image buffer per partition size and thread, reused for every device: no 24 KB allocation per image. */
 const scratch = new Map<number, Uint8Array>();
@@ -117,7 +121,7 @@ function templateFor(row: BuildRow, size: number, platform?: PlatformEndpoint): 
  * Builds a device's artifacts. The image is built in this thread's scratch buffer and stays valid only until the
  * next build(): write it out before building the next device.
  */
-export function build(row: BuildRow, secrets: Secrets, layout: NvsLayout, platform?: PlatformEndpoint): Built {
+export function build(row: BuildRow, secrets: Secrets, layout: NvsLayout, platform?: PlatformEndpoint, engine?: NativeEngine): Built {
 	if (!DEVICE_ID.test(row.deviceId)) throw new RangeError("device id must be 32 lowercase hex characters");
 	if (row.keyStore === "nvs" && secrets.hmacKey.length !== 32) throw new RangeError("NVS key store needs a 32-byte key");
 	const size = layout.nvs.size;
@@ -129,13 +133,25 @@ export function build(row: BuildRow, secrets: Secrets, layout: NvsLayout, platfo
 	const built: Built = { image };
 	if (secrets.nvsKeys) {
 		// The plain image (it holds the key) is overwritten.
-		encryptNvsImage(image, secrets.nvsKeys, { inPlace: true, entries: template.entries });
+		if (engine) {
+			xtsKeys.set(secrets.nvsKeys.encryption, 0);
+			xtsKeys.set(secrets.nvsKeys.tweak, 32);
+			try {
+				engine.xtsEntries(image, template.entries, xtsKeys);
+			} finally {
+				xtsKeys.fill(0);
+			}
+		} else encryptNvsImage(image, secrets.nvsKeys, { inPlace: true, entries: template.entries });
 		built.keysPartition = buildNvsKeysPartition(secrets.nvsKeys);
 	} else if (secrets.nvsHmacKey) {
-		const derived = deriveNvsKeysFromHmac(secrets.nvsHmacKey);
-		encryptNvsImage(image, derived, { inPlace: true, entries: template.entries });
-		derived.encryption.fill(0);
-		derived.tweak.fill(0);
+		// The native engine derives eky and tky itself (the same HMACs) and wipes them.
+		if (engine) engine.xtsEntries(image, template.entries, secrets.nvsHmacKey);
+		else {
+			const derived = deriveNvsKeysFromHmac(secrets.nvsHmacKey);
+			encryptNvsImage(image, derived, { inPlace: true, entries: template.entries });
+			derived.encryption.fill(0);
+			derived.tweak.fill(0);
+		}
 		// espefuse burn_key BLOCK_KEYn <file> HMAC_UP takes the same 32 bytes nvs_partition_gen.py reads with
 		// --kp_hmac_inputkey (ESP-IDF NVS encryption guide, HMAC-based scheme).
 		built.nvsHmacKeyFile = secrets.nvsHmacKey.slice();
@@ -235,7 +251,22 @@ export const writeArtifactFile: ArtifactWriter = (path, data) => {
 };
 
 /** Writes a device's artifacts into `dir` (created fresh; a leftover of an interrupted run is replaced). */
-export function writeDeviceDir(dir: string, row: NewRow, built: Built, write: ArtifactWriter = writeArtifactFile): void {
+export function writeDeviceDir(dir: string, row: NewRow, built: Built, write: ArtifactWriter = writeArtifactFile, engine?: NativeEngine): void {
+	if (engine && write === writeArtifactFile) {
+		const names: string[] = [FILE.nvs];
+		const contents: Uint8Array[] = [built.image];
+		if (built.keyFile) { names.push(FILE.key); contents.push(built.keyFile); }
+		if (built.keysPartition) { names.push(FILE.nvsKeys); contents.push(built.keysPartition); }
+		if (built.nvsHmacKeyFile) { names.push(FILE.nvsHmacKey); contents.push(built.nvsHmacKeyFile); }
+		try {
+			engine.writeDir(dir, names, contents);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+			rmSync(dir, { recursive: true, force: true });
+			engine.writeDir(dir, names, contents);
+		}
+		return;
+	}
 	try {
 		mkdirSync(dir, { mode: 0o700 });
 	} catch (error) {
@@ -292,6 +323,8 @@ export interface IssueContext {
 	nvsKeys: boolean;
 	efuseBlock: number;
 	nvsEfuseBlock: number;
+	/** The native engine's module (native.ts engineStatus().path); unset: the JavaScript path. */
+	nativePath?: string;
 }
 
 /** An issued device: the row to record and its [platform-import, audit, manifest] lines. */
@@ -402,6 +435,8 @@ export function issueDevice(ctx: IssueContext, job: Job, createdAt: string, writ
 	// Also what keeps every output line ASCII (AsciiSink).
 	if (!info || !SERIAL.test(job.serial)) throw new RangeError(`invalid serial or board for ${JSON.stringify(job.serial.slice(0, 80))}`);
 	const layout = ctx.layouts[job.board]!;
+	// With a custom writer (tests inject write failures) the JavaScript path runs, so the writer sees every file.
+	const engine = ctx.nativePath !== undefined && write === undefined ? loadNative(ctx.nativePath) : undefined;
 	const useNvsKeys = ctx.nvsKeys && info.keyStore === "nvs" && info.chip !== "sim";
 	const useHmacScheme = info.keyStore === "efuse";
 	// One draw for every random value of the device: key, NVS keys, device id, IVs.
@@ -416,23 +451,23 @@ export function issueDevice(ctx: IssueContext, job: Job, createdAt: string, writ
 		if (useHmacScheme) secrets.nvsHmacKey = take(32);
 		const deviceId = take(16).toString("hex");
 		const efuseBlock = useHmacScheme ? ctx.efuseBlock : null;
-		built = build({ deviceId, board: job.board, keyStore: info.keyStore, efuseBlock }, secrets, layout, ctx.endpoint);
+		built = build({ deviceId, board: job.board, keyStore: info.keyStore, efuseBlock }, secrets, layout, ctx.endpoint, engine);
 		const aad = (purpose: "device-key" | "nvs-keys" | "nvs-hmac-key") => wrapAad(purpose, deviceId, job.serial, job.board);
 		let nvsKeys: Wrapped | null = null;
 		if (secrets.nvsKeys) {
 			// Wrapped together as eky | tky: adjacent in the draw.
 			const both = draw.subarray(nvsKeysAt, nvsKeysAt + 64);
-			nvsKeys = wrapKey(ctx.platformKey, both, aad("nvs-keys"), take(12), ctx.kid);
+			nvsKeys = wrapKey(ctx.platformKey, both, aad("nvs-keys"), take(12), ctx.kid, engine);
 		}
-		const key = wrapKey(ctx.platformKey, secrets.hmacKey, aad("device-key"), take(12), ctx.kid);
-		const nvsHmacKey = secrets.nvsHmacKey ? wrapKey(ctx.platformKey, secrets.nvsHmacKey, aad("nvs-hmac-key"), take(12), ctx.kid) : null;
+		const key = wrapKey(ctx.platformKey, secrets.hmacKey, aad("device-key"), take(12), ctx.kid, engine);
+		const nvsHmacKey = secrets.nvsHmacKey ? wrapKey(ctx.platformKey, secrets.nvsHmacKey, aad("nvs-hmac-key"), take(12), ctx.kid, engine) : null;
 		// A literal, not a spread of a base object: the spread's copies were the main thread's largest source of
 		// promoted garbage (sampling heap profiler: ~440 of ~1,000 promoted bytes per device).
 		const row: NewRow = {
 			serial: job.serial, deviceId, board: job.board, keyStore: info.keyStore, efuseBlock,
 			nvsEfuseBlock: useHmacScheme ? ctx.nvsEfuseBlock : null, createdAt, key, nvsKeys, nvsHmacKey, imageSha256: sha256(built.image),
 		};
-		writeDeviceDir(`${pendingRoot(ctx.out)}/${job.serial}`, row, built, write);
+		writeDeviceDir(`${pendingRoot(ctx.out)}/${job.serial}`, row, built, write, engine);
 		return { row, lines: records(row, layout, ctx.kid) };
 	} finally {
 		wipe(secrets, built);

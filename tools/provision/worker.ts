@@ -3,8 +3,9 @@
  * and the JSON-lines outputs on the main thread. One worker per core; each message is a contiguous slice of a
  * chunk, answered with the rows in the same order. The platform key lives in the worker's memory only.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { issueSlice, recycleBuffers, type IssueContext, type Job, type Slice } from "./device";
+import { loadNative } from "./nativeEngine";
 
 export interface WorkRequest {
 	id: number;
@@ -19,21 +20,33 @@ export interface WorkRequest {
  */
 export type WorkReply = { id: number; slice: Omit<Slice, "serials"> } | { id: number; error: string };
 
-const ctx = (workerData as { ctx: IssueContext }).ctx;
-ctx.platformKey = new Uint8Array(ctx.platformKey);
+/** The batch's context, sent once the batch knows it (the worker boots meanwhile: batch.ts Pool). */
+export interface WorkerSetup {
+	ctx: IssueContext;
+}
 
-parentPort!.postMessage("ready");
-parentPort!.on("message", (req: WorkRequest | { recycle: ArrayBuffer[] } | "close") => {
+let ctx: IssueContext | undefined;
+
+parentPort!.on("message", (req: WorkRequest | WorkerSetup | { recycle: ArrayBuffer[] } | "close") => {
+	if (typeof req === "object" && "ctx" in req) {
+		ctx = req.ctx;
+		ctx.platformKey = new Uint8Array(ctx.platformKey);
+		// Loaded now rather than by the first piece.
+		if (ctx.nativePath !== undefined) loadNative(ctx.nativePath);
+		parentPort!.postMessage("ready");
+		return;
+	}
 	if (typeof req === "object" && "recycle" in req) {
 		recycleBuffers(req.recycle);
 		return;
 	}
 	if (req === "close") {
-		ctx.platformKey.fill(0);
+		ctx?.platformKey.fill(0);
 		parentPort!.close();
 		return;
 	}
 	try {
+		if (!ctx) throw new Error("work before the batch context");
 		const { serials: _, ...slice } = issueSlice(ctx, req.jobs, req.createdAt);
 		parentPort!.postMessage({ id: req.id, slice } satisfies WorkReply, [slice.rows.buffer as ArrayBuffer, ...slice.lines.map((l) => l.buffer as ArrayBuffer)]);
 	} catch (error) {

@@ -37,13 +37,32 @@ export function platformKeyId(key: Uint8Array): string {
 	return createHash("sha256").update("enigm-platform-import-key-id").update(key).digest("hex").slice(0, 16);
 }
 
+/** AES-256-GCM with a 96-bit IV into out = ciphertext | tag (native.ts NativeEngine.gcmSeal). */
+export interface GcmSealer {
+	gcmSeal(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): void;
+}
+
+const sealed = Buffer.alloc(64 + 16);
+
 /**
  * `iv`: 12 fresh random bytes from the caller's CSPRNG draw (a batch draws many at once); by default its own.
  * `kid`: platformKeyId(platformKey), which a batch computes once.
+ * `sealer`: the native engine, which does the same AES-GCM without a Cipher object per wrap (the same bytes:
+ * tests/tools/provision/native.test.ts).
  */
-export function wrapKey(platformKey: Uint8Array, secret: Uint8Array, aad: string, iv: Uint8Array = randomBytes(12), kid = platformKeyId(platformKey)): Wrapped {
+export function wrapKey(platformKey: Uint8Array, secret: Uint8Array, aad: string, iv: Uint8Array = randomBytes(12), kid = platformKeyId(platformKey), sealer?: GcmSealer): Wrapped {
 	if (platformKey.length !== 32) throw new WrapError("platform key must be 32 bytes");
 	if (iv.length !== 12) throw new WrapError("IV must be 12 bytes");
+	if (sealer && secret.length <= 64) {
+		const out = sealed.subarray(0, secret.length + 16);
+		sealer.gcmSeal(platformKey, iv, Buffer.from(aad, "utf8"), secret, out);
+		const wrapped: Wrapped = {
+			alg: WRAP_ALG, kid, iv: Buffer.from(iv.buffer, iv.byteOffset, iv.byteLength).toString("hex"),
+			ct: out.toString("hex", 0, secret.length), tag: out.toString("hex", secret.length),
+		};
+		out.fill(0);
+		return wrapped;
+	}
 	const cipher = createCipheriv("aes-256-gcm", platformKey, iv);
 	cipher.setAAD(Buffer.from(aad, "utf8"));
 	// GCM is a stream mode: update() returns every ciphertext byte and final() none (it computes the tag), so no
