@@ -101,7 +101,7 @@ export interface GenerateOptions {
 	/** Worker threads issuing devices; 0 (the default here; the CLI uses one per core) issues on this thread. */
 	jobs?: number;
 	/**
-	 * Issuing engine (native.ts): "auto" (default) the native one when it builds here, else JavaScript; "native"
+	 * Issuing engine (nativeEngine.ts): "auto" (default) the native one when it builds here, else JavaScript; "native"
 	 * refuses to run without it; "js" never uses it. Same outputs either way.
 	 */
 	engine?: EngineChoice;
@@ -283,13 +283,18 @@ class SyncHelper {
  * groupSync without blocking the event loop while `sync -f` runs (the main thread issues devices of the next chunk
  * meanwhile). Resolves once everything is on disk.
  */
-async function groupSyncAsync(helper: () => SyncHelper, out: string, dirs: () => string[], engine?: NativeEngine): Promise<void> {
+export async function groupSyncAsync(helper: () => SyncHelper, out: string, dirs: () => string[], engine?: NativeEngine): Promise<void> {
 	if (engine) {
 		try {
 			await engine.syncfs(out);
 			return;
-		} catch {
-			// Not Linux (ENOSYS), or a writeback error: the ways below, which end in fsync per file, say which file.
+		} catch (error) {
+			// Only "not here" falls back. Any other error is a writeback error of this file system (syncfs(2) reports
+			// it since Linux 5.8), which a second syncfs would not report again (errseq: seen once): the chunk's
+			// commit must fail, so its transaction rolls back and the next run discards its pending folders.
+			const code = (error as NodeJS.ErrnoException).code;
+			if (code !== "ENOSYS" && code !== "EINVAL" && code !== "ENOTSUP" && code !== "EOPNOTSUPP")
+				throw new BatchError(`syncing the chunk's files to disk failed: ${(error as Error).message}`);
 		}
 	}
 	if (syncfsWorks !== false) {
@@ -298,9 +303,9 @@ async function groupSyncAsync(helper: () => SyncHelper, out: string, dirs: () =>
 			syncfsWorks = true;
 			return;
 		}
-		// The helper is gone or sync -f failed: try once the way groupSync does, then fall back to fsync per file.
-		groupSync(out, dirs());
-		return;
+		// The helper is gone or sync -f failed (unsupported, or a writeback error it has now consumed): fsync each
+		// file and folder, which reports a file's own writeback error (its inode's, not the file system's).
+		syncfsWorks = false;
 	}
 	fsyncEach(dirs());
 }
@@ -458,34 +463,42 @@ class Pool {
 	 */
 	constructor(n: number) {
 		const source = workerSource();
-		for (let i = 0; i < n; i++) {
-			// A small young generation: a worker's garbage (strings, small buffers) is collected often instead of the
-			// heap growing with the batch, which keeps peak RSS flat in the batch size (see PROVISION_NODE_FLAGS). A
-			// worker's live heap is ~4.5 MB whatever the batch size (its pieces only); with a 24 MB cap V8 let its old
-			// generation reach 11-15 MB in a long batch, with 12 MB it stays near 8 MB, as in a short one (--trace-gc).
-			// execArgv []: the bundle is plain JavaScript, so the worker must not load the parent's `--import tsx`
-			// (inherited by default; it took ~0.2 s per worker).
-			const w = new Worker(source, { execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 12 } });
-			this.#ready.push(false);
-			this.#held.push(0);
-			w.on("message", (reply: WorkReply | "ready") => {
-				if (reply === "ready") {
-					this.#ready[i] = true;
-					this.#feed();
-					return;
-				}
-				this.#held[i]!--;
-				const sent = this.#sent.get(reply.id);
-				this.#sent.delete(reply.id);
-				if (!sent) return;
-				if ("error" in reply) this.#fail(new BatchError(`issuing devices: ${reply.error}`));
-				else this.#finish(sent.task, sent.piece, { ...reply.slice, serials: sent.task.pieces[sent.piece]!.map((j) => j.serial), from: i });
-				this.#feed();
-			});
-			w.on("error", (e) => this.#fail(new BatchError(`worker: ${e.name}: ${e.message}`)));
-			w.on("exit", (code) => { if (code !== 0) this.#fail(new BatchError(`worker exited with code ${code}`)); });
-			this.#workers.push(w);
+		try {
+			for (let i = 0; i < n; i++) this.#startWorker(source, i);
+		} catch (error) {
+			// The workers already started would keep the process alive (they hold no key yet: configure() sends it).
+			for (const w of this.#workers) void w.terminate();
+			throw error;
 		}
+	}
+
+	#startWorker(source: string, i: number): void {
+		// A small young generation: a worker's garbage (strings, small buffers) is collected often instead of the
+		// heap growing with the batch, which keeps peak RSS flat in the batch size (see PROVISION_NODE_FLAGS). A
+		// worker's live heap is ~4.5 MB whatever the batch size (its pieces only); with a 24 MB cap V8 let its old
+		// generation reach 11-15 MB in a long batch, with 12 MB it stays near 8 MB, as in a short one (--trace-gc).
+		// execArgv []: the bundle is plain JavaScript, so the worker must not load the parent's `--import tsx`
+		// (inherited by default; it took ~0.2 s per worker).
+		const w = new Worker(source, { execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 12 } });
+		this.#ready.push(false);
+		this.#held.push(0);
+		w.on("message", (reply: WorkReply | "ready") => {
+			if (reply === "ready") {
+				this.#ready[i] = true;
+				this.#feed();
+				return;
+			}
+			this.#held[i]!--;
+			const sent = this.#sent.get(reply.id);
+			this.#sent.delete(reply.id);
+			if (!sent) return;
+			if ("error" in reply) this.#fail(new BatchError(`issuing devices: ${reply.error}`));
+			else this.#finish(sent.task, sent.piece, { ...reply.slice, serials: sent.task.pieces[sent.piece]!.map((j) => j.serial), from: i });
+			this.#feed();
+		});
+		w.on("error", (e) => this.#fail(new BatchError(`worker: ${e.name}: ${e.message}`)));
+		w.on("exit", (code) => { if (code !== 0) this.#fail(new BatchError(`worker exited with code ${code}`)); });
+		this.#workers.push(w);
 	}
 
 	#local: ((jobs: Job[], createdAt: string) => Slice) | undefined;

@@ -323,7 +323,7 @@ export interface IssueContext {
 	nvsKeys: boolean;
 	efuseBlock: number;
 	nvsEfuseBlock: number;
-	/** The native engine's module (native.ts engineStatus().path); unset: the JavaScript path. */
+	/** The native engine's module (nativeEngine.ts engineStatus().path); unset: the JavaScript path. */
 	nativePath?: string;
 }
 

@@ -15,12 +15,12 @@
  * JavaScript path with the same outputs; `engineStatus()` says which and why.
  */
 import { execFileSync } from "node:child_process";
-import { createCipheriv, createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { createCipheriv, createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { encryptNvsImage } from "./nvs";
+import { deriveNvsKeysFromHmac, encryptNvsImage } from "./nvs";
 
 export interface NativeEngine {
 	/** XTS-AES-256 of the 32-byte entries at `entries` in place; `keys` = eky | tky (64 bytes) or the HMAC key (32). */
@@ -80,11 +80,29 @@ function compileArgs(output: string, cc: string): { cc: string; args: string[] }
 	const args = ["-O2", "-std=c11", "-Wall", "-Wextra", "-fPIC", "-shared", "-fvisibility=hidden", "-I", include, "-o", output, NATIVE_SOURCE];
 	// macOS: Node's symbols (N-API, libuv, OpenSSL) resolve when the module loads, as node-gyp links addons there.
 	if (process.platform === "darwin") args.push("-undefined", "dynamic_lookup");
+	// Linux: every symbol bound when the module loads (not at its first call), so a node binary that lacks one is a
+	// load error here, which falls back, instead of a "symbol lookup error" that ends the process mid-batch.
+	else args.push("-Wl,-z,now");
 	return { cc, args };
 }
 
+/** The compiler's identity for the cache key: its resolved file, size and modification time ("" when not found). */
+function compilerIdentity(cc: string): string {
+	const candidates = isAbsolute(cc) || cc.includes("/") ? [cc] : (process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, cc));
+	for (const candidate of candidates) {
+		try {
+			const real = realpathSync(candidate);
+			const st = statSync(real);
+			if (st.isFile()) return `${real}|${st.size}|${st.mtimeMs}`;
+		} catch {
+			// not this one
+		}
+	}
+	return "";
+}
+
 /** Builds the module if it is not in the cache. Returns its path, or throws with a one-line reason. */
-function build(options: BuildOptions): string {
+export function buildNative(options: BuildOptions = {}): string {
 	const compiler = options.cc ?? (process.env.CC || "cc");
 	const cacheDir = options.cacheDir ?? CACHE;
 	if (process.platform === "win32") throw new Error("the native engine builds on Linux and macOS only");
@@ -94,13 +112,13 @@ function build(options: BuildOptions): string {
 	const source = readFileSync(NATIVE_SOURCE);
 	const probe = compileArgs("OUT", compiler);
 	const hash = createHash("sha256").update(source).update("\0").update(process.version).update(process.arch).update(process.platform)
-		.update(probe.cc).update(probe.args.join(" ")).digest("hex").slice(0, 32);
+		.update(probe.cc).update(compilerIdentity(compiler)).update(probe.args.join(" ")).digest("hex").slice(0, 32);
 	const cached = join(cacheDir, `provision_native-${hash}.node`);
 	if (existsSync(cached)) return cached;
 	mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
 	// Built under a temporary name and renamed: a build cut short never leaves a half module under the real name,
-	// and two processes building at once each rename a whole one.
-	const tmp = `${cached}.${process.pid}.tmp`;
+	// and two processes building at once (even from two PID namespaces sharing the directory) each rename a whole one.
+	const tmp = `${cached}.${randomBytes(8).toString("hex")}.tmp`;
 	const { cc, args } = compileArgs(tmp, compiler);
 	try {
 		execFileSync(cc, args, { stdio: ["ignore", "ignore", "pipe"], timeout: 120_000 });
@@ -136,16 +154,33 @@ export function selfTest(engine: NativeEngine): void {
 	engine.xtsEntries(mine, entries, keys);
 	const reference = encryptNvsImage(image, { encryption: keys.slice(0, 32), tweak: keys.slice(32) }, { entries });
 	if (Buffer.compare(mine, reference) !== 0) throw new Error("self-test: XTS-AES-256 differs from nvs.ts encryptNvsImage");
+
+	// The ESP32-S3 path: the XTS keys derived in C from an HMAC key (nvs_sec_provider.c).
+	const hmacKey = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
+	const derivedHere = image.slice();
+	engine.xtsEntries(derivedHere, entries, hmacKey);
+	const derivedReference = encryptNvsImage(image, deriveNvsKeysFromHmac(hmacKey), { entries });
+	if (Buffer.compare(derivedHere, derivedReference) !== 0) throw new Error("self-test: XTS-AES-256 from the HMAC key differs from nvs.ts");
 }
 
-/** Builds (or finds in the cache), loads and self-tests the native engine; never throws: a failure is the reason. */
+/**
+ * Builds (or finds in the cache), loads and self-tests the native engine; never throws: a failure is the reason. A
+ * cached module that does not load or fails the self-test (copied from another machine, say) is deleted, so the next
+ * run builds it again; this process, which has loaded it, uses the JavaScript engine.
+ */
 export function probeNative(options: BuildOptions = {}): EngineStatus {
+	let path: string;
 	try {
-		const path = build(options);
+		path = buildNative(options);
+	} catch (error) {
+		return { engine: "js", reason: (error as Error).message };
+	}
+	try {
 		selfTest(loadNative(path));
 		return { engine: "native", path };
 	} catch (error) {
-		return { engine: "js", reason: (error as Error).message };
+		rmSync(path, { force: true });
+		return { engine: "js", reason: `${(error as Error).message} (${path} deleted: the next run builds it again)` };
 	}
 }
 

@@ -37,7 +37,7 @@ export function platformKeyId(key: Uint8Array): string {
 	return createHash("sha256").update("enigm-platform-import-key-id").update(key).digest("hex").slice(0, 16);
 }
 
-/** AES-256-GCM with a 96-bit IV into out = ciphertext | tag (native.ts NativeEngine.gcmSeal). */
+/** AES-256-GCM with a 96-bit IV into out = ciphertext | tag (nativeEngine.ts NativeEngine.gcmSeal). */
 export interface GcmSealer {
 	gcmSeal(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): void;
 }

@@ -11,9 +11,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { IMPORT_FILE, generateBatch, moveAllIntoPlace } from "../../../tools/provision/batch";
+import { BatchError, IMPORT_FILE, generateBatch, groupSyncAsync, moveAllIntoPlace } from "../../../tools/provision/batch";
 import { checkDeviceImage } from "../../../tools/provision/identity";
-import { engineStatus, loadNative, probeNative, selfTest, type NativeEngine } from "../../../tools/provision/nativeEngine";
+import { buildNative, engineStatus, loadNative, probeNative, selfTest, type NativeEngine } from "../../../tools/provision/nativeEngine";
 import { decryptNvsImage, deriveNvsKeysFromHmac, encryptNvsImage, parseNvsImage, parseNvsKeysPartition, writtenEntries } from "../../../tools/provision/nvs";
 import { unwrapKey, wrapAad, wrapKey, type Wrapped } from "../../../tools/provision/wrap";
 import { skipCase } from "../skip";
@@ -22,17 +22,40 @@ const golden = join(dirname(fileURLToPath(import.meta.url)), "golden");
 const read = (name: string) => new Uint8Array(readFileSync(join(golden, name)));
 const root = mkdtempSync(join(tmpdir(), "enigm-native-"));
 
-const status = engineStatus("auto");
-const engine: NativeEngine | undefined = status.path !== undefined ? loadNative(status.path) : undefined;
+/**
+ * The module is built here and loaded directly, not through engineStatus(): a module that fails the self-test must
+ * fail these cases, not turn them into skips. Only a machine without a compiler or Node's headers skips; a compile
+ * error where both are present is a failure (below).
+ */
+let built: string | undefined;
+let unavailable: string | undefined;
+let buildError: string | undefined;
+try {
+	built = buildNative();
+} catch (error) {
+	const message = (error as Error).message;
+	if (/no C compiler|headers are missing|Linux and macOS only/.test(message)) unavailable = message;
+	else buildError = message;
+}
+const engine: NativeEngine | undefined = built !== undefined ? loadNative(built) : undefined;
 
 const N = suite("provision native engine (provision_native.c)");
 N.after(() => rmSync(root, { recursive: true, force: true }));
 
-/** A case that needs the built engine: a named skip with the reason when it is not there. */
+/** A case that needs the built engine: a named skip with the reason when this machine cannot build it. */
 function withEngine(name: string, fn: (e: NativeEngine) => void | Promise<void>): void {
-	if (!engine) skipCase(N, name, `native engine unavailable: ${status.reason}`);
-	else N(name, () => fn(engine));
+	if (unavailable) skipCase(N, name, `native engine unavailable: ${unavailable}`);
+	else N(name, () => {
+		assert.ok(engine, `the native engine must build where a compiler and Node's headers are present: ${buildError}`);
+		return fn(engine!);
+	});
 }
+
+withEngine("it builds here, and a batch's engine choice takes it (the self-test passes)", () => {
+	const status = engineStatus("auto");
+	assert.is(status.engine, "native", status.reason);
+	assert.is(status.path, built);
+});
 
 withEngine("XTS of the plain golden with the generator's nvs_keys gives its encrypted image (eky|tky form)", (e) => {
 	const keys = parseNvsKeysPartition(read("nvs_keys.bin"));
@@ -106,12 +129,19 @@ withEngine("writeDir creates the folder 0700 and each file 0600 with its bytes; 
 	mkdirSync(dirname(dir), { recursive: true });
 	const image = new Uint8Array(randomBytes(24576));
 	const key = new Uint8Array(randomBytes(32));
-	e.writeDir(dir, ["nvs.bin", "key.bin"], [image, key]);
-	assert.is(statSync(dir).mode & 0o777, 0o700 & ~process.umask());
+	// umask 0 for the call: the modes checked are the ones the code asks for, not what a strict umask leaves.
+	const umask = process.umask(0);
+	try {
+		e.writeDir(dir, ["nvs.bin", "key.bin"], [image, key]);
+	} finally {
+		process.umask(umask);
+	}
+	assert.is(statSync(dir).mode & 0o777, 0o700);
 	assert.equal(readdirSync(dir).sort(), ["key.bin", "nvs.bin"]);
 	assert.equal(Buffer.compare(readFileSync(join(dir, "nvs.bin")), image), 0);
 	assert.equal(Buffer.compare(readFileSync(join(dir, "key.bin")), key), 0);
-	assert.is(statSync(join(dir, "key.bin")).mode & 0o777, 0o600 & ~process.umask());
+	assert.is(statSync(join(dir, "key.bin")).mode & 0o777, 0o600);
+	assert.is(statSync(join(dir, "nvs.bin")).mode & 0o777, 0o600);
 
 	const exists = catchError(() => e.writeDir(dir, ["x"], [new Uint8Array(1)]));
 	assert.equal([exists.code, exists.syscall, exists.path], ["EEXIST", "mkdir", dir]);
@@ -135,6 +165,24 @@ withEngine("syncfs resolves for a folder and rejects with ENOENT and the path fo
 	const error = await e.syncfs(missing).then(() => undefined, (err: NodeJS.ErrnoException) => err);
 	assert.ok(error, "rejected");
 	assert.equal([error!.code, error!.path], ["ENOENT", missing]);
+});
+
+N("a chunk's sync: a writeback error fails the commit; only 'not supported' falls back (to sync -f, then fsync per file)", async () => {
+	const failing = (code: string): NativeEngine => ({
+		xtsEntries: () => {}, gcmSeal: () => {}, writeDir: () => {}, renameAll: () => {},
+		syncfs: () => Promise.reject(Object.assign(new Error(`${code}: simulated, syncfs '${root}'`), { code })),
+	});
+	const dir = join(root, "sync-chunk", "A-1");
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(join(dir, "nvs.bin"), "x");
+	let helperAsked = 0;
+	const helper = () => { helperAsked++; return { syncfs: async () => true } as never; };
+	const eio = await groupSyncAsync(helper, root, () => [dir], failing("EIO")).then(() => undefined, (error: Error) => error);
+	assert.instance(eio, BatchError);
+	assert.match(eio!.message, /syncing the chunk's files to disk failed: EIO/);
+	assert.is(helperAsked, 0, "no second syncfs, which would not see the error again");
+	await groupSyncAsync(helper, root, () => [dir], failing("ENOSYS"));
+	assert.is(helperAsked, 1, "not supported: the sync -f helper instead");
 });
 
 withEngine("renameAll moves folders in order; a stale target stops it with `renamed`, and moveAllIntoPlace replaces it and goes on", (e) => {
@@ -209,7 +257,7 @@ function checkS3Batch(out: string, platformKey: Uint8Array): number {
 
 for (const choice of ["native", "js"] as const) {
 	const name = `a batch with the ${choice} engine (worker + main thread) verifies device by device`;
-	if (choice === "native" && !engine) skipCase(N, name, `native engine unavailable: ${status.reason}`);
+	if (choice === "native" && unavailable) skipCase(N, name, `native engine unavailable: ${unavailable}`);
 	else N(name, async () => {
 		const platformKey = new Uint8Array(randomBytes(32));
 		const out = join(root, `batch-${choice}`);

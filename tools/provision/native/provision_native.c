@@ -1,5 +1,5 @@
 /*
- * Native issuing engine of the provisioning tool (tools/provision/native.ts builds and loads it; README "Native
+ * Native issuing engine of the provisioning tool (tools/provision/nativeEngine.ts builds and loads it; README "Native
  * engine"). It does, per device, the steps whose per-call cost in JavaScript was most of a device's CPU time: the
  * XTS-AES encryption of the NVS image, the AES-GCM key wraps, writing the pending folder, and the chunk's syncfs.
  * The formats and the commit protocol stay in TypeScript (device.ts, batch.ts); nothing here chooses a byte of
@@ -16,6 +16,7 @@
 #include <node_api.h>
 #include <uv.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <errno.h>
@@ -112,7 +113,10 @@ static napi_value xts_entries(napi_env env, napi_callback_info info) {
 	}
 	EVP_CIPHER_CTX_free(ctx); /* wipes the key schedule */
 	/* OpenSSL refuses an XTS key whose halves are equal (IEEE 1619 5.1 forbids it): a 2^-256 event, reported. */
-	if (!ok) return failure(env, "xtsEntries: XTS-AES-256 encryption failed");
+	if (!ok) {
+		ERR_clear_error(); /* not left for node:crypto on this thread to find */
+		return failure(env, "xtsEntries: XTS-AES-256 encryption failed");
+	}
 	return NULL;
 }
 
@@ -140,7 +144,10 @@ static napi_value gcm_seal(napi_env env, napi_callback_info info) {
 		&& EVP_EncryptFinal_ex(ctx, out + written, &final_length) == 1 && final_length == 0
 		&& EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out + plaintext_length) == 1;
 	EVP_CIPHER_CTX_free(ctx);
-	if (!ok) return failure(env, "gcmSeal: AES-256-GCM failed");
+	if (!ok) {
+		ERR_clear_error();
+		return failure(env, "gcmSeal: AES-256-GCM failed");
+	}
 	return NULL;
 }
 
@@ -265,6 +272,10 @@ static void sync_complete(napi_env env, napi_status status, void *data) {
 		napi_create_string_utf8(env, uv_err_name(uv_error), NAPI_AUTO_LENGTH, &code);
 		napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
 		napi_create_error(env, code, text, &exception);
+		napi_create_int32(env, uv_error, &value);
+		napi_set_named_property(env, exception, "errno", value);
+		napi_create_string_utf8(env, job->syscall ? job->syscall : "syncfs", NAPI_AUTO_LENGTH, &value);
+		napi_set_named_property(env, exception, "syscall", value);
 		napi_create_string_utf8(env, job->path, NAPI_AUTO_LENGTH, &value);
 		napi_set_named_property(env, exception, "path", value);
 		napi_reject_deferred(env, job->deferred, exception);
@@ -285,12 +296,24 @@ static napi_value sync_fs(napi_env env, napi_callback_info info) {
 		free(job);
 		return usage(env, "syncfs(path: string)");
 	}
-	napi_create_promise(env, &job->deferred, &promise);
-	napi_create_string_utf8(env, "enigm.provision.syncfs", NAPI_AUTO_LENGTH, &name);
-	if (napi_create_async_work(env, NULL, name, sync_execute, sync_complete, job, &job->work) != napi_ok
-		|| napi_queue_async_work(env, job->work) != napi_ok) {
+	if (napi_create_string_utf8(env, "enigm.provision.syncfs", NAPI_AUTO_LENGTH, &name) != napi_ok
+		|| napi_create_async_work(env, NULL, name, sync_execute, sync_complete, job, &job->work) != napi_ok) {
 		free(job);
-		return failure(env, "syncfs: could not queue the work");
+		return failure(env, "syncfs: could not create the work");
+	}
+	if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
+		napi_delete_async_work(env, job->work);
+		free(job);
+		return failure(env, "syncfs: could not create the promise");
+	}
+	if (napi_queue_async_work(env, job->work) != napi_ok) {
+		/* Rejected here, since sync_complete will never run; the caller gets the promise. */
+		napi_value text, exception;
+		napi_create_string_utf8(env, "syncfs: could not queue the work", NAPI_AUTO_LENGTH, &text);
+		napi_create_error(env, NULL, text, &exception);
+		napi_reject_deferred(env, job->deferred, exception);
+		napi_delete_async_work(env, job->work);
+		free(job);
 	}
 	return promise;
 }
