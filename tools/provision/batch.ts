@@ -660,15 +660,6 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 		if (!layout.nvsKeys) return `--nvs-keys: ${layout.source} has no nvs_keys partition for ${board}`;
 		return undefined;
 	};
-	let total: number;
-	if (o.csv !== undefined) total = await validateSerialCsv(o.csv, o.board, (row) => boardProblem(row.board!));
-	else {
-		const problem = boardProblem(o.board!);
-		if (problem) throw new BatchError(problem);
-		total = o.count!;
-	}
-	for (const board of Object.keys(boards)) layoutOf(board);
-
 	let engine: ReturnType<typeof engineStatus>;
 	try {
 		engine = engineStatus(o.engine);
@@ -680,8 +671,22 @@ export async function generateBatch(o: GenerateOptions): Promise<GenerateResult>
 	const native = engine.path !== undefined ? loadNative(engine.path) : undefined;
 
 	const jobs = o.jobs ?? 0;
-	// Started first: they boot while this thread opens the ledger and cleans up (Pool).
+	// Started first: they boot while this thread checks the input, opens the ledger and cleans up (Pool).
 	const pool = jobs > 0 ? new Pool(jobs) : undefined;
+	let total: number;
+	try {
+		if (o.csv !== undefined) total = await validateSerialCsv(o.csv, o.board, (row) => boardProblem(row.board!));
+		else {
+			const problem = boardProblem(o.board!);
+			if (problem) throw new BatchError(problem);
+			total = o.count!;
+		}
+		for (const board of Object.keys(boards)) layoutOf(board);
+	} catch (error) {
+		await pool?.close();
+		throw error;
+	}
+
 	let ledger: Ledger;
 	try {
 		mkdirSync(join(o.out, PENDING_DIR), { recursive: true, mode: 0o700 });
