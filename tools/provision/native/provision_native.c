@@ -151,8 +151,8 @@ static napi_value gcm_seal(napi_env env, napi_callback_info info) {
 	return NULL;
 }
 
-/* Throws what Node's fs functions throw: an Error with code, errno, syscall and path (uv's names and texts). */
-static napi_value system_error(napi_env env, int error, const char *syscall, const char *path) {
+/* The Error Node's fs functions throw: code, errno, syscall and path (uv's names and texts). */
+static napi_value errno_exception(napi_env env, int error, const char *syscall, const char *path) {
 	int uv_error = uv_translate_sys_error(error);
 	char message[4200];
 	snprintf(message, sizeof message, "%s: %s, %s '%s'", uv_err_name(uv_error), uv_strerror(uv_error), syscall, path);
@@ -166,7 +166,12 @@ static napi_value system_error(napi_env env, int error, const char *syscall, con
 	napi_set_named_property(env, exception, "syscall", value);
 	napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &value);
 	napi_set_named_property(env, exception, "path", value);
-	napi_throw(env, exception);
+	return exception;
+}
+
+/* Throws errno_exception(). */
+static napi_value system_error(napi_env env, int error, const char *syscall, const char *path) {
+	napi_throw(env, errno_exception(env, error, syscall, path));
 	return NULL;
 }
 
@@ -265,20 +270,9 @@ static void sync_complete(napi_env env, napi_status status, void *data) {
 		napi_get_undefined(env, &undefined);
 		napi_resolve_deferred(env, job->deferred, undefined);
 	} else {
-		int uv_error = uv_translate_sys_error(status == napi_ok ? job->error : EINTR);
-		char message[4200];
-		snprintf(message, sizeof message, "%s: %s, %s '%s'", uv_err_name(uv_error), uv_strerror(uv_error), job->syscall ? job->syscall : "syncfs", job->path);
-		napi_value code, text, exception, value;
-		napi_create_string_utf8(env, uv_err_name(uv_error), NAPI_AUTO_LENGTH, &code);
-		napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
-		napi_create_error(env, code, text, &exception);
-		napi_create_int32(env, uv_error, &value);
-		napi_set_named_property(env, exception, "errno", value);
-		napi_create_string_utf8(env, job->syscall ? job->syscall : "syncfs", NAPI_AUTO_LENGTH, &value);
-		napi_set_named_property(env, exception, "syscall", value);
-		napi_create_string_utf8(env, job->path, NAPI_AUTO_LENGTH, &value);
-		napi_set_named_property(env, exception, "path", value);
-		napi_reject_deferred(env, job->deferred, exception);
+		/* status != napi_ok: the work was cancelled (the environment is going away). */
+		int error = status == napi_ok ? job->error : EINTR;
+		napi_reject_deferred(env, job->deferred, errno_exception(env, error, job->syscall ? job->syscall : "syncfs", job->path));
 	}
 	napi_delete_async_work(env, job->work);
 	free(job);
