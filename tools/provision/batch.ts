@@ -624,8 +624,8 @@ export function tuneHeapForBatches(): void {
  * Asks V8 for a major collection of the main thread's heap after each chunk commits. A chunk's serials, rows and
  * pieces live until it commits, so they are promoted to the old generation and die there; V8 collects them only when
  * the old generation reaches its limit, which it raises as the heap grows, so a long batch ended several MB above a
- * short one (peak RSS 40,000 vs 1,000 devices x1.14-1.16 without this, x1.07-1.09 with it; this VM, interleaved
- * runs). execution "async": V8 posts the collection as a task that runs on this thread after the current one
+ * short one (peak RSS 40,000 vs 1,000 devices x1.14-1.16 without this, x1.07-1.09 with it, both with TurboFan;
+ * x1.03-1.04 with it and --no-opt; this VM, interleaved runs). execution "async": V8 posts the collection as a task that runs on this thread after the current one
  * (src/extensions/gc-extension.cc), ~6 ms for the ~5 MB live heap, ~3 µs a device. Needs --expose-gc
  * (PROVISION_NODE_FLAGS); without it (tests, tsx) nothing happens.
  */
