@@ -109,6 +109,7 @@ export function buildNative(options: BuildOptions = {}): string {
 	const include = nodeIncludeDir();
 	for (const header of ["node_api.h", "uv.h", join("openssl", "evp.h")])
 		if (!existsSync(join(include, header))) throw new Error(`Node's headers are missing (${join(include, header)})`);
+	if (!existsSync(NATIVE_SOURCE)) throw new Error(`the native engine's source is missing (${NATIVE_SOURCE})`);
 	const source = readFileSync(NATIVE_SOURCE);
 	const probe = compileArgs("OUT", compiler);
 	const hash = createHash("sha256").update(source).update("\0").update(process.version).update(process.arch).update(process.platform)
