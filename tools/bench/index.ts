@@ -19,7 +19,7 @@ import { batteryImpact, currents, energy, lteTxBitsPerSecond, typicalBattery, wi
 import { provisioningFigures, provisioningLines, type ProvisioningFigures } from "./provisioning";
 import { eventRun, falseStartRun, soakRun, type Dialect, type EventRun } from "./worldRuns";
 import { xsMemory, xsMeter, xsProfile } from "./xsBench";
-import type { Exchange, ExchangeKind } from "./stages";
+import { median, type Exchange, type ExchangeKind } from "./stages";
 
 const { values } = parseArgs({ options: { json: { type: "boolean" }, out: { type: "string" }, write: { type: "boolean" } } });
 const outFile = resolve(values.out ?? (values.write ? join(repoRoot, "bench", "results.json") : join(repoRoot, ".cache", "bench", "results.json")));
@@ -30,11 +30,6 @@ const dialects: readonly Dialect[] = ["sim7080", "bg95"];
 const profileNames = ["good", "poor", "roaming"] as const;
 /** Streaming time of the "typical event" the energy figure is for: alert, 10 minutes of locations, user closes. */
 const streamMs = 10 * 60_000;
-
-function median(xs: number[]): number {
-	const s = [...xs].sort((a, b) => a - b);
-	return s.length ? s[Math.floor((s.length - 1) / 2)]! : 0;
-}
 
 function bytesOf(runs: EventRun[], kind: ExchangeKind) {
 	const all: Exchange[] = runs.flatMap((r) => r.exchanges.filter((e) => e.kind === kind));

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { PROVISION_NODE_FLAGS } from "../provision/nodeFlags";
 import { bundleFile } from "../provision/bundle.mjs";
 import { engineStatus } from "../provision/nativeEngine";
+import { median } from "./stages";
 
 export const PROVISIONING_SIZES = [1_000, 5_000, 40_000] as const;
 /**
@@ -93,12 +94,6 @@ function runCommand(repoRoot: string, count: number, parent: string): Promise<nu
 		});
 	}).finally(() => rmSync(work, { recursive: true, force: true }));
 }
-
-const median = (values: number[]): number => {
-	const sorted = [...values].sort((a, b) => a - b);
-	const mid = sorted.length >> 1;
-	return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 export async function provisioningFigures(repoRoot: string, progress: (line: string) => void = () => {}): Promise<ProvisioningFigures> {
 	// Built here, before anything is timed: the bundles (esbuild in the child would count in its time and RSS) and

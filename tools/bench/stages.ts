@@ -5,6 +5,12 @@
  * emulator's byte counters at that moment). Everything here is arithmetic over those records; it is unit tested.
  */
 
+/** The middle value (the lower middle of an even count), 0 for none: bytes per exchange, provisioning rounds. */
+export function median(xs: readonly number[]): number {
+	const s = [...xs].sort((a, b) => a - b);
+	return s.length ? s[Math.floor((s.length - 1) / 2)]! : 0;
+}
+
 export type Direction = "->" | "<-" | "==" | "!!";
 
 /** One transcript line with the emulator's counters when it was written. */

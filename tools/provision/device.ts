@@ -252,33 +252,28 @@ export const writeArtifactFile: ArtifactWriter = (path, data) => {
 
 /** Writes a device's artifacts into `dir` (created fresh; a leftover of an interrupted run is replaced). */
 export function writeDeviceDir(dir: string, row: NewRow, built: Built, write: ArtifactWriter = writeArtifactFile, engine?: NativeEngine): void {
-	if (engine && write === writeArtifactFile) {
-		const names: string[] = [FILE.nvs];
-		const contents: Uint8Array[] = [built.image];
-		if (built.keyFile) { names.push(FILE.key); contents.push(built.keyFile); }
-		if (built.keysPartition) { names.push(FILE.nvsKeys); contents.push(built.keysPartition); }
-		if (built.nvsHmacKeyFile) { names.push(FILE.nvsHmacKey); contents.push(built.nvsHmacKeyFile); }
+	const names: string[] = [FILE.nvs];
+	const contents: Uint8Array[] = [built.image];
+	if (built.keyFile) { names.push(FILE.key); contents.push(built.keyFile); }
+	if (built.keysPartition) { names.push(FILE.nvsKeys); contents.push(built.keysPartition); }
+	if (built.nvsHmacKeyFile) { names.push(FILE.nvsHmacKey); contents.push(built.nvsHmacKeyFile); }
+	/** Creates the folder (the engine: with its files), replacing a leftover of that name. */
+	const fresh = (create: () => void) => {
 		try {
-			engine.writeDir(dir, names, contents);
+			create();
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
 			rmSync(dir, { recursive: true, force: true });
-			engine.writeDir(dir, names, contents);
+			create();
 		}
+	};
+	if (engine && write === writeArtifactFile) {
+		fresh(() => engine.writeDir(dir, names, contents));
 		return;
 	}
-	try {
-		mkdirSync(dir, { mode: 0o700 });
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-		rmSync(dir, { recursive: true, force: true });
-		mkdirSync(dir, { mode: 0o700 });
-	}
+	fresh(() => mkdirSync(dir, { mode: 0o700 }));
 	// Plain concatenation: `dir` is already joined, and the names are fixed (path.join per file showed in profiles).
-	write(`${dir}/${FILE.nvs}`, built.image);
-	if (built.keyFile) write(`${dir}/${FILE.key}`, built.keyFile);
-	if (built.keysPartition) write(`${dir}/${FILE.nvsKeys}`, built.keysPartition);
-	if (built.nvsHmacKeyFile) write(`${dir}/${FILE.nvsHmacKey}`, built.nvsHmacKeyFile);
+	for (let i = 0; i < names.length; i++) write(`${dir}/${names[i]}`, contents[i]!);
 	void row;
 }
 
